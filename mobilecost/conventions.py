@@ -1,0 +1,55 @@
+"""Counting conventions, each stated once.
+
+* A MAC is one multiply-accumulate; FLOPs = 2 x MACs (converted here and nowhere else).
+* Parameters are always kept split -- ``weights``, ``biases``, ``bn_affine`` (gamma, beta),
+  ``bn_stats`` (moving mean, variance) -- and a convention says which parts ``params`` sums:
+
+  - ``paper``: weights + biases, batch norm folded into the convolutions
+    (MobileNets 4.2 M, MobileNetV2 3.4 M, MobileNetV3 5.4 M / 2.5 M);
+  - ``torchvision``: + BN gamma and beta (``sum(p.numel() for p in model.parameters())``,
+    also Keras's trainable parameters);
+  - ``keras``: + BN moving statistics (Keras ``model.count_params()``).
+"""
+
+from __future__ import annotations
+
+from .errors import MobilecostError
+
+PARAM_PARTS = ("weights", "biases", "bn_affine", "bn_stats")
+
+CONVENTIONS: dict[str, tuple[str, ...]] = {
+    "paper": ("weights", "biases"),
+    "torchvision": ("weights", "biases", "bn_affine"),
+    "keras": ("weights", "biases", "bn_affine", "bn_stats"),
+}
+
+CONVENTION_TEXT = {
+    "paper": "params = weights + biases (BN folded)",
+    "torchvision": "params = weights + biases + BN gamma/beta",
+    "keras": "params = weights + biases + BN gamma/beta + BN mean/var",
+}
+
+FLOPS_PER_MAC = 2
+
+
+def check_convention(name: str) -> str:
+    if name not in CONVENTIONS:
+        raise MobilecostError(f"unknown convention {name!r}; use one of {', '.join(CONVENTIONS)}", field="--convention")
+    return name
+
+
+def params_of(parts, convention: str):
+    """Sum the parameter parts a convention counts; works on dicts, Series and DataFrames."""
+    total = 0
+    for part in CONVENTIONS[check_convention(convention)]:
+        total = total + parts[part]
+    return total
+
+
+def flops_of(macs):
+    return macs * FLOPS_PER_MAC
+
+
+def header_line(convention: str, mode: str, semantics: str) -> str:
+    return (f"MACs = multiply-accumulates (FLOPs = 2 x MACs); {CONVENTION_TEXT[convention]}; "
+            f"mode {mode}; semantics {semantics}")

@@ -1,0 +1,26 @@
+"""The one error type mobilecost raises for bad input, and how it names the place."""
+
+from __future__ import annotations
+
+
+class MobilecostError(Exception):
+    """Bad input or an impossible request, with the place it comes from.
+
+    `where` is a human-readable location such as ``tables/x.yaml:12`` and
+    `field` the key or option at fault; both are optional.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None, field: str | None = None):
+        self.message = message
+        self.where = where
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(self.where)
+        if self.field:
+            parts.append(self.field)
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message

@@ -1,0 +1,189 @@
+"""The Python API: variants in, pandas DataFrames out.
+
+>>> from mobilecost import evaluate, sweep
+>>> layers = evaluate("mobilenet_v1", alpha=0.75, resolution=160)
+>>> layers.attrs["totals"]["macs"]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .conventions import PARAM_PARTS, check_convention, params_of
+from .engine import COST_FIELDS, CostTable, build_costs
+from .errors import MobilecostError
+from .loader import load_variant
+from .numeric import check_resolution, evaluate_layers, evaluate_totals
+from .ops import layer_type
+from .spec import VariantSpec
+
+
+def _spec(variant) -> VariantSpec:
+    return variant if isinstance(variant, VariantSpec) else load_variant(variant)
+
+
+def check_alpha(alpha) -> float:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise MobilecostError(f"alpha must be a number, got {alpha!r}", field="--alpha") from None
+    if not math.isfinite(value) or value <= 0:
+        raise MobilecostError(f"alpha must be a positive number, got {alpha!r}", field="--alpha")
+    return value
+
+
+@dataclass(frozen=True)
+class Point:
+    """One configuration: alpha, rho and the input side they give."""
+
+    alpha: float
+    rho: float
+    resolution: float  # an integer in exact mode; size * rho in ideal mode
+
+
+def resolve_point(spec: VariantSpec, alpha=1.0, rho=None, resolution=None, mode="exact") -> Point:
+    alpha = check_alpha(alpha)
+    size = spec.input.size
+    if rho is not None and resolution is not None:
+        raise MobilecostError("give either rho or resolution, not both", field="--rho/--resolution")
+    if resolution is not None:
+        try:
+            res = int(resolution)
+        except (TypeError, ValueError):
+            raise MobilecostError(f"resolution must be a whole number of pixels, got {resolution!r}",
+                                  field="--resolution") from None
+        if res != float(resolution) or res <= 0:
+            raise MobilecostError(f"resolution must be a positive whole number, got {resolution!r}",
+                                  field="--resolution")
+        return Point(alpha, res / size, res)
+    rho = 1.0 if rho is None else rho
+    try:
+        rho = float(rho)
+    except (TypeError, ValueError):
+        raise MobilecostError(f"rho must be a number, got {rho!r}", field="--rho") from None
+    if not math.isfinite(rho) or rho <= 0:
+        raise MobilecostError(f"rho must be a positive number, got {rho}", field="--rho")
+    side = size * rho
+    return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
+
+
+def costs_for(variant, mode="exact", semantics=None) -> CostTable:
+    """The cached cost table; in exact mode the table's input-size column has been checked."""
+    from .validation import check_input_column
+
+    costs = build_costs(_spec(variant), mode, semantics)
+    if mode == "exact":
+        check_input_column(costs)
+    return costs
+
+
+def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
+             convention="paper") -> pd.DataFrame:
+    """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions."""
+    costs = costs_for(variant, mode, semantics)
+    point = resolve_point(costs.spec, alpha, rho, resolution, mode)
+    if mode == "exact":
+        check_resolution(costs, point.resolution)
+    check_convention(convention)
+    values = evaluate_layers(costs, point.alpha, point.rho)
+    frame = pd.DataFrame({
+        "name": [lc.layer.name for lc in costs.layers],
+        "block": [lc.layer.block for lc in costs.layers],
+        "op": [lc.layer.op for lc in costs.layers],
+        "type": [layer_type(lc.layer) for lc in costs.layers],
+        "kernel": [lc.layer.kernel for lc in costs.layers],
+        "stride": [lc.layer.stride for lc in costs.layers],
+        "act": [lc.layer.act or "" for lc in costs.layers],
+        "row": [lc.layer.row + 1 for lc in costs.layers],
+        **values,
+    })
+    frame["params"] = params_of(frame, convention)
+    frame = _drop_absent_shortcuts(frame)
+    totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
+    frame.attrs.update({
+        "variant": costs.spec.name, "title": costs.spec.title, "alpha": point.alpha, "rho": point.rho,
+        "resolution": point.resolution, "mode": mode, "semantics": costs.semantics,
+        "convention": convention, "totals": totals,
+    })
+    return frame
+
+
+def _drop_absent_shortcuts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shortcut adds that the rounded widths rule out are not layers of this configuration."""
+    absent = (frame["op"] == "add") & (frame["act_out"] == 0)
+    return frame[~absent].reset_index(drop=True)
+
+
+def _scalar(value):
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def share_by_type(frame: pd.DataFrame) -> pd.DataFrame:
+    """Share of MACs and parameters by layer type (MobileNets Table 2's breakdown)."""
+    groups = frame.groupby("type", sort=False)[["macs", "params"]].sum()
+    groups = groups[(groups["macs"] > 0) | (groups["params"] > 0)]
+    shares = groups / groups.sum() * 100
+    out = pd.DataFrame({"type": groups.index, "macs": groups["macs"].values, "macs_pct": shares["macs"].values,
+                        "params": groups["params"].values, "params_pct": shares["params"].values})
+    return out.sort_values("macs", ascending=False).reset_index(drop=True)
+
+
+def parse_grid(text: str, field: str, integer: bool = False) -> np.ndarray:
+    """'0.5,0.75,1' or 'START:STOP:STEP' (inclusive of STOP when it falls on the grid)."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0:
+                raise ValueError
+            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            values = start + step * np.arange(count)
+        else:
+            values = np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise MobilecostError(f"expected a list like 0.5,1.0 or a range START:STOP:STEP, got {text!r}",
+                              field=field) from None
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise MobilecostError(f"values must be positive numbers, got {text!r}", field=field)
+    if integer:
+        if np.any(values != np.round(values)):
+            raise MobilecostError(f"resolutions are whole numbers of pixels, got {text!r}", field=field)
+        values = values.astype(np.int64)
+    return np.round(values, 10) if not integer else values
+
+
+def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=None,
+          convention="paper") -> pd.DataFrame:
+    """Totals over the grid alphas x (resolutions or rhos): one row per configuration."""
+    costs = costs_for(variant, mode, semantics)
+    check_convention(convention)
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    for a in alphas:
+        check_alpha(a)
+    size = costs.spec.input.size
+    if resolutions is not None and rhos is not None:
+        raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
+    if resolutions is not None:
+        res = np.atleast_1d(np.asarray(resolutions))
+        rho = res / size
+        if mode == "exact":
+            for r in res:
+                check_resolution(costs, int(r))
+    else:
+        rho = np.atleast_1d(np.asarray(1.0 if rhos is None else rhos, dtype=float))
+        res = np.floor(size * rho + 0.5).astype(np.int64) if mode == "exact" else size * rho
+        if mode == "exact":
+            for r in res:
+                check_resolution(costs, int(r))
+    a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
+    a_flat, i_flat = a_grid.ravel(), r_index.ravel()
+    totals = evaluate_totals(costs, a_flat, rho[i_flat])
+    frame = pd.DataFrame({"variant": costs.spec.name, "alpha": a_flat, "rho": rho[i_flat],
+                          "resolution": res[i_flat], **totals})
+    frame["params"] = params_of(frame, convention)
+    cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",
+            "act_out", "bn_ops", "act_ops", "ew_ops"]
+    return frame[cols]

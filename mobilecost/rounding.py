@@ -1,0 +1,154 @@
+"""The reference implementations' rounding rules, as sympy functions with exact numeric twins.
+
+Each rule is a sympy ``Function`` (so formulas stay readable: ``make_divisible(32*alpha, 8)``)
+paired with a numpy implementation that performs the *same floating-point operations in the
+same order* as the reference code, so that compiled evaluation agrees with it to the unit:
+
+* ``make_divisible(v, d)`` -- TF-slim ``_make_divisible`` / Keras ``_depth`` / torchvision
+  ``_make_divisible``: ``max(d, int(v + d/2) // d * d)``, plus ``d`` when that falls below 90 % of v.
+* ``truncate(v, m)`` -- TF-slim V1 ``depth``: ``max(int(v), m)``; Keras V1 ``int(filters * alpha)``.
+* ``scale_by(c, q)`` -- ``c * q`` with ``q`` kept as the exact binary value of the reference's float
+  literal (e.g. Keras's expansion ``2.3``), so printing cannot reorder the multiplication.
+* ``ceil_div(h, s)``, ``pad_bottom_right(h, k, s)`` -- output sides of strided layers.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+ALPHA = sp.Symbol("alpha", positive=True)
+RHO = sp.Symbol("rho", positive=True)
+
+
+def _py_make_divisible(v: float, d: int) -> int:
+    new = max(d, int(v + d / 2) // d * d)
+    if new < 0.9 * v:
+        new += d
+    return new
+
+
+class make_divisible(sp.Function):  # noqa: N801 - named as in the reference code
+    nargs = 2
+
+    @classmethod
+    def eval(cls, v, d):
+        if v.is_Integer and d.is_Integer:
+            return sp.Integer(_py_make_divisible(int(v), int(d)))
+        return None
+
+    def _latex(self, printer):
+        v, d = self.args
+        return r"\operatorname{md}_{%s}\left(%s\right)" % (printer._print(d), printer._print(v))
+
+
+class truncate(sp.Function):  # noqa: N801
+    nargs = 2
+
+    @classmethod
+    def eval(cls, v, m):
+        if v.is_Integer and m.is_Integer:
+            return sp.Integer(max(int(v), int(m)))
+        return None
+
+    def _latex(self, printer):
+        v, m = self.args
+        return r"\max\left(%s, \lfloor %s \rfloor\right)" % (printer._print(m), printer._print(v))
+
+
+class scale_by(sp.Function):  # noqa: N801
+    nargs = 2
+
+    @classmethod
+    def eval(cls, c, q):
+        if q == 1:
+            return c
+        return None
+
+    def _latex(self, printer):
+        c, q = self.args
+        return r"%s \cdot %s" % (printer._print(q), printer.parenthesize(c, 50))
+
+
+class ceil_div(sp.Function):  # noqa: N801
+    nargs = 2
+
+    @classmethod
+    def eval(cls, h, s):
+        if s == 1:
+            return h
+        if h.is_Integer and s.is_Integer:
+            return sp.Integer(-(-int(h) // int(s)))
+        return None
+
+    def _latex(self, printer):
+        h, s = self.args
+        return r"\left\lceil \frac{%s}{%s} \right\rceil" % (printer._print(h), printer._print(s))
+
+
+class pad_bottom_right(sp.Function):  # noqa: N801
+    nargs = 3
+
+    @classmethod
+    def eval(cls, h, k, s):
+        if h.is_Integer and k.is_Integer and s.is_Integer:
+            return sp.Integer((int(h) + 1 - int(k)) // int(s) + 1)
+        return None
+
+    def _latex(self, printer):
+        h, k, s = self.args
+        return r"\left\lfloor \frac{%s + 1 - %s}{%s} \right\rfloor + 1" % tuple(map(printer._print, (h, k, s)))
+
+
+class round_half_up(sp.Function):  # noqa: N801
+    nargs = 1
+
+    def _latex(self, printer):
+        return r"\left\lfloor %s \right\rceil" % printer._print(self.args[0])
+
+
+def exact_fraction(value: float) -> sp.Rational:
+    """The exact binary value of a float (or a small ratio) as a sympy Rational."""
+    frac = Fraction(value).limit_denominator(1000)
+    if float(frac) != float(value):
+        frac = Fraction(value)
+    return sp.Rational(frac.numerator, frac.denominator)
+
+
+# Numeric twins, vectorised over numpy arrays.
+def _np_make_divisible(v, d):
+    v = np.asarray(v, dtype=float)
+    new = np.maximum(d, np.floor(v + d / 2) // d * d)
+    return np.where(new < 0.9 * v, new + d, new)
+
+
+def _np_truncate(v, m):
+    return np.maximum(np.floor(v), m)
+
+
+def _np_scale_by(c, q):
+    return c * q
+
+
+def _np_ceil_div(h, s):
+    return -(-np.asarray(h, dtype=float) // s)
+
+
+def _np_pad_bottom_right(h, k, s):
+    return (np.asarray(h, dtype=float) + 1 - k) // s + 1
+
+
+def _np_round_half_up(x):
+    return np.floor(np.asarray(x, dtype=float) + 0.5)
+
+
+NUMPY_FUNCTIONS = {
+    "make_divisible": _np_make_divisible,
+    "truncate": _np_truncate,
+    "scale_by": _np_scale_by,
+    "ceil_div": _np_ceil_div,
+    "pad_bottom_right": _np_pad_bottom_right,
+    "round_half_up": _np_round_half_up,
+}
