@@ -156,6 +156,10 @@ def validate(table: str = typer.Argument(..., help="Path of a .yaml table (or a 
         fail(exc)
 
 
+# Commands of the other stages register themselves on `app` when their module is imported.
+from . import cli_export, cli_latency, cli_measure, cli_memory  # noqa: E402,F401
+
+
 def main() -> None:
     try:
         app()

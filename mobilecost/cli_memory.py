@@ -1,0 +1,5 @@
+"""`mobilecost` commands for memory (registered on the shared Typer app)."""
+
+from __future__ import annotations
+
+from .cli import app  # noqa: F401
