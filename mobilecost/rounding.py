@@ -35,8 +35,8 @@ class make_divisible(sp.Function):  # noqa: N801 - named as in the reference cod
 
     @classmethod
     def eval(cls, v, d):
-        if v.is_Integer and d.is_Integer:
-            return sp.Integer(_py_make_divisible(int(v), int(d)))
+        if v.is_Number and d.is_Integer:
+            return sp.Integer(_py_make_divisible(float(v), int(d)))
         return None
 
     def _latex(self, printer):
@@ -49,8 +49,8 @@ class truncate(sp.Function):  # noqa: N801
 
     @classmethod
     def eval(cls, v, m):
-        if v.is_Integer and m.is_Integer:
-            return sp.Integer(max(int(v), int(m)))
+        if v.is_Number and m.is_Integer:
+            return sp.Integer(max(int(float(v)), int(m)))
         return None
 
     def _latex(self, printer):
@@ -65,6 +65,10 @@ class scale_by(sp.Function):  # noqa: N801
     def eval(cls, c, q):
         if q == 1:
             return c
+        if c.is_Number and q.is_Number:
+            # The reference code multiplies two floats; so does this, rounding included.
+            product = float(c) * float(q)
+            return sp.Integer(int(product)) if product.is_integer() else sp.Float(product, 17)
         return None
 
     def _latex(self, printer):
@@ -104,6 +108,12 @@ class pad_bottom_right(sp.Function):  # noqa: N801
 
 class round_half_up(sp.Function):  # noqa: N801
     nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Integer(int(np.floor(float(x) + 0.5)))
+        return None
 
     def _latex(self, printer):
         return r"\left\lfloor %s \right\rceil" % printer._print(self.args[0])
