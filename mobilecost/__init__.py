@@ -2,16 +2,36 @@
 
 Data flows one way: YAML table -> validated spec -> primitive layers -> symbolic costs in
 (alpha, rho) -> compiled numeric evaluation -> reports, sweeps, exports.
+
+The public names below are imported on first use, so the command line starts without loading
+what a command does not need.
 """
 
-from .engine import build_costs
-from .errors import MobilecostError
-from .formulas import total_expression, total_formula
-from .frames import evaluate, share_by_type, sweep
-from .loader import list_variants, load_variant
+from importlib import import_module
 
-__all__ = [
-    "MobilecostError", "build_costs", "evaluate", "list_variants", "load_variant", "share_by_type", "sweep",
-    "total_expression", "total_formula",
-]
+_PUBLIC = {
+    "MobilecostError": "errors",
+    "build_costs": "engine",
+    "evaluate": "frames",
+    "share_by_type": "frames",
+    "sweep": "frames",
+    "list_variants": "loader",
+    "load_variant": "loader",
+    "total_expression": "formulas",
+    "total_formula": "formulas",
+}
+
+__all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mobilecost' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_PUBLIC])

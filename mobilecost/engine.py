@@ -19,7 +19,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .errors import MobilecostError
-from .layers import Layer, Width, decode
+from .layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, Width, decode  # noqa: F401
 from .loader import table_digest
 from .ops import Shapes, op_cost
 from .rounding import (
@@ -28,9 +28,6 @@ from .rounding import (
 from .spec import VariantSpec
 
 MODES = ("exact", "ideal")
-SHAPE_FIELDS = ("in_side", "in_ch", "out_side", "out_ch")
-COST_FIELDS = ("macs", "weights", "biases", "bn_affine", "bn_stats", "act_in", "act_out", "bn_ops", "act_ops", "ew_ops")
-FIELDS = SHAPE_FIELDS + COST_FIELDS
 
 
 @dataclass(frozen=True)

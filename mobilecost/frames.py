@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .conventions import PARAM_PARTS, check_convention, params_of
-from .engine import COST_FIELDS, CostTable, build_costs
+from .compiled import compiled_layers
 from .errors import MobilecostError
+from .layers import COST_FIELDS, layer_type
 from .loader import load_variant
-from .numeric import check_resolution, evaluate_layers, evaluate_totals
-from .ops import layer_type
+from .numeric import check_resolution, evaluate_totals
 from .spec import VariantSpec
 
 
@@ -71,42 +71,58 @@ def resolve_point(spec: VariantSpec, alpha=1.0, rho=None, resolution=None, mode=
     return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
 
 
-def costs_for(variant, mode="exact", semantics=None) -> CostTable:
-    """The cached cost table; in exact mode the table's input-size column has been checked."""
+def costs_for(variant, mode="exact", semantics=None):
+    """The cached symbolic CostTable; in exact mode the table's input-size column has been checked."""
+    from .engine import build_costs
+
+    spec = _spec(variant)
+    if mode == "exact":
+        _checked(spec, mode, semantics)
+    return build_costs(spec, mode, semantics)
+
+
+def _checked(spec, mode, semantics):
+    """The compiled per-layer evaluator, after the table's input-size column has been checked."""
     from .validation import check_input_column
 
-    costs = build_costs(_spec(variant), mode, semantics)
+    if mode not in ("exact", "ideal"):
+        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
+    compiled = compiled_layers(spec, mode, semantics)
     if mode == "exact":
-        check_input_column(costs)
-    return costs
+        check_input_column(compiled)
+    return compiled
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
              convention="paper") -> pd.DataFrame:
     """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions."""
-    costs = costs_for(variant, mode, semantics)
-    point = resolve_point(costs.spec, alpha, rho, resolution, mode)
+    spec = _spec(variant)
+    compiled = _checked(spec, mode, semantics)
+    point = resolve_point(spec, alpha, rho, resolution, mode)
     if mode == "exact":
-        check_resolution(costs, point.resolution)
+        check_resolution(compiled.layers, point.resolution, spec.name)
     check_convention(convention)
-    values = evaluate_layers(costs, point.alpha, point.rho)
+    values = compiled.evaluate(point.alpha, point.rho)
+    if mode == "exact":
+        values = {f: np.rint(v).astype(np.int64) for f, v in values.items()}
+    layers = compiled.layers
     frame = pd.DataFrame({
-        "name": [lc.layer.name for lc in costs.layers],
-        "block": [lc.layer.block for lc in costs.layers],
-        "op": [lc.layer.op for lc in costs.layers],
-        "type": [layer_type(lc.layer) for lc in costs.layers],
-        "kernel": [lc.layer.kernel for lc in costs.layers],
-        "stride": [lc.layer.stride for lc in costs.layers],
-        "act": [lc.layer.act or "" for lc in costs.layers],
-        "row": [lc.layer.row + 1 for lc in costs.layers],
+        "name": [layer.name for layer in layers],
+        "block": [layer.block for layer in layers],
+        "op": [layer.op for layer in layers],
+        "type": [layer_type(layer) for layer in layers],
+        "kernel": [layer.kernel for layer in layers],
+        "stride": [layer.stride for layer in layers],
+        "act": [layer.act or "" for layer in layers],
+        "row": [layer.row + 1 for layer in layers],
         **values,
     })
     frame["params"] = params_of(frame, convention)
     frame = _drop_absent_shortcuts(frame)
     totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
     frame.attrs.update({
-        "variant": costs.spec.name, "title": costs.spec.title, "alpha": point.alpha, "rho": point.rho,
-        "resolution": point.resolution, "mode": mode, "semantics": costs.semantics,
+        "variant": spec.name, "title": spec.title, "alpha": point.alpha, "rho": point.rho,
+        "resolution": point.resolution, "mode": mode, "semantics": compiled.semantics,
         "convention": convention, "totals": totals,
     })
     return frame

@@ -22,6 +22,12 @@ from .loader import row_location
 from .spec import VariantSpec, parse_size
 
 
+# What the engine computes for every layer (expressions in alpha, rho; integers once evaluated).
+SHAPE_FIELDS = ("in_side", "in_ch", "out_side", "out_ch")
+COST_FIELDS = ("macs", "weights", "biases", "bn_affine", "bn_stats", "act_in", "act_out", "bn_ops", "act_ops", "ew_ops")
+FIELDS = SHAPE_FIELDS + COST_FIELDS
+
+
 @dataclass(frozen=True)
 class Width:
     """How a layer's output channels follow from alpha.
@@ -235,3 +241,17 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
         # widths agree, which at some alpha happens even where the paper's widths differ.
         b.add(f"{name}.add", "add", row, Width("same"), block=name, inputs=(b.last, block_input),
               residual=True)
+
+
+# How ops are grouped when a report shares MACs and parameters out by layer type
+# (the grouping of MobileNets Table 2).
+def layer_type(layer) -> str:
+    k = f"{layer.kernel}x{layer.kernel}"
+    if ".se." in layer.name and layer.op == "pointwise":
+        return "SE 1x1"
+    return {
+        "conv": f"Conv {k}",
+        "pointwise": "Conv 1x1",
+        "depthwise": f"Conv dw {k}",
+        "fc": "Fully connected",
+    }.get(layer.op, "Other")

@@ -1,41 +1,37 @@
 """Numeric evaluation of a CostTable through compiled (lambdified) numpy functions.
 
 The sympy work is done once per table; evaluation at one point or over a grid of millions of
-(alpha, rho) points goes through the same compiled functions, vectorised by numpy. Counts are
-computed in float64 with the reference code's own operation order and returned as int64; every
-MobileNet count is far below 2**53, where float64 stops representing integers exactly.
+(alpha, rho) points goes through compiled functions, vectorised by numpy. Counts are computed in
+float64 with the reference code's own operation order and returned as int64; every MobileNet
+count is far below 2**53, where float64 stops representing integers exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
-from .engine import COST_FIELDS, FIELDS, CostTable
+from .compiled import compiled_layers, total_stride
 from .errors import MobilecostError
-from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+from .layers import COST_FIELDS, FIELDS
 
 _COMPILED: dict = {}
 
 
-def _lambdify(exprs):
-    return sp.lambdify((ALPHA, RHO), exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
+def layer_function(costs):
+    """f(alpha, rho) -> list of values, one per (layer, field) in FIELDS order."""
+    return compiled_layers(costs.spec, costs.mode, costs.semantics).function
 
 
-def layer_function(costs: CostTable):
-    """f(alpha, rho) -> list of arrays, one per (layer, field) in FIELDS order."""
-    key = ("layers", id(costs))
-    if key not in _COMPILED:
-        exprs = [lc.exprs[f] for lc in costs.layers for f in FIELDS]
-        _COMPILED[key] = (costs, _lambdify(exprs))
-    return _COMPILED[key][1]
-
-
-def total_function(costs: CostTable, fields=COST_FIELDS):
+def total_function(costs, fields=COST_FIELDS):
     """f(alpha, rho) -> list of arrays, one per total in `fields`."""
     key = ("totals", id(costs), tuple(fields))
     if key not in _COMPILED:
-        _COMPILED[key] = (costs, _lambdify([costs.total(f) for f in fields]))
+        import sympy as sp
+
+        from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+
+        exprs = [costs.total(f) for f in fields]
+        _COMPILED[key] = (costs, sp.lambdify((ALPHA, RHO), exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True))
     return _COMPILED[key][1]
 
 
@@ -44,19 +40,15 @@ def _as_int(values, shape) -> np.ndarray:
     return np.rint(arr).astype(np.int64)
 
 
-def evaluate_layers(costs: CostTable, alpha: float, rho: float) -> dict[str, np.ndarray]:
-    """Per-layer integers at one point: field -> array over layers."""
-    raw = layer_function(costs)(float(alpha), float(rho))
-    n = len(FIELDS)
-    out = {}
-    for j, field in enumerate(FIELDS):
-        values = [raw[i * n + j] for i in range(len(costs.layers))]
-        out[field] = _as_int(np.array([float(v) for v in values]), (len(values),)) if costs.mode == "exact" \
-            else np.array([float(v) for v in values])
-    return out
+def evaluate_layers(costs, alpha: float, rho: float) -> dict[str, np.ndarray]:
+    """Per-layer values at one point: field -> array over layers (int64 in exact mode)."""
+    values = compiled_layers(costs.spec, costs.mode, costs.semantics).evaluate(alpha, rho)
+    if costs.mode == "exact":
+        return {f: np.rint(v).astype(np.int64) for f, v in values.items()}
+    return values
 
 
-def evaluate_totals(costs: CostTable, alpha, rho, fields=COST_FIELDS) -> dict[str, np.ndarray]:
+def evaluate_totals(costs, alpha, rho, fields=COST_FIELDS) -> dict[str, np.ndarray]:
     """Totals over broadcast arrays of alpha and rho (any shapes numpy can broadcast)."""
     alpha = np.asarray(alpha, dtype=float)
     rho = np.asarray(rho, dtype=float)
@@ -67,14 +59,18 @@ def evaluate_totals(costs: CostTable, alpha, rho, fields=COST_FIELDS) -> dict[st
     return {f: np.broadcast_to(np.asarray(v, dtype=float), shape) for f, v in zip(fields, raw)}
 
 
-def check_resolution(costs: CostTable, resolution: int) -> None:
+def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:
     """Refuse inputs smaller than the network's total stride."""
-    stride = 1
-    for lc in costs.layers:
-        stride *= lc.layer.stride
+    layers = getattr(costs_or_layers, "layers", costs_or_layers)
+    layers = [getattr(item, "layer", item) for item in layers]
+    stride = total_stride(layers)
+    name = name or getattr(getattr(costs_or_layers, "spec", None), "name", "this network")
     if resolution < stride:
         raise MobilecostError(
-            f"resolution {resolution} is too small for {costs.spec.name}: its strides divide the input "
+            f"resolution {resolution} is too small for {name}: its strides divide the input "
             f"side by {stride}, so the input must be at least {stride}x{stride}",
             field="--resolution",
         )
+
+
+__all__ = ["FIELDS", "check_resolution", "evaluate_layers", "evaluate_totals", "layer_function", "total_function"]

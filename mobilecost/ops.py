@@ -78,17 +78,3 @@ def op_cost(layer, shapes: Shapes) -> dict:
     except KeyError:
         raise MobilecostError(f"no counting rule for op {layer.op!r}", field=layer.name) from None
     return fn(layer, shapes)
-
-
-# How ops are grouped when a report shares MACs and parameters out by layer type
-# (the grouping of MobileNets Table 2).
-def layer_type(layer) -> str:
-    k = f"{layer.kernel}x{layer.kernel}"
-    if ".se." in layer.name and layer.op == "pointwise":
-        return "SE 1x1"
-    return {
-        "conv": f"Conv {k}",
-        "pointwise": "Conv 1x1",
-        "depthwise": f"Conv dw {k}",
-        "fc": "Fully connected",
-    }.get(layer.op, "Other")

@@ -127,38 +127,4 @@ def exact_fraction(value: float) -> sp.Rational:
     return sp.Rational(frac.numerator, frac.denominator)
 
 
-# Numeric twins, vectorised over numpy arrays.
-def _np_make_divisible(v, d):
-    v = np.asarray(v, dtype=float)
-    new = np.maximum(d, np.floor(v + d / 2) // d * d)
-    return np.where(new < 0.9 * v, new + d, new)
-
-
-def _np_truncate(v, m):
-    return np.maximum(np.floor(v), m)
-
-
-def _np_scale_by(c, q):
-    return c * q
-
-
-def _np_ceil_div(h, s):
-    return -(-np.asarray(h, dtype=float) // s)
-
-
-def _np_pad_bottom_right(h, k, s):
-    return (np.asarray(h, dtype=float) + 1 - k) // s + 1
-
-
-def _np_round_half_up(x):
-    return np.floor(np.asarray(x, dtype=float) + 0.5)
-
-
-NUMPY_FUNCTIONS = {
-    "make_divisible": _np_make_divisible,
-    "truncate": _np_truncate,
-    "scale_by": _np_scale_by,
-    "ceil_div": _np_ceil_div,
-    "pad_bottom_right": _np_pad_bottom_right,
-    "round_half_up": _np_round_half_up,
-}
+from .float_rules import NUMPY_FUNCTIONS  # noqa: E402,F401  (the numeric twins)

@@ -3,30 +3,29 @@ shape propagation at alpha = rho = 1 (in exact mode, under every named semantics
 
 from __future__ import annotations
 
-from .engine import CostTable, build_costs
+from .compiled import CompiledLayers, compiled_layers
 from .errors import MobilecostError
 from .loader import load_variant, row_location
-from .numeric import evaluate_layers
 
 _CHECKED: set = set()
 
 
-def check_input_column(costs: CostTable) -> None:
-    key = id(costs)
+def check_input_column(compiled: CompiledLayers) -> None:
+    key = id(compiled)
     if key in _CHECKED:
         return
-    values = evaluate_layers(costs, 1.0, 1.0)
-    for i, lc in enumerate(costs.layers):
-        if lc.layer.check is None:
+    values = compiled.evaluate(1.0, 1.0)
+    for i, layer in enumerate(compiled.layers):
+        if layer.check is None:
             continue
-        side, ch = lc.layer.check
-        got_side, got_ch = int(values["in_side"][i]), int(values["in_ch"][i])
+        side, ch = layer.check
+        got_side, got_ch = round(values["in_side"][i]), round(values["in_ch"][i])
         if (got_side, got_ch) != (side, ch):
             raise MobilecostError(
-                f"the table says the input of {lc.layer.name} is {side}x{side}x{ch}, but the rows above give "
+                f"the table says the input of {layer.name} is {side}x{side}x{ch}, but the rows above give "
                 f"{got_side}x{got_side}x{got_ch} at alpha = rho = 1"
-                + ("" if costs.semantics == "default" else f" (semantics {costs.semantics})"),
-                where=row_location(costs.spec, lc.layer.row), field="input",
+                + ("" if compiled.semantics == "default" else f" (semantics {compiled.semantics})"),
+                where=row_location(compiled.spec, layer.row), field="input",
             )
     _CHECKED.add(key)
 
@@ -35,9 +34,9 @@ def validate_table(name_or_path: str) -> str:
     spec = load_variant(name_or_path)
     layer_count = 0
     for semantics in ("default", *spec.semantics):
-        costs = build_costs(spec, "exact", semantics)
-        check_input_column(costs)
-        layer_count = len(costs.layers)
+        compiled = compiled_layers(spec, "exact", semantics)
+        check_input_column(compiled)
+        layer_count = len(compiled.layers)
     named = ", ".join(spec.semantics) or "none"
     return (f"{spec.path}: ok: {spec.title}, {len(spec.layers)} rows -> {layer_count} layers; input sizes agree "
             f"with shape propagation at alpha = rho = 1; alternative semantics: {named}")
