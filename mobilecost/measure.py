@@ -1,0 +1,141 @@
+"""Time exported networks with onnxruntime on this machine.
+
+Each configuration is exported (`onnx_export.build_model`, batch norm folded as deployed networks
+are), loaded into one onnxruntime CPU session with ``intra_op_num_threads`` threads, run
+``warmup`` times untimed, then ``repeats`` times, each run timed alone with
+``time.perf_counter``. A configuration's latency is the median run; the spread is the quartiles
+and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
+calibration reads, plus the spread and what the figures depend on: runtime, threads, CPU model.
+
+onnxruntime is an optional dependency (``pip install mobilecost[measure]``), imported inside functions.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .errors import MobilecostError
+from .onnx_export import INSTALL_HINT, build_model
+
+COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
+           "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu")
+
+
+def require_onnxruntime():
+    """The onnxruntime module, or one line saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MobilecostError(INSTALL_HINT) from None
+    return onnxruntime
+
+
+def cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The CPU's model name as the kernel reports it (Linux), else what platform knows."""
+    try:
+        for line in Path(cpuinfo).read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    threads: int = 1
+    repeats: int = 30
+    warmup: int = 5
+    seed: int = 0
+    semantics: str | None = None
+
+    def check(self) -> "Settings":
+        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+            if getattr(self, name) < low:
+                raise MobilecostError(f"{name} must be at least {low}, got {getattr(self, name)}",
+                                      field=f"--{name}")
+        return self
+
+
+def time_runs(model, settings: Settings) -> np.ndarray:
+    """Milliseconds of each timed run of one model, batch 1."""
+    ort = require_onnxruntime()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feed_info = session.get_inputs()[0]
+    shape = [int(d) for d in feed_info.shape]
+    feed = {feed_info.name: np.random.default_rng(settings.seed).normal(size=shape).astype(np.float32)}
+    for _ in range(settings.warmup):
+        session.run(None, feed)
+    times = np.empty(settings.repeats)
+    for i in range(settings.repeats):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times[i] = (time.perf_counter() - start) * 1e3
+    return times
+
+
+def summarise(times_ms: np.ndarray) -> dict:
+    """Median, quartiles and extremes of a set of run times."""
+    p25, median, p75 = np.percentile(times_ms, [25, 50, 75])
+    return {"latency_ms": float(median), "latency_p25_ms": float(p25), "latency_p75_ms": float(p75),
+            "latency_min_ms": float(times_ms.min()), "latency_max_ms": float(times_ms.max())}
+
+
+def configurations(variants: Iterable[str], alphas: Iterable[float], resolutions: Iterable[int]):
+    return [(v, float(a), int(r)) for v in variants for a in alphas for r in resolutions]
+
+
+def check_configurations(configs, settings: Settings) -> None:
+    """Refuse the whole request up front (missing runtime, bad variant, too small an input)."""
+    from .frames import costs_for, resolve_point
+    from .numeric import check_resolution
+    from .onnx_export import require_onnx
+
+    settings.check()
+    require_onnx()
+    require_onnxruntime()
+    for variant, alpha, resolution in configs:
+        costs = costs_for(variant, "exact", settings.semantics)
+        check_resolution(costs, resolve_point(costs.spec, alpha, resolution=resolution).resolution)
+
+
+def measure(configs, settings: Settings, on_done: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """One row per (variant, alpha, resolution): latency statistics and the context they hold in."""
+    settings.check()
+    ort = require_onnxruntime()
+    context = {"repeats": settings.repeats, "warmup": settings.warmup, "threads": settings.threads,
+               "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model()}
+    rows = []
+    for variant, alpha, resolution in configs:
+        model = build_model(variant, alpha, resolution, semantics=settings.semantics, seed=settings.seed,
+                            fold_bn=True)
+        name = _variant_name(variant)
+        stats = summarise(time_runs(model, settings))
+        rows.append({"variant": name, "alpha": alpha, "resolution": resolution, **stats, **context})
+        if on_done:
+            on_done(f"{name} {alpha:g} {resolution}: {stats['latency_ms']:.2f} ms")
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _variant_name(variant) -> str:
+    from .loader import load_variant
+
+    return load_variant(variant).name if isinstance(variant, str) else variant.name
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    text = frame.assign(alpha=[f"{a:g}" for a in frame["alpha"]])
+    return text.to_csv(index=False, float_format="%.4f", lineterminator="\n")

@@ -1,0 +1,91 @@
+"""`mobilecost measure`: the CSV calibration reads, its statistics, and its failure modes.
+
+No assertion here is about speed; only about what is written and how.
+"""
+
+import csv
+import io
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+from mobilecost.cli import app  # noqa: E402
+from mobilecost.measure import cpu_model, summarise  # noqa: E402
+
+runner = CliRunner()
+
+
+def test_summary_statistics_by_hand():
+    # Five runs 1..5 ms: median 3; numpy's linear quartiles at positions 1 and 3 of 0..4 -> 2 and 4.
+    stats = summarise(np.array([5.0, 1.0, 4.0, 2.0, 3.0]))
+    assert stats == {"latency_ms": 3.0, "latency_p25_ms": 2.0, "latency_p75_ms": 4.0,
+                     "latency_min_ms": 1.0, "latency_max_ms": 5.0}
+
+
+def test_cpu_model_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Example CPU @ 2.00GHz\n\n"
+                    "processor\t: 1\nmodel name\t: Example CPU @ 2.00GHz\n")
+    assert cpu_model(info) == "Example CPU @ 2.00GHz"
+    assert cpu_model(tmp_path / "missing")  # falls back to what platform reports, never empty
+
+
+def test_measure_writes_the_calibration_csv(tmp_path):
+    out = tmp_path / "m.csv"
+    result = runner.invoke(app, ["measure", "mobilenet_v3_small", "mobilenet_v1", "--alpha", "0.25,0.5",
+                                 "--resolution", "64", "--repeats", "3", "--warmup", "1", "--threads", "1",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [(r["variant"], r["alpha"], r["resolution"]) for r in rows] == [
+        ("mobilenet_v3_small", "0.25", "64"), ("mobilenet_v3_small", "0.5", "64"),
+        ("mobilenet_v1", "0.25", "64"), ("mobilenet_v1", "0.5", "64")]
+    for r in rows:
+        low, p25, median, p75, high = (float(r[k]) for k in (
+            "latency_min_ms", "latency_p25_ms", "latency_ms", "latency_p75_ms", "latency_max_ms"))
+        assert 0 < low <= p25 <= median <= p75 <= high
+        assert (r["repeats"], r["warmup"], r["threads"]) == ("3", "1", "1")
+        assert r["runtime"] == f"onnxruntime {ort.__version__}"
+        assert r["cpu"]
+    assert "6/6" not in result.stderr and "4/4" in result.stderr  # the progress bar counted configurations
+
+
+def test_measure_a_user_table(tmp_path, ):
+    from pathlib import Path
+
+    table = Path(__file__).resolve().parent.parent / "tables" / "mobilenet_v3_small.yaml"
+    result = runner.invoke(app, ["measure", str(table), "--alpha", "0.35", "--resolution", "64",
+                                 "--repeats", "2", "--warmup", "0"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 1 and rows[0]["variant"] == "mobilenet_v3_small"
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--repeats", "0"], "--repeats"),
+    (["--threads", "0"], "--threads"),
+    (["--alpha", "0.5,x"], "--alpha"),
+    (["--resolution", "64.5"], "--resolution"),
+    (["--resolution", "16"], "--resolution"),  # below V1's total stride of 32
+])
+def test_bad_options_are_one_line_and_write_nothing(tmp_path, args, field):
+    out = tmp_path / "m.csv"
+    result = runner.invoke(app, ["measure", "mobilenet_v1", "--repeats", "1", *args, "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip().splitlines()
+    assert len(message) == 1 and message[0].startswith("mobilecost: error:") and field in message[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_without_onnxruntime_the_command_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    result = runner.invoke(app, ["measure", "mobilenet_v1", "-o", str(tmp_path / "m.csv")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("mobilecost: error: this command needs onnx and onnxruntime: "
+                                     "pip install 'mobilecost[measure]'")
+    assert list(tmp_path.iterdir()) == []
