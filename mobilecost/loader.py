@@ -144,10 +144,10 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-@lru_cache(maxsize=64)
-def _load_text(text: str, path: str) -> VariantSpec:
+def read_located_yaml(text: str, path: str):
+    """Parse YAML safely; mappings and lists remember the line of each key and item (for file:line errors)."""
     try:
-        document = yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - a SafeLoader subclass
     except MobilecostError as exc:
         raise MobilecostError(exc.message, where=f"{path}:{exc.where.split()[-1]}") from None
     except yaml.YAMLError as exc:
@@ -155,6 +155,11 @@ def _load_text(text: str, path: str) -> VariantSpec:
         where = f"{path}:{mark.line + 1}" if mark else path
         problem = getattr(exc, "problem", None) or str(exc)
         raise MobilecostError(f"malformed YAML: {problem}", where=where) from None
+
+
+@lru_cache(maxsize=64)
+def _load_text(text: str, path: str) -> VariantSpec:
+    document = read_located_yaml(text, path)
     if not isinstance(document, dict):
         raise MobilecostError("a table is a YAML mapping with name, format, width and layers", where=path)
 

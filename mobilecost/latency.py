@@ -1,0 +1,181 @@
+"""Simulated latency: a roofline-style time per layer on a device profile.
+
+For every executed step of the network
+
+    time = max(MACs / (peak x efficiency[class]), bytes moved / (bandwidth x efficiency[memory])) + overhead
+
+where the class is full conv, pointwise, depthwise or fully connected. Element-wise steps (pooling,
+SE scaling, residual add, softmax, and activations that are not fused into the producing layer:
+h-swish and h-sigmoid) have no multiply-accumulates and are costed by the bytes they move,
+``bytes / (bandwidth x efficiency[elementwise]) + overhead``. Bytes moved are the step's input and
+output activations plus its weights and biases, at the profile's precision; a step whose bytes
+fit in the profile's cache streams at cache bandwidth, otherwise at DRAM bandwidth.
+
+Each layer is labelled with what bounds it: ``compute``, ``memory`` or ``overhead`` (whichever
+term is largest). The model is linear in the inverse efficiencies and the overhead once the
+compute/memory branch of each layer is fixed, which is what `calibrate` fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .devices import DeviceProfile, load_device
+from .engine import FIELDS, CostTable
+from .numeric import layer_function
+
+# Fitted parameters, in this order: inverse efficiencies (1/eff) and the per-step overhead in ms.
+PARAMS = ("conv", "pointwise", "depthwise", "fc", "memory", "elementwise", "overhead")
+MAC_CLASS = {"conv": 0, "pointwise": 1, "depthwise": 2, "fc": 3}
+# Activations that runtimes (TFLite, ncnn) execute as a separate element-wise pass; ReLU and ReLU6
+# are fused into the producing convolution.
+SEPARATE_ACTS = frozenset({"hswish", "hsigmoid", "swish", "sigmoid"})
+BOUNDS = ("compute", "memory", "overhead")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Per-layer quantities at efficiency 1 (arrays: layers x points)."""
+
+    mac_class: np.ndarray  # per layer: 0..3, or -1 for element-wise steps
+    compute_ms: np.ndarray  # MACs / peak
+    memory_ms: np.ndarray  # bytes moved / bandwidth
+    act_ms: np.ndarray  # separate activation pass: bytes / bandwidth
+    steps: np.ndarray  # executed steps (0 for an absent shortcut, 2 with a separate activation)
+    bytes_moved: np.ndarray  # the layer's own bytes plus its separate activation pass
+
+
+def layer_fields(costs: CostTable, alpha, rho) -> dict[str, np.ndarray]:
+    """Every per-layer field over 1-D arrays of alpha and rho: field -> array (layers x points)."""
+    alpha = np.atleast_1d(np.asarray(alpha, dtype=float))
+    rho = np.atleast_1d(np.asarray(rho, dtype=float))
+    shape = np.broadcast_shapes(alpha.shape, rho.shape)
+    raw = layer_function(costs)(alpha, rho)
+    n, m = len(FIELDS), len(costs.layers)
+    out = {}
+    for j, field in enumerate(FIELDS):
+        values = np.stack([np.broadcast_to(np.asarray(raw[i * n + j], dtype=float), shape) for i in range(m)])
+        out[field] = np.rint(values) if costs.mode == "exact" else values
+    return out
+
+
+def _bandwidth(profile: DeviceProfile, nbytes: np.ndarray) -> np.ndarray:
+    mem = profile.memory
+    return np.where(nbytes <= mem.cache_bytes, mem.cache_gb_s, mem.dram_gb_s)
+
+
+def layer_terms(profile: DeviceProfile, ops, acts, fields: dict) -> Terms:
+    """The model's per-layer terms from the engine's fields (arrays: layers x points)."""
+    ops = list(ops)
+    cls = np.array([MAC_CLASS.get(op, -1) for op in ops])
+    col = (slice(None), None)
+    dtype = profile.dtype_bytes
+    act_in, act_out = fields["act_in"], fields["act_out"]
+    nbytes = (act_in + act_out + fields["weights"] + fields["biases"]).astype(float)
+    is_add = np.array([op == "add" for op in ops])[col]
+    is_scale = np.array([op == "scale" for op in ops])[col]
+    # A residual add reads two full tensors; an SE scale also reads its per-channel gate vector.
+    nbytes = nbytes + np.where(is_add, act_in, 0) + np.where(is_scale, fields["out_ch"], 0)
+    nbytes = nbytes * dtype
+    present = (act_out > 0).astype(float)
+    separate = np.array([(a or "") in SEPARATE_ACTS for a in acts], dtype=float)[col] * present
+    act_bytes = 2.0 * act_out * dtype * separate
+    peak = profile.peak.gmacs * 1e6  # MACs per ms
+    return Terms(
+        mac_class=cls,
+        compute_ms=fields["macs"] / peak,
+        memory_ms=nbytes / (_bandwidth(profile, nbytes) * 1e6),
+        act_ms=act_bytes / (_bandwidth(profile, act_bytes) * 1e6),
+        steps=present + separate,
+        bytes_moved=nbytes + act_bytes,
+    )
+
+
+def theta_of(profile: DeviceProfile) -> np.ndarray:
+    eff = profile.efficiency
+    return np.array([1 / eff.conv, 1 / eff.pointwise, 1 / eff.depthwise, 1 / eff.fc, 1 / eff.memory,
+                     1 / eff.elementwise, profile.overhead.us / 1000.0])
+
+
+def layer_times(terms: Terms, theta) -> dict[str, np.ndarray]:
+    """Per-layer compute, memory, overhead and total time in ms (layers x points), and the bound."""
+    theta = np.asarray(theta, dtype=float)
+    mac = terms.mac_class >= 0
+    col = (slice(None), None)
+    compute = np.where(mac[col], terms.compute_ms * theta[np.maximum(terms.mac_class, 0)][col], 0.0)
+    memory = terms.memory_ms * np.where(mac, theta[4], theta[5])[col] + terms.act_ms * theta[5]
+    overhead = terms.steps * theta[6]
+    time = np.maximum(compute, memory) + overhead
+    stacked = np.stack([compute, memory, overhead])
+    bound = np.array(BOUNDS)[np.argmax(stacked, axis=0)]
+    return {"compute_ms": compute, "memory_ms": memory, "overhead_ms": overhead, "time_ms": time, "bound": bound}
+
+
+def features(terms: Terms, theta) -> np.ndarray:
+    """Totals as a linear function of theta, with each layer's compute/memory branch fixed at theta.
+
+    Returns F (points x params) such that F @ theta is the total time at every point.
+    """
+    theta = np.asarray(theta, dtype=float)
+    mac = terms.mac_class >= 0
+    col = (slice(None), None)
+    compute = np.where(mac[col], terms.compute_ms * theta[np.maximum(terms.mac_class, 0)][col], 0.0)
+    memory_mac = np.where(mac[col], terms.memory_ms, 0.0)
+    compute_bound = mac[col] & (compute >= memory_mac * theta[4] + terms.act_ms * theta[5])
+    points = terms.compute_ms.shape[1]
+    out = np.zeros((points, len(PARAMS)))
+    for c in range(4):
+        rows = compute_bound & (terms.mac_class == c)[col]
+        out[:, c] = np.where(rows, terms.compute_ms, 0.0).sum(axis=0)
+    out[:, 4] = np.where(mac[col] & ~compute_bound, terms.memory_ms, 0.0).sum(axis=0)
+    out[:, 5] = (np.where(mac[col], 0.0, terms.memory_ms).sum(axis=0)
+                 + np.where(compute_bound, 0.0, terms.act_ms).sum(axis=0))
+    out[:, 6] = terms.steps.sum(axis=0)
+    return out
+
+
+def total_latency(profile: DeviceProfile, costs: CostTable, alpha, rho, theta=None) -> np.ndarray:
+    """Simulated total latency in ms over 1-D arrays of alpha and rho (vectorised)."""
+    fields = layer_fields(costs, alpha, rho)
+    terms = layer_terms(profile, [lc.layer.op for lc in costs.layers], [lc.layer.act for lc in costs.layers], fields)
+    return layer_times(terms, theta_of(profile) if theta is None else theta)["time_ms"].sum(axis=0)
+
+
+def sweep_latency(costs: CostTable, device, alpha, rho) -> np.ndarray:
+    return total_latency(load_device(device), costs, alpha, rho)
+
+
+def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
+    """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile."""
+    from .frames import evaluate
+
+    profile = load_device(device)
+    frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
+    fields = {f: frame[f].to_numpy(dtype=float)[:, None] for f in FIELDS}
+    terms = layer_terms(profile, frame["op"], frame["act"], fields)
+    times = layer_times(terms, theta_of(profile))
+    out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
+    out["bytes_moved"] = terms.bytes_moved[:, 0]
+    for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
+        out[key] = times[key][:, 0]
+    out["bound"] = times["bound"][:, 0]
+    totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
+    totals["latency_ms"] = float(out["time_ms"].sum())
+    totals["macs"] = int(frame["macs"].sum())
+    totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
+    out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics")})
+    out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
+    return out
+
+
+def describe(profile: DeviceProfile) -> dict:
+    """What a report prints about the profile beside a simulated latency."""
+    return {
+        "name": profile.name, "title": profile.title, "runtime": profile.runtime, "threads": profile.threads,
+        "precision": profile.precision, "peak": profile.peak.arithmetic(), "status": profile.status,
+        "obtained": profile.obtained, "calibration_error": profile.error_label(),
+        "path": profile.path,
+    }
