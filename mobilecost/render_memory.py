@@ -1,0 +1,121 @@
+"""Text rendering for `memory`, `explain` and `paper`. No arithmetic beyond formatting."""
+
+from __future__ import annotations
+
+import json
+
+from .explain import Explanation, Walk
+from .memory import LiveSet
+
+
+def _n(value) -> str:
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
+def _kb(nbytes) -> str:
+    return f"{float(nbytes) / 1000:,.1f} KB"
+
+
+def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table") -> str:
+    plan, b = ls.plan, ls.bytes_per_element
+    steps = []
+    for i, step in enumerate(plan.steps):
+        live = [(t, w * ls.tensor_elems[t]) for t, w in ls.members[i]]
+        steps.append({"step": step.name, "layers": list(step.layers), "slices": step.slices,
+                      "live": [{"tensor": t, "elements": e, "bytes": e * b} for t, e in live],
+                      "scratch_elements": float(ls.step_live[i]) - sum(e for _, e in live),
+                      "live_elements": float(ls.step_live[i]), "live_bytes": float(ls.step_live[i]) * b})
+    peak = steps[ls.peak_step]
+    if fmt == "json":
+        return json.dumps({"title": title, "schedule": plan.schedule, "dtype": ls.dtype,
+                           "peak_elements": ls.peak_elems, "peak_bytes": ls.peak_elems * b,
+                           "peak_step": peak["step"], "peak_live": peak["live"],
+                           "sum_of_outputs_elements": outputs_sum, "steps": steps}, indent=1)
+    sliced = sorted({s.slices for s in plan.steps if s.slices})
+    lines = [f"{title}  schedule {plan.schedule}  activations {ls.dtype} ({b} bytes/element)"]
+    if plan.schedule == "v2-sliced":
+        lines.append(f"  inverted residual blocks without SE run in slices of the expanded tensor "
+                     f"(MobileNetV2 Sec. 5.1); slice count used: {', '.join(map(str, sliced)) or 'none'}")
+    lines.append("")
+    lines.append(f"{'step':<16} {'live tensors (elements)':<70} {'live elements':>14} {'live bytes':>14}")
+    for i, s in enumerate(steps):
+        live = ", ".join(f"{x['tensor']} {_n(x['elements'])}" for x in s["live"])
+        if s["scratch_elements"]:
+            live += f", {s['slices']} slices: {_n(s['scratch_elements'])} per slice"
+        mark = "  <- peak" if i == ls.peak_step else ""
+        lines.append(f"{s['step']:<16} {live:<70} {_n(s['live_elements']):>14} {_n(s['live_bytes']):>14}{mark}")
+    lines += ["",
+              f"peak live activations: {_n(ls.peak_elems)} elements = {_n(ls.peak_elems * b)} bytes "
+              f"({_kb(ls.peak_elems * b)}) at step {peak['step']}",
+              "  live there: " + ", ".join(f"{x['tensor']} ({_n(x['elements'])})" for x in peak["live"])
+              + (f" + one slice pair ({_n(peak['scratch_elements'])})" if peak["scratch_elements"] else ""),
+              f"sum of all layer outputs (not a peak; what naive counters call memory): {_n(outputs_sum)} elements"]
+    return "\n".join(lines) + "\n"
+
+
+def _m(value: float, decimals: int = 2) -> str:
+    return f"{value / 1e6:.{decimals}f}"
+
+
+def _walk_lines(w: Walk, unit: str) -> list[str]:
+    fig = w.figure
+    printed = f"{fig.macs_millions if w.metric == 'macs' else fig.params_millions:g}"
+    head = f"[{w.metric}] {printed} M  {fig.label}: {fig.source}"
+    base_text = ("mobilecost count: multiply-accumulates of conv and fc layers" if w.metric == "macs"
+                 else "mobilecost count: weights + biases, BN folded into the convolutions")
+    lines = [head, f"    {_n(w.base):>14}  {base_text}"]
+    value = w.base
+    for step in w.reading.steps:
+        value += step.delta
+        sign = "+" if step.delta >= 0 else "-"
+        lines.append(f"  {sign} {_n(abs(step.delta)):>14}  {step.label}")
+    if w.matched:
+        lines.append(f"  = {_n(value):>14}  prints as {printed} M ({w.printing} to {w.decimals} decimals in "
+                     f"millions) -- explained by: {w.reading.name}")
+        return lines
+    pct = 100 * w.residual / w.base
+    lines.append(f"  unexplained residual: {'+' if w.residual >= 0 else '-'}{_n(abs(w.residual))} {unit} "
+                 f"({pct:+.2f} %) from {_n(w.base)} to the printed {printed} M")
+    tried = "; ".join(f"{r.name} {_m(r.value, w.decimals + 1)} M" for r in w.tried)
+    lines.append(f"    readings tried (none prints as {printed} M): {tried}")
+    if w.also_matched_by:
+        lines.append("    other sources for this configuration that the plain count matches: "
+                     + "; ".join(w.also_matched_by))
+    return lines
+
+
+def render_explain(e: Explanation, fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps({
+            "variant": e.variant, "alpha": e.alpha, "resolution": e.resolution, "macs": e.macs, "params": e.params,
+            "walks": [{"metric": w.metric, "label": w.figure.label, "source": w.figure.source,
+                       "printed_millions": w.printed / 1e6, "base": w.base, "matched": w.matched,
+                       "printing": w.printing, "reading": w.reading.name,
+                       "steps": [{"label": s.label, "delta": s.delta} for s in w.reading.steps],
+                       "residual": w.residual} for w in e.walks],
+            "elementwise_not_in_macs": e.elementwise}, indent=1)
+    lines = [f"{e.title}  alpha={e.alpha:g}  input {e.resolution}x{e.resolution}",
+             f"mobilecost: {_n(e.macs)} MACs ({_m(e.macs)} M); {_n(e.params)} parameters ({_m(e.params, 3)} M; "
+             "weights + biases, BN folded)", ""]
+    if not e.walks:
+        lines.append("no published figures for this configuration")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{'published':<58} {'MACs (M)':>9} {'ours':>9} {'params (M)':>11} {'ours':>9}  status")
+    seen = {}
+    for w in e.walks:
+        seen.setdefault((w.figure.label, w.figure.source), []).append(w)
+    for (label, source), walks in seen.items():
+        by = {w.metric: w for w in walks}
+        macs, params = by.get("macs"), by.get("params")
+        status = " / ".join(f"{m}: {'explained' if w.matched else 'residual'}" for m, w in by.items())
+        lines.append(f"{(label + ': ' + source)[:58]:<58} "
+                     f"{(f'{macs.printed / 1e6:g}' if macs else ''):>9} {(_m(e.macs, 1) if macs else ''):>9} "
+                     f"{(f'{params.printed / 1e6:g}' if params else ''):>11} "
+                     f"{(_m(e.params, 3) if params else ''):>9}  {status}")
+    lines += ["", "Walks, one per published figure:"]
+    for w in e.walks:
+        lines += [""] + _walk_lines(w, "MACs" if w.metric == "macs" else "parameters")
+    lines += ["", "per-element work mobilecost does not count as MACs (for the residuals above):"]
+    lines += [f"    {_n(v):>14}  {k}" for k, v in e.elementwise.items()]
+    return "\n".join(lines) + "\n"
