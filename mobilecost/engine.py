@@ -14,7 +14,6 @@ Built once per (table, mode, semantics) and cached.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 

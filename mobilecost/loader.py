@@ -32,12 +32,6 @@ def list_variants() -> list[str]:
     return [p.stem for p in sorted(tables_dir().glob("*.yaml"))]
 
 
-class _Located:
-    """Marks a YAML node's line so errors can point at it."""
-
-    __slots__ = ()
-
-
 class _LineDict(dict):
     lines: dict
     line: int
