@@ -69,13 +69,14 @@ def measure(
 
 def _with_progress(configs, settings, run):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
-        task = progress.add_task("measuring", total=len(configs))
+    columns = (TextColumn("measuring"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("", total=None)
 
-        def advance(text: str) -> None:
-            progress.update(task, advance=1, description=text)
+        def step(done: int, total: int, text: str) -> None:
+            progress.update(task, completed=done, total=total, description=text)
 
-        return run(configs, settings, advance)
+        return run(configs, settings, step)

@@ -3,7 +3,7 @@
 Each configuration is exported (`onnx_export.build_model`, batch norm folded as deployed networks
 are), loaded into one onnxruntime CPU session with ``intra_op_num_threads`` threads, run
 ``warmup`` times untimed, then ``repeats`` times, each run timed alone with
-``time.perf_counter``. A configuration's latency is the median run; the spread is the quartiles
+``time.perf_counter``; the timed runs of up to 16 configurations are interleaved round-robin. A configuration's latency is the median run; the spread is the quartiles
 and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
 calibration reads, plus the spread and what the figures depend on: runtime, threads, CPU model.
 
@@ -26,6 +26,7 @@ from .onnx_export import INSTALL_HINT, build_model
 
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
            "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu")
+CHUNK = 16  # sessions open at once while their runs are interleaved
 
 
 def require_onnxruntime():
@@ -65,8 +66,8 @@ class Settings:
         return self
 
 
-def time_runs(model, settings: Settings) -> np.ndarray:
-    """Milliseconds of each timed run of one model, batch 1."""
+def open_session(model, settings: Settings):
+    """An onnxruntime CPU session of the model, warmed up, and the input it is timed on."""
     ort = require_onnxruntime()
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.threads
@@ -79,12 +80,14 @@ def time_runs(model, settings: Settings) -> np.ndarray:
     feed = {feed_info.name: np.random.default_rng(settings.seed).normal(size=shape).astype(np.float32)}
     for _ in range(settings.warmup):
         session.run(None, feed)
-    times = np.empty(settings.repeats)
-    for i in range(settings.repeats):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times[i] = (time.perf_counter() - start) * 1e3
-    return times
+    return session, feed
+
+
+def time_once(session, feed) -> float:
+    """Milliseconds of one batch-1 run."""
+    start = time.perf_counter()
+    session.run(None, feed)
+    return (time.perf_counter() - start) * 1e3
 
 
 def summarise(times_ms: np.ndarray) -> dict:
@@ -112,21 +115,38 @@ def check_configurations(configs, settings: Settings) -> None:
         check_resolution(costs, resolve_point(costs.spec, alpha, resolution=resolution).resolution)
 
 
-def measure(configs, settings: Settings, on_done: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """One row per (variant, alpha, resolution): latency statistics and the context they hold in."""
+def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+    """One row per (variant, alpha, resolution): latency statistics and the context they hold in.
+
+    Up to `CHUNK` sessions are open at once and their timed runs interleaved round-robin, so a burst
+    of load from other processes spreads over every configuration instead of inflating one.
+    `on_step(done, total, text)` reports progress in units of one session built or one round run.
+    """
     settings.check()
     ort = require_onnxruntime()
     context = {"repeats": settings.repeats, "warmup": settings.warmup, "threads": settings.threads,
                "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model()}
-    rows = []
-    for variant, alpha, resolution in configs:
-        model = build_model(variant, alpha, resolution, semantics=settings.semantics, seed=settings.seed,
-                            fold_bn=True)
-        name = _variant_name(variant)
-        stats = summarise(time_runs(model, settings))
-        rows.append({"variant": name, "alpha": alpha, "resolution": resolution, **stats, **context})
-        if on_done:
-            on_done(f"{name} {alpha:g} {resolution}: {stats['latency_ms']:.2f} ms")
+    report = on_step or (lambda done, total, text: None)
+    total, done, rows = len(configs) * (1 + settings.repeats), 0, []
+    for first in range(0, len(configs), CHUNK):
+        chunk = configs[first:first + CHUNK]
+        sessions = []
+        for variant, alpha, resolution in chunk:
+            model = build_model(variant, alpha, resolution, semantics=settings.semantics, seed=settings.seed,
+                                fold_bn=True)
+            sessions.append(open_session(model, settings))
+            done += 1
+            report(done, total, f"loaded {_variant_name(variant)} {alpha:g} {resolution}")
+        times = np.empty((len(chunk), settings.repeats))
+        for i in range(settings.repeats):
+            for j, (session, feed) in enumerate(sessions):
+                times[j, i] = time_once(session, feed)
+            done += len(chunk)
+            report(done, total, f"timing round {i + 1}/{settings.repeats} of {len(chunk)} configurations")
+        for (variant, alpha, resolution), runs in zip(chunk, times):
+            rows.append({"variant": _variant_name(variant), "alpha": alpha, "resolution": resolution,
+                         **summarise(runs), **context})
+        del sessions
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
