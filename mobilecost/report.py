@@ -16,8 +16,13 @@ LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side
 FORMATS = ("table", "json", "csv", "markdown")
 
 
+def _dim(value) -> str:
+    value = _py(value)
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
 def _shape(side, ch) -> str:
-    return f"{side}x{side}x{ch}"
+    return f"{_dim(side)}x{_dim(side)}x{_dim(ch)}"
 
 
 def report_dict(frame: pd.DataFrame, shares: pd.DataFrame) -> dict:
