@@ -1,5 +1,98 @@
-"""`mobilecost` commands for export (registered on the shared Typer app)."""
+"""`mobilecost` commands for export: ``export`` (workbook, CSV, JSON), ``check`` (budgets), ``plot``."""
 
 from __future__ import annotations
 
-from .cli import app  # noqa: F401
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from .cli import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, app, fail
+from .errors import MobilecostError
+
+EXIT_OVER_BUDGET = 1
+DEVICE_HELP = "A device profile (see tables/devices/) for simulated latency."
+
+
+@app.command()
+def export(
+    variants: List[str] = typer.Argument(..., help=VARIANT_HELP),
+    xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Write the design-review workbook here."),
+    csv_dir: Optional[str] = typer.Option(None, "--csv", help="Write summary.csv, sweep.csv, layers_*.csv here."),
+    json_path: Optional[str] = typer.Option(None, "--json", help="Write the summary and layers as JSON here."),
+    alpha: str = typer.Option("1.0", "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP."),
+    resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range."),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+) -> None:
+    """Design-review workbook (live alpha/rho formulas), CSV and JSON for the given variants."""
+    from .frames import parse_grid
+    from .workbook import export_review
+
+    try:
+        alphas = parse_grid(alpha, "--alpha")
+        resolutions = parse_grid(resolution, "--resolution", integer=True)
+        export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value, device)
+    except MobilecostError as exc:
+        fail(exc)
+    written = [p for p in (xlsx, csv_dir, json_path) if p]
+    typer.echo(f"mobilecost: wrote {', '.join(written)}", err=True)
+
+
+@app.command()
+def check(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    max_macs: Optional[str] = typer.Option(None, "--max-macs", help="e.g. 150M"),
+    max_params: Optional[str] = typer.Option(None, "--max-params", help="e.g. 4.2M (counted by --convention)"),
+    max_peak_memory: Optional[str] = typer.Option(None, "--max-peak-memory", help="Peak activation memory, e.g. 2MB or 2MiB."),
+    max_latency_ms: Optional[str] = typer.Option(None, "--max-latency-ms", help="Simulated latency on --device, e.g. 20."),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("fp32", "--dtype", help="Activation dtype for the memory budget: fp32, fp16, int8."),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+) -> None:
+    """Exit 1 with a one-line reason when a budget is exceeded, 0 when the configuration fits (for CI)."""
+    from .budget import Limit, check_budget, describe_fit, metrics_sweep, parse_quantity
+    from .frames import costs_for, resolve_point
+
+    try:
+        limits = []
+        if max_macs:
+            limits.append(Limit("macs", "MACs", parse_quantity(max_macs, "count", "--max-macs"), "count"))
+        if max_params:
+            limits.append(Limit("params", f"params ({convention.value})",
+                                parse_quantity(max_params, "count", "--max-params"), "count"))
+        if max_peak_memory:
+            limits.append(Limit("act_peak_bytes", f"peak activation memory ({dtype})",
+                                parse_quantity(max_peak_memory, "bytes", "--max-peak-memory"), "bytes"))
+        if max_latency_ms:
+            if not device:
+                raise MobilecostError("a latency budget needs --device", field="--max-latency-ms")
+            limits.append(Limit("latency_ms", f"simulated latency on {device}",
+                                parse_quantity(max_latency_ms, "ms", "--max-latency-ms"), "ms"))
+        if not limits:
+            raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
+                                  "--max-latency-ms)", field="--max-macs")
+        point = resolve_point(costs_for(variant, "exact", semantics).spec, alpha, rho, resolution)
+        row = metrics_sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+                            convention=convention.value, device=device if max_latency_ms else None,
+                            dtype=dtype).iloc[0]
+    except MobilecostError as exc:
+        fail(exc)
+    where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
+    reasons = check_budget(row, limits)
+    if reasons:
+        typer.echo(f"mobilecost: over budget: {where}: " + "; ".join(reasons), err=True)
+        raise typer.Exit(EXIT_OVER_BUDGET)
+    typer.echo(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", err=True)
+
+
+class PlotKind(str, Enum):
+    tradeoff = "tradeoff"
+    accuracy = "accuracy"
+    layers = "layers"
+    roofline = "roofline"

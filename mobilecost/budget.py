@@ -1,0 +1,94 @@
+"""Budgets: every metric of a configuration in one row, and the check of a row against limits.
+
+``metrics_sweep`` is `frames.sweep` plus the peak activation memory of the memory model
+(sequential schedule, bytes at the given dtype) and, when a device is named, the simulated
+latency of the latency model; `plots`, `workbook` and the ``check`` command read it.
+Limits accept SI suffixes: counts ``150M``, ``4.2M``, ``600K``, ``1.5G``; bytes ``2MB`` (10^6),
+``2MiB`` (2^20), ``512KB``, ``512KiB``; latency ``20`` or ``20ms``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import MobilecostError
+from .frames import costs_for, sweep
+
+COUNT_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
+BYTE_SUFFIX = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+TIME_SUFFIX = {"": 1.0, "MS": 1.0, "S": 1000.0, "US": 1e-3}
+
+
+def parse_quantity(text: str, kind: str, field: str) -> float:
+    """'150M' -> 150e6 (kind 'count'), '2MB' -> 2e6 and '2MiB' -> 2**20 (kind 'bytes'), '20ms' -> 20 ('ms')."""
+    table = {"count": COUNT_SUFFIX, "bytes": BYTE_SUFFIX, "ms": TIME_SUFFIX}[kind]
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text))
+    if not match or match.group(2).upper() not in table:
+        units = ", ".join(s for s in table if s) or "none"
+        raise MobilecostError(f"expected a number with an optional unit ({units}), got {text!r}", field=field)
+    value = float(match.group(1)) * table[match.group(2).upper()]
+    if not math.isfinite(value) or value <= 0:
+        raise MobilecostError(f"a limit must be a positive number, got {text!r}", field=field)
+    return value
+
+
+def _peak_bytes(costs, alpha, rho, dtype: str) -> np.ndarray:
+    from .memory import build_memory, dtype_bytes, peak_elements
+
+    peak, _ = peak_elements(build_memory(costs, "sequential"), alpha, rho)
+    return np.rint(peak).astype(np.int64) * dtype_bytes(dtype)
+
+
+def metrics_sweep(variant, alphas, resolutions=None, rhos=None, semantics=None, convention="paper",
+                  device=None, dtype="fp32", mode="exact") -> pd.DataFrame:
+    """`frames.sweep` with ``act_peak_bytes`` (and ``latency_ms`` when a device is named)."""
+    kwargs = {}
+    accepts_device = "device" in inspect.signature(sweep).parameters
+    if device is not None and accepts_device:
+        kwargs["device"] = device
+    frame = sweep(variant, alphas, resolutions, rhos, mode, semantics, convention, **kwargs)
+    costs = costs_for(variant, mode, semantics)
+    a, r = frame["alpha"].to_numpy(float), frame["rho"].to_numpy(float)
+    if "act_peak_bytes" not in frame.columns:
+        frame["act_peak_bytes"] = _peak_bytes(costs, a, r, dtype)
+    if device is not None and "latency_ms" not in frame.columns:
+        from .latency import sweep_latency
+
+        frame["latency_ms"] = sweep_latency(costs, device, a, r)
+    return frame
+
+
+@dataclass(frozen=True)
+class Limit:
+    metric: str  # column of metrics_sweep
+    label: str
+    value: float
+    unit: str
+
+
+def check_budget(row: dict, limits: list[Limit]) -> list[str]:
+    """One reason per exceeded limit (empty when everything fits)."""
+    reasons = []
+    for limit in limits:
+        got = float(row[limit.metric])
+        if got > limit.value:
+            reasons.append(f"{limit.label} {_show(got, limit.unit)} exceeds the budget {_show(limit.value, limit.unit)}")
+    return reasons
+
+
+def describe_fit(row: dict, limits: list[Limit]) -> str:
+    return "; ".join(f"{l.label} {_show(float(row[l.metric]), l.unit)} <= {_show(l.value, l.unit)}" for l in limits)
+
+
+def _show(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.2f} ms"
+    if unit == "bytes":
+        return f"{value:,.0f} bytes ({value / 1e6:.2f} MB)"
+    return f"{value:,.0f} ({value / 1e6:.2f} M)"

@@ -1,0 +1,95 @@
+"""`mobilecost check`: budgets for CI. Exit 1 with one line when exceeded, 0 when the configuration fits.
+
+Expected figures: Keras Applications MobileNetV2(alpha=1.0), 224: 300,774,272 MACs and 3,504,872 trainable
+parameters (tests/reference/keras_applications.csv); MobileNetV2 paper (arXiv:1801.04381) Table 4:
+300 M multiply-adds, 3.4 M parameters. Peak activation memory of MobileNetV1 1.0-224, derived by hand below.
+"""
+
+import pytest
+from typer.testing import CliRunner
+
+from mobilecost.budget import parse_quantity
+from mobilecost.cli import app
+from mobilecost.errors import MobilecostError
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, ["check", *args])
+    lines = [line for line in result.stderr.splitlines() if line.strip()] if result.stderr else []
+    return result.exit_code, lines
+
+
+def test_over_the_macs_budget_exits_1_with_one_line():
+    code, lines = run("mobilenet_v2", "--alpha", "1.0", "--resolution", "224", "--max-macs", "150M")
+    assert code == 1
+    assert len(lines) == 1
+    assert "MACs 300,774,272" in lines[0] and "150,000,000" in lines[0]
+
+
+def test_within_the_budgets_exits_0():
+    # V2 1.0-224: 300.8 M MACs and 3.47 M paper-convention params (weights + biases) fit 301M / 3.5M.
+    code, lines = run("mobilenet_v2", "--max-macs", "301M", "--max-params", "3.5M")
+    assert code == 0, lines
+    assert "within budget" in lines[0]
+
+
+def test_params_follow_the_convention():
+    # Keras trainable params 3,504,872 = weights + biases + BN gamma/beta (torchvision convention).
+    assert run("mobilenet_v2", "--max-params", "3504872", "--convention", "torchvision")[0] == 0
+    assert run("mobilenet_v2", "--max-params", "3504871", "--convention", "torchvision")[0] == 1
+
+
+def test_peak_memory_budget_against_a_hand_derivation():
+    # MobileNetV1 1.0-224, sequential schedule, fp32: the largest live set is b1.pw, reading the
+    # 112x112x32 depthwise output while writing its 112x112x64 output: 112*112*(32+64) = 1,204,224
+    # elements = 4,816,896 bytes. (conv1: 224*224*3 + 112*112*32 = 551,936; b2.dw: 112*112*64 +
+    # 56*56*64 = 1,003,520 -- both smaller.)
+    assert run("mobilenet_v1", "--max-peak-memory", "4816896")[0] == 0
+    code, lines = run("mobilenet_v1", "--max-peak-memory", "4816895")
+    assert code == 1 and "4,816,896 bytes" in lines[0]
+    # int8 activations: one byte per element.
+    assert run("mobilenet_v1", "--max-peak-memory", "1.2MB", "--dtype", "int8")[0] == 1
+    assert run("mobilenet_v1", "--max-peak-memory", "1.25MB", "--dtype", "int8")[0] == 0
+
+
+def test_latency_budget_needs_a_device():
+    code, lines = run("mobilenet_v2", "--max-latency-ms", "20")
+    assert code == 2 and len(lines) == 1 and "--device" in lines[0]
+
+
+def test_latency_budget_on_a_device():
+    from mobilecost.devices import list_devices
+
+    device = list_devices()[0]
+    generous = run("mobilenet_v3_small", "--max-latency-ms", "100000", "--device", device)
+    tight = run("mobilenet_v3_small", "--max-latency-ms", "0.0001ms", "--device", device)
+    assert generous[0] == 0 and tight[0] == 1
+    assert "simulated latency" in tight[1][0]
+
+
+@pytest.mark.parametrize("args", [
+    ("mobilenet_v2", "--max-macs", "15X"),
+    ("mobilenet_v2", "--max-macs", "-3M"),
+    ("mobilenet_v2",),
+    ("no_such_variant", "--max-macs", "1M"),
+    ("mobilenet_v2", "--alpha", "zero", "--max-macs", "1M"),
+])
+def test_bad_input_is_one_line_and_exit_2(args):
+    code, lines = run(*args)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("mobilecost: error:")
+
+
+@pytest.mark.parametrize("text,kind,expected", [
+    ("150M", "count", 150e6), ("4.2M", "count", 4.2e6), ("600K", "count", 600e3), ("1e6", "count", 1e6),
+    ("2MB", "bytes", 2e6), ("2MiB", "bytes", 2 * 1024 * 1024), ("512kb", "bytes", 512e3),
+    ("20", "ms", 20.0), ("20ms", "ms", 20.0), ("0.5s", "ms", 500.0),
+])
+def test_quantities_with_suffixes(text, kind, expected):
+    assert parse_quantity(text, kind, "--max") == pytest.approx(expected)
+
+
+def test_bytes_suffix_is_not_a_count():
+    with pytest.raises(MobilecostError):
+        parse_quantity("2MB", "count", "--max-macs")

@@ -1,0 +1,191 @@
+"""The design-review workbook: live formulas recalculated by LibreOffice, text never a formula, atomic files.
+
+Expected totals come from the frozen Keras Applications counts (tests/reference/keras_applications.csv,
+Keras 3.15.1, weights=None): the default readings of the V2 / V3 tables are Keras's rules, and V1's
+default (TF-slim SAME padding) agrees with Keras wherever the input side is a multiple of 32.
+Per-cell values are compared with mobilecost's exact mode, evaluated independently of the sheet.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mobilecost.errors import MobilecostError
+from mobilecost.frames import costs_for
+from mobilecost.numeric import evaluate_layers
+from mobilecost.workbook import (
+    ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, export_review, write_xlsx, build_review,
+)
+
+openpyxl = pytest.importorskip("openpyxl")
+
+VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+# Two (alpha, resolution) settings per variant, all in the Keras grid; awkward sides where SAME agrees.
+SETTINGS = [
+    {"mobilenet_v1": (0.75, 192), "mobilenet_v2": (0.35, 97), "mobilenet_v3_large": (0.35, 113),
+     "mobilenet_v3_small": (0.5, 150)},
+    {"mobilenet_v1": (0.25, 128), "mobilenet_v2": (1.4, 225), "mobilenet_v3_large": (1.25, 250),
+     "mobilenet_v3_small": (0.75, 321)},
+]
+
+RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculate(paths, outdir: Path) -> None:
+    """LibreOffice headless, private profile set to recalculate every formula on load."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
+    try:
+        (profile / "user").mkdir()
+        (profile / "user" / "registrymodifications.xcu").write_text(RECALC_ALWAYS)
+        subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                        "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, paths)],
+                       check=True, capture_output=True, timeout=240)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    """The workbook, re-parameterised in two copies, each recalculated by LibreOffice."""
+    folder = tmp_path_factory.mktemp("workbook")
+    source = folder / "review.xlsx"
+    export_review(list(VARIANTS), alphas=[1.0], resolutions=[224], xlsx=source)
+    copies = []
+    for k, setting in enumerate(SETTINGS):
+        wb = openpyxl.load_workbook(source)
+        for variant, (alpha, res) in setting.items():
+            wb[variant][ALPHA_CELL] = alpha
+            wb[variant][RHO_CELL] = res / 224
+        path = folder / f"setting{k}.xlsx"
+        wb.save(path)
+        copies.append(path)
+    out = folder / "out"
+    out.mkdir()
+    recalculate(copies, out)
+    formulas = openpyxl.load_workbook(source)
+    values = [openpyxl.load_workbook(out / p.name, data_only=True) for p in copies]
+    return formulas, values
+
+
+def _header(ws):
+    return [c.value for c in ws[FIRST_LAYER_ROW]]
+
+
+@pytest.mark.parametrize("k", range(len(SETTINGS)))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, variant, k):
+    formulas, values = recalculated
+    alpha, res = SETTINGS[k][variant]
+    costs = costs_for(variant, "exact")
+    expected = evaluate_layers(costs, alpha, res / 224)
+    expected["params"] = expected["weights"] + expected["biases"]  # the paper convention
+    fws, vws = formulas[variant], values[k][variant]
+    header = _header(fws)
+    assert vws[SIDE_CELL].value == res
+    checked = 0
+    for i in range(len(costs.layers)):
+        row = FIRST_LAYER_ROW + 1 + i
+        for col, field in enumerate(header, start=1):
+            cell = fws.cell(row, col).value
+            if isinstance(cell, str) and cell.startswith("="):
+                got = vws.cell(row, col).value
+                assert got == expected[field][i], (variant, costs.layers[i].layer.name, field, cell)
+                checked += 1
+    assert checked >= 14 * len(costs.layers)
+
+
+@pytest.mark.parametrize("k", range(len(SETTINGS)))
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_recalculated_totals_equal_keras(recalculated, keras_rows, variant, k):
+    formulas, values = recalculated
+    alpha, res = SETTINGS[k][variant]
+    row = next(r for r in keras_rows if r["variant"] == variant and float(r["alpha"]) == alpha
+               and int(r["resolution"]) == res)
+    ws = values[k][variant]
+    header = _header(formulas[variant])
+    total_row = next(r for r in range(FIRST_LAYER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == "total")
+    totals = {name: ws.cell(total_row, col).value for col, name in enumerate(header, start=1)}
+    assert totals["macs"] == int(row["macs"])
+    trainable = totals["weights"] + totals["biases"] + totals["bn_affine"]
+    assert trainable == int(row["trainable_params"])
+    assert trainable + totals["bn_stats"] == int(row["total_params"])
+
+
+def test_rounding_is_written_as_spreadsheet_formulas(recalculated):
+    formulas, _ = recalculated
+    header = _header(formulas["mobilenet_v2"])
+    ws = formulas["mobilenet_v2"]
+    out_ch = ws.cell(FIRST_LAYER_ROW + 1, header.index("out_ch") + 1).value  # conv1: make_divisible(32 alpha, 8)
+    assert "MAX(8,INT(INT(32*$B$2+4)/8)*8)" in out_ch and "<0.9*(32*$B$2)" in out_ch
+    in_side = ws.cell(FIRST_LAYER_ROW + 1, header.index("in_side") + 1)
+    assert in_side.value == "=$B$4"  # the input side cell
+    side = ws.cell(FIRST_LAYER_ROW + 1, header.index("out_side") + 1).value
+    assert side == f"=CEILING({in_side.coordinate}/2,1)"  # stride 2, SAME padding: ceil(H / 2)
+    assert formulas["mobilenet_v1"]["B4"].value == "=INT(224*$B$3+0.5)"
+
+
+INJECTION = "=cmd|' /C calc'!A0"
+
+
+def test_table_text_is_written_as_text_never_a_formula(table_copy, tmp_path):
+    text = (Path(__file__).resolve().parent.parent / "tables" / "mobilenet_v3_small.yaml").read_text()
+    text = text.replace("title: MobileNetV3-Small", f'title: "{INJECTION}"', 1)
+    text = text.replace("source: ", f'source: "@SUM(1+1)" #', 1)
+    table = table_copy(text, "injected.yaml")
+    target = tmp_path / "review.xlsx"
+    export_review([str(table)], xlsx=target)
+    wb = openpyxl.load_workbook(target)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    injected = [c for c in cells if INJECTION in c.value or "@SUM(1+1)" in c.value]
+    assert injected, "the table's title and source should appear in the workbook"
+    for cell in injected:
+        assert cell.data_type == "s", (cell.coordinate, cell.value)
+    # Formulas are only the engine's: none of them contains table text.
+    assert not any(c.data_type == "f" and "cmd" in c.value for c in cells)
+
+
+def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    import mobilecost.workbook as workbook
+
+    target = tmp_path / "review.xlsx"
+    target.write_bytes(b"previous version")
+    review = build_review(["mobilenet_v3_small"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(workbook, "_write_layer_sheet", broken)
+    with pytest.raises(RuntimeError):
+        write_xlsx(review, target)
+    assert target.read_bytes() == b"previous version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["review.xlsx"]
+
+
+def test_missing_output_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(MobilecostError, match="output folder does not exist"):
+        export_review(["mobilenet_v1"], xlsx=tmp_path / "nowhere" / "review.xlsx")
+
+
+def test_summary_puts_published_figures_beside_the_counts(tmp_path):
+    review = export_review(["mobilenet_v1"], alphas=[1.0, 0.5], resolutions=[224, 160],
+                           csv_dir=tmp_path / "csv", json_path=tmp_path / "review.json")
+    s = review.summary.set_index(["alpha", "resolution"])
+    # MobileNets paper, Table 6: 1.0 MobileNet-224 569 M mult-adds, 4.2 M parameters.
+    assert s.loc[(1.0, 224), "macs"] == 568_740_352  # Keras MobileNet(alpha=1.0), 224: 568,740,352 MACs
+    assert s.loc[(1.0, 224), "published_macs_millions"] in (569, 569.0)
+    assert round(s.loc[(1.0, 224), "params"] / 1e6, 1) == 4.2
+    assert (tmp_path / "csv" / "summary.csv").exists() and (tmp_path / "csv" / "layers_mobilenet_v1.csv").exists()
+    assert '"summary"' in (tmp_path / "review.json").read_text()
