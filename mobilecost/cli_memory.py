@@ -79,3 +79,21 @@ def explain(
         emit(render_explain(run_explain(variant, alpha, resolution), fmt.value), output)
     except MobilecostError as exc:
         fail(exc)
+
+
+@app.command()
+def paper(
+    name: str = typer.Argument(..., help="mobilenet_v1, mobilenet_v2 or mobilenet_v3"),
+    fmt: TextFormat = FMT_OPT,
+    output: Optional[str] = OUT_OPT,
+) -> None:
+    """Each published cost table of a paper next to mobilecost's figures and the difference."""
+    from .output import emit
+    from .papers import paper_tables, separable_ratio
+    from .render_memory import render_paper
+
+    try:
+        frame = paper_tables(name)
+        emit(render_paper(frame, separable_ratio() if name == "mobilenet_v1" else None, fmt.value), output)
+    except MobilecostError as exc:
+        fail(exc)

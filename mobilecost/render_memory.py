@@ -119,3 +119,30 @@ def render_explain(e: Explanation, fmt: str = "table") -> str:
     lines += ["", "per-element work mobilecost does not count as MACs (for the residuals above):"]
     lines += [f"    {_n(v):>14}  {k}" for k, v in e.elementwise.items()]
     return "\n".join(lines) + "\n"
+
+
+def _fig(value) -> str:
+    if value is None:
+        return ""
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.3f}".rstrip("0")
+
+
+def render_paper(frame, ratio=None, fmt: str = "table") -> str:
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=1)
+    lines = []
+    if ratio is not None:
+        full, simple = ratio
+        lines += ["MobileNets Eq. (5): depthwise separable / full convolution cost",
+                  f"  ({full})  =  {simple}", ""]
+    for table, rows in frame.groupby("table", sort=False):
+        lines.append(table)
+        lines.append(f"  {'row':<52} {'metric':<18} {'published':>10} {'mobilecost':>12} {'difference':>11}  note")
+        for r in rows.itertuples():
+            diff = "" if r.difference is None or r.difference != r.difference else f"{r.difference:+,.3f}"
+            lines.append(f"  {str(r.row)[:52]:<52} {r.metric:<18} {_fig(r.published):>10} {r.mobilecost:>12,.3f} "
+                         f"{diff:>11}  {r.note}")
+        sources = sorted({s for s in rows["source"] if s})
+        lines += [f"  source: {s}" for s in sources] + [""]
+    return "\n".join(lines)
