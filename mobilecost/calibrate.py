@@ -6,7 +6,7 @@ layer's compute/memory branch fixed, the simulated total is linear in them, so t
 between fixing the branches and solving a non-negative least-squares problem:
 
     minimise  sum_i ((F_i . theta - y_i) / y_i)^2  +  PRIOR_WEIGHT * sum_j ((theta_j - k theta0_j) / (k theta0_j))^2,
-    theta >= 0,
+    theta >= theta0 k / 10,
 
 where theta0 are the base profile's values and k the single speed factor that best maps the base
 profile onto the measurements. The prior keeps the parameters the data cannot separate near the
@@ -28,6 +28,7 @@ from .latency import PARAMS, layer_fields, layer_terms, layer_times, features, t
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
 MAX_ROUNDS = 30
+MIN_SHARE_OF_PRIOR = 0.1
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms")
 
 
@@ -159,6 +160,8 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
     ratio = _predict(terms, theta0) / y
     prior = theta0 * (ratio.sum() / (ratio**2).sum())
     penalty = math.sqrt(prior_weight)
+    # No parameter may fall below a tenth of its prior: a layer class never becomes free of cost.
+    floor = prior * MIN_SHARE_OF_PRIOR
 
     def objective(theta):
         rel = (_predict(terms, theta) - y) / y
@@ -169,7 +172,7 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
         f = _features(terms, theta)
         a = np.vstack([f / y[:, None], penalty * np.diag(1 / prior)])
         b = np.concatenate([np.ones(len(y)), penalty * np.ones(len(prior))])
-        new = nnls(a, b)
+        new = floor + nnls(a, b - a @ floor)  # theta = floor + z, z >= 0
         value = objective(new)
         if value < best_value - 1e-15:
             best, best_value = new, value

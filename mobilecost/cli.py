@@ -104,6 +104,8 @@ def sweep(
     convention: Convention = CONV_OPT,
     fmt: SweepFormat = typer.Option(SweepFormat.csv, "--format", "-f"),
     output: Optional[str] = OUT_OPT,
+    device: Optional[str] = typer.Option(None, "--device", "-d",
+                                         help="Add a simulated latency_ms column for this device profile."),
 ) -> None:
     """Totals for every (alpha, resolution) of a grid, one row per configuration."""
     from .frames import parse_grid
@@ -119,8 +121,10 @@ def sweep(
         rhos = parse_grid(rho, "--rho") if rho else None
         if resolutions is None and rhos is None:
             resolutions = [224]
-        frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value)
+        frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device)
         emit(render_sweep(frame, fmt.value), output)
+        if device is not None:
+            typer.echo(f"latency_ms: {frame.attrs['label']}", err=True)
     except MobilecostError as exc:
         fail(exc)
 

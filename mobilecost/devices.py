@@ -131,7 +131,7 @@ def resolve_device(name_or_path: str) -> Path:
     if builtin.is_file():
         return builtin
     known = list_devices()
-    close = difflib.get_close_matches(text, known, n=3, cutoff=0.4)
+    close = [k for k in known if k.startswith(text)][:3] or difflib.get_close_matches(text, known, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known devices: {', '.join(known)}"
     raise MobilecostError(f"unknown device {text!r}{hint} (or give the path of a profile .yaml)", field="--device")
 

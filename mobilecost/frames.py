@@ -172,7 +172,7 @@ def parse_grid(text: str, field: str, integer: bool = False) -> np.ndarray:
 
 
 def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=None,
-          convention="paper") -> pd.DataFrame:
+          convention="paper", device=None) -> pd.DataFrame:
     """Totals over the grid alphas x (resolutions or rhos): one row per configuration."""
     costs = costs_for(variant, mode, semantics)
     check_convention(convention)
@@ -202,4 +202,14 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     frame["params"] = params_of(frame, convention)
     cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops"]
+    if device is not None:  # simulated latency on a device profile (latency.py); .attrs says so
+        from .latency import describe, sweep_latency
+        from .devices import load_device
+
+        profile = load_device(device)
+        frame["latency_ms"] = sweep_latency(costs, profile, a_flat, rho[i_flat])
+        cols.append("latency_ms")
+        frame = frame[cols]
+        frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
+        return frame
     return frame[cols]
