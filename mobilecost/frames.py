@@ -172,8 +172,11 @@ def parse_grid(text: str, field: str, integer: bool = False) -> np.ndarray:
 
 
 def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=None,
-          convention="paper", device=None) -> pd.DataFrame:
-    """Totals over the grid alphas x (resolutions or rhos): one row per configuration."""
+          convention="paper", device=None, dtype="fp32") -> pd.DataFrame:
+    """Totals over the grid alphas x (resolutions or rhos): one row per configuration.
+
+    ``act_peak_bytes`` is the peak live activation memory of the sequential schedule and
+    ``weight_bytes`` the stored weights and biases (BN folded), both at `dtype` (memory.py)."""
     costs = costs_for(variant, mode, semantics)
     check_convention(convention)
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
@@ -200,8 +203,14 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     frame = pd.DataFrame({"variant": costs.spec.name, "alpha": a_flat, "rho": rho[i_flat],
                           "resolution": res[i_flat], **totals})
     frame["params"] = params_of(frame, convention)
+    from .memory import build_memory, dtype_bytes, peak_elements
+
+    nbytes = dtype_bytes(dtype)
+    peak, _ = peak_elements(build_memory(costs), a_flat, rho[i_flat])
+    frame["act_peak_bytes"] = (peak * nbytes).astype(np.int64) if mode == "exact" else peak * nbytes
+    frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
     cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",
-            "act_out", "bn_ops", "act_ops", "ew_ops"]
+            "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
     if device is not None:  # simulated latency on a device profile (latency.py); .attrs says so
         from .latency import describe, sweep_latency
         from .devices import load_device
