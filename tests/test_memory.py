@@ -1,0 +1,110 @@
+"""Peak live activation memory against live sets derived by hand."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from typer.testing import CliRunner
+
+from mobilecost.cli import app
+from mobilecost.errors import MobilecostError
+from mobilecost.frames import costs_for, sweep
+from mobilecost.loader import load_variant
+from mobilecost.memory import build_memory, live_sets, peak_elements
+from mobilecost.rounding import ALPHA, RHO
+
+runner = CliRunner()
+
+# A tiny inverted-residual network of our own, on an 8x8 map (every tensor is 64 elements per channel):
+#   input 8x8x3 = 192, conv1 8 ch = 512, expand 16 ch = 1024, dw 1024, project 8 ch = 512, add 512.
+TINY = """
+name: tiny
+title: Tiny
+source: "a test table"
+format: v2
+input: {size: 8, channels: 3}
+classes: 10
+width: {rounding: make_divisible, divisor: 8, expansion: input_ratio}
+layers:
+  - {input: 8^2x3,   operator: conv2d,      t: -, c: 8, n: 1, s: 1, name: conv1}
+  - {input: 8^2x8,   operator: bottleneck,  t: 2, c: 8, n: 2, s: 1}
+  - {input: 8^2x8,   operator: avgpool 7x7, t: -, c: -, n: 1, s: -, name: pool}
+  - {input: 1x1x8,   operator: conv2d 1x1,  t: -, c: k, n: -, s: -, name: classifier}
+"""
+
+
+@pytest.fixture()
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return load_variant(str(path))
+
+
+def _live(plan, alpha=1.0, rho=1.0):
+    ls = live_sets(plan, alpha, rho, "fp32")
+    return {s.name: (sorted(t for t, _ in m), v) for s, m, v in zip(plan.steps, ls.members, ls.step_live)}, ls
+
+
+def test_tiny_sequential_live_sets_hold_the_shortcut(tiny):
+    live, ls = _live(build_memory(costs_for(tiny)))
+    # Hand-derived: the block input (conv1) stays live until b1.add reads it.
+    assert live["conv1"] == (["conv1", "input"], 192 + 512)
+    assert live["b1.expand"] == (["b1.expand", "conv1"], 512 + 1024)
+    assert live["b1.dw"] == (["b1.dw", "b1.expand", "conv1"], 512 + 1024 + 1024)
+    assert live["b1.project"] == (["b1.dw", "b1.project", "conv1"], 512 + 1024 + 512)
+    assert live["b1.add"] == (["b1.add", "b1.project", "conv1"], 3 * 512)
+    assert live["b2.dw"] == (["b1.add", "b2.dw", "b2.expand"], 512 + 2048)
+    assert ls.peak_elems == 2560 and ls.plan.steps[ls.peak_step].name == "b1.dw"
+
+
+def test_tiny_sliced_schedule_never_holds_the_expanded_tensor(tiny):
+    plan = build_memory(costs_for(tiny), "v2-sliced")
+    live, ls = _live(plan)
+    assert [s.slices for s in plan.steps if s.slices] == [2, 2]  # t = 2 slices per block
+    # Block b1 as one step: conv1 (input, held) + project output + one 8-channel slice of expand and of dw.
+    assert live["b1"][1] == 512 + 512 + (8 * 64 + 8 * 64)
+    assert ls.peak_elems == 2048
+    forced = build_memory(costs_for(tiny), "v2-sliced", slices=4)
+    assert _live(forced)[0]["b1"][1] == 512 + 512 + (4 * 64 + 4 * 64)
+
+
+def test_mobilenet_v2_224_fp16_peak():
+    # MobileNetV2 Table 2: block 2 expands 16 -> 96 channels at 112x112, its stride-2 depthwise gives 56x56x96.
+    plan = build_memory(costs_for("mobilenet_v2"))
+    ls = live_sets(plan, 1.0, 1.0, "fp16")
+    assert plan.steps[ls.peak_step].name == "b2.dw"
+    assert sorted(t for t, _ in ls.members[ls.peak_step]) == ["b2.dw", "b2.expand"]
+    assert ls.peak_elems == 112 * 112 * 96 + 56 * 56 * 96 == 1_505_280
+    assert ls.peak_elems * ls.bytes_per_element == 3_010_560
+
+
+def test_mobilenet_v1_peak_and_symbolic_form():
+    plan = build_memory(costs_for("mobilenet_v1"))
+    ls = live_sets(plan, 1.0, 1.0)
+    # MobileNets Table 1: the first pointwise reads 112x112x32 and writes 112x112x64.
+    assert plan.steps[ls.peak_step].name == "b1.pw"
+    assert ls.peak_elems == 112 * 112 * (32 + 64)
+    ideal = build_memory(costs_for("mobilenet_v1", "ideal"))
+    peak = ideal.peak()
+    assert isinstance(peak, sp.Max)  # a Max over steps, not a sum
+    assert sp.nsimplify(peak.subs({ALPHA: sp.Rational(1, 2), RHO: 1}).doit()) == 112 * 112 * (16 + 32)
+    values, where = peak_elements(ideal, np.array([0.5, 1.0]), np.array([1.0, 1.0]))
+    assert list(values) == [112 * 112 * 48, 112 * 112 * 96] and list(where) == [list(where)[0]] * 2
+
+
+def test_sweep_has_peak_and_weight_bytes():
+    frame = sweep("mobilenet_v2", [1.0], [224], dtype="fp16")
+    assert int(frame["act_peak_bytes"].iloc[0]) == 3_010_560
+    assert int(frame["weight_bytes"].iloc[0]) == 2 * (frame["weights"].iloc[0] + frame["biases"].iloc[0])
+    with pytest.raises(MobilecostError):
+        sweep("mobilenet_v2", [1.0], [224], dtype="fp8")
+
+
+def test_memory_cli(tiny, tmp_path):
+    result = runner.invoke(app, ["memory", "mobilenet_v2", "--dtype", "fp16"])
+    assert result.exit_code == 0, result.output
+    assert "peak live activations: 1,505,280 elements = 3,010,560 bytes" in result.output
+    assert "not a peak" in result.output
+    result = runner.invoke(app, ["memory", str(tmp_path / "tiny.yaml"), "--schedule", "v2-sliced"])
+    assert result.exit_code == 0 and "slice count used: 2" in result.output
+    result = runner.invoke(app, ["memory", "mobilenet_v2", "--slices", "0", "--schedule", "v2-sliced"])
+    assert result.exit_code == 2 and "--slices" in result.output and "Traceback" not in result.output
