@@ -101,14 +101,19 @@ def theta_of(profile: DeviceProfile) -> np.ndarray:
 
 
 def layer_times(terms: Terms, theta) -> dict[str, np.ndarray]:
-    """Per-layer compute, memory, overhead and total time in ms (layers x points), and the bound."""
+    """Per-layer compute, memory, overhead and total time in ms (layers x points), and the bound.
+
+    ``memory_ms`` includes a separate activation pass; time = max(compute, own memory) + pass + overhead.
+    """
     theta = np.asarray(theta, dtype=float)
     mac = terms.mac_class >= 0
     col = (slice(None), None)
     compute = np.where(mac[col], terms.compute_ms * theta[np.maximum(terms.mac_class, 0)][col], 0.0)
-    memory = terms.memory_ms * np.where(mac, theta[4], theta[5])[col] + terms.act_ms * theta[5]
+    own_memory = terms.memory_ms * np.where(mac, theta[4], theta[5])[col]
+    act_pass = terms.act_ms * theta[5]  # a separate step: added, not overlapped with the layer
     overhead = terms.steps * theta[6]
-    time = np.maximum(compute, memory) + overhead
+    time = np.maximum(compute, own_memory) + act_pass + overhead
+    memory = own_memory + act_pass
     stacked = np.stack([compute, memory, overhead])
     bound = np.array(BOUNDS)[np.argmax(stacked, axis=0)]
     return {"compute_ms": compute, "memory_ms": memory, "overhead_ms": overhead, "time_ms": time, "bound": bound}
@@ -124,15 +129,14 @@ def features(terms: Terms, theta) -> np.ndarray:
     col = (slice(None), None)
     compute = np.where(mac[col], terms.compute_ms * theta[np.maximum(terms.mac_class, 0)][col], 0.0)
     memory_mac = np.where(mac[col], terms.memory_ms, 0.0)
-    compute_bound = mac[col] & (compute >= memory_mac * theta[4] + terms.act_ms * theta[5])
+    compute_bound = mac[col] & (compute >= memory_mac * theta[4])
     points = terms.compute_ms.shape[1]
     out = np.zeros((points, len(PARAMS)))
     for c in range(4):
         rows = compute_bound & (terms.mac_class == c)[col]
         out[:, c] = np.where(rows, terms.compute_ms, 0.0).sum(axis=0)
     out[:, 4] = np.where(mac[col] & ~compute_bound, terms.memory_ms, 0.0).sum(axis=0)
-    out[:, 5] = (np.where(mac[col], 0.0, terms.memory_ms).sum(axis=0)
-                 + np.where(compute_bound, 0.0, terms.act_ms).sum(axis=0))
+    out[:, 5] = np.where(mac[col], 0.0, terms.memory_ms).sum(axis=0) + terms.act_ms.sum(axis=0)
     out[:, 6] = terms.steps.sum(axis=0)
     return out
 
