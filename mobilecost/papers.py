@@ -17,6 +17,7 @@ import pandas as pd
 import sympy as sp
 
 from .errors import MobilecostError
+from .explain import decimals_of
 from .frames import _spec, evaluate
 from .published import published_rows
 from .spec import InputSpec, V1Row, VariantSpec, WidthSpec
@@ -39,9 +40,20 @@ def _figure(table: str, row: str, metric: str) -> dict:
     raise MobilecostError(f"no published figure {table} / {row} / {metric}", field="data/paper_tables.csv")
 
 
-def _row(table, row, metric, published, ours, source, note="") -> dict:
+def _row(table, row, metric, published, ours, source, note="", significant=None) -> dict:
+    if published is not None and not _prints_as(ours, published, significant):
+        precision = f"{significant} significant figures" if significant else "the printed precision"
+        note = (f"{note}; " if note else "") + f"residual {ours - published:+.3f} beyond {precision}"
     return {"table": table, "row": row, "metric": metric, "published": published, "mobilecost": ours,
             "difference": None if published is None else ours - published, "source": source, "note": note}
+
+
+def _prints_as(ours: float, published: float, significant=None) -> bool:
+    """Does `ours` print as `published` at its printed precision (rounded or truncated)?"""
+    if significant:
+        return float(f"{ours:.{significant}g}") == published
+    unit = 10.0 ** (-decimals_of(published))
+    return abs(ours - published) <= unit / 2 + 1e-9 or 0 <= ours - published < unit - 1e-12
 
 
 def separable_ratio() -> tuple[sp.Expr, sp.Expr]:
@@ -213,13 +225,14 @@ def memory_table(v1_variant="mobilenet_v1", v2_variant="mobilenet_v2", bytes_per
             rows.append(_row(tab, f"{net} {side}x{side}", "channels", fig_c["value"], ch, fig_c["source"], note))
             fig_m = _figure(tab, f"{net} {side}", "memory_k")
             rows.append(_row(tab, f"{net} {side}x{side}", "memory_k (16-bit)", fig_m["value"], k, fig_m["source"],
-                             f"{side}x{side}x{ch} x {bytes_per_element} bytes / 1000"))
+                             f"{side}x{side}x{ch} x {bytes_per_element} bytes / 1000", significant=2))
         fig = _figure(tab, f"{net} max", "memory_k")
         rows.append(_row(tab, f"{net} max", "memory_k (16-bit)", fig["value"], best, fig["source"],
-                         "the latest arXiv text: bytes of 16-bit activations"))
+                         "the latest arXiv text: bytes of 16-bit activations", significant=2))
         conf = _figure(tab + " (conference)", f"{net} max", "memory_k")
         rows.append(_row(tab + " (conference)", f"{net} max", "memory_k", conf["value"], best / bytes_per_element,
-                         conf["source"], "the conference text: the same tensor counted in elements (1 byte each)"))
+                         conf["source"], "the conference text: the same tensor counted in elements (1 byte each)",
+                         significant=2))
     return rows
 
 
