@@ -3,7 +3,9 @@
 Each configuration is exported (`onnx_export.build_model`, batch norm folded as deployed networks
 are), loaded into one onnxruntime CPU session with ``intra_op_num_threads`` threads, run
 ``warmup`` times untimed, then ``repeats`` times, each run timed alone with
-``time.perf_counter``; the timed runs of up to 16 configurations are interleaved round-robin. A configuration's latency is the median run; the spread is the quartiles
+``time.perf_counter``. The timed runs of up to 32 configurations (a strided, mixed share of the
+grid) are interleaved round-robin, so a burst of load from other processes spreads over all of them
+instead of inflating one. A configuration's latency is the median run; the spread is the quartiles
 and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
 calibration reads, plus the spread and what the figures depend on: runtime, threads, CPU model.
 
@@ -26,7 +28,7 @@ from .onnx_export import INSTALL_HINT, build_model
 
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
            "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu")
-CHUNK = 16  # sessions open at once while their runs are interleaved
+CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB for MobileNets)
 
 
 def require_onnxruntime():
@@ -127,11 +129,14 @@ def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None
     context = {"repeats": settings.repeats, "warmup": settings.warmup, "threads": settings.threads,
                "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model()}
     report = on_step or (lambda done, total, text: None)
-    total, done, rows = len(configs) * (1 + settings.repeats), 0, []
-    for first in range(0, len(configs), CHUNK):
-        chunk = configs[first:first + CHUNK]
+    total, done, rows = len(configs) * (1 + settings.repeats), 0, {}
+    n_chunks = -(-len(configs) // CHUNK)
+    for c in range(n_chunks):
+        # Strided chunks mix variants and sizes, so no configuration shares all its rounds with one kind.
+        chunk = list(range(c, len(configs), n_chunks))
         sessions = []
-        for variant, alpha, resolution in chunk:
+        for index in chunk:
+            variant, alpha, resolution = configs[index]
             model = build_model(variant, alpha, resolution, semantics=settings.semantics, seed=settings.seed,
                                 fold_bn=True)
             sessions.append(open_session(model, settings))
@@ -143,11 +148,12 @@ def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None
                 times[j, i] = time_once(session, feed)
             done += len(chunk)
             report(done, total, f"timing round {i + 1}/{settings.repeats} of {len(chunk)} configurations")
-        for (variant, alpha, resolution), runs in zip(chunk, times):
-            rows.append({"variant": _variant_name(variant), "alpha": alpha, "resolution": resolution,
-                         **summarise(runs), **context})
+        for index, runs in zip(chunk, times):
+            variant, alpha, resolution = configs[index]
+            rows[index] = {"variant": _variant_name(variant), "alpha": alpha, "resolution": resolution,
+                           **summarise(runs), **context}
         del sessions
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    return pd.DataFrame([rows[i] for i in range(len(configs))], columns=list(COLUMNS))
 
 
 def _variant_name(variant) -> str:
