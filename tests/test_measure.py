@@ -6,6 +6,7 @@ No assertion here is about speed; only about what is written and how.
 import csv
 import io
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,3 +90,27 @@ def test_without_onnxruntime_the_command_says_how_to_install(tmp_path, monkeypat
     assert result.stderr.strip() == ("mobilecost: error: this command needs onnx and onnxruntime: "
                                      "pip install 'mobilecost[measure]'")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rows_keep_the_requested_order_across_chunks(monkeypatch):
+    import mobilecost.measure as measure_module
+
+    monkeypatch.setattr(measure_module, "CHUNK", 2)  # 5 configurations -> 3 strided chunks: {0,3}, {1,4}, {2}
+    configs = measure_module.configurations(["mobilenet_v3_small"], [0.25, 0.5, 0.75, 1.0, 1.25], [64])
+    steps = []
+    frame = measure_module.measure(configs, measure_module.Settings(repeats=2, warmup=0),
+                                   lambda done, total, text: steps.append((done, total)))
+    assert list(frame["alpha"]) == [0.25, 0.5, 0.75, 1.0, 1.25]
+    assert steps[-1] == (15, 15)  # 5 sessions built + 5 x 2 timed runs
+
+
+def test_rank_correlation_of_the_host_report():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from host_latency_report import mape, ranks, spearman
+
+    assert list(ranks([30, 10, 20, 20])) == [4.0, 1.0, 2.5, 2.5]  # ties share the mean of ranks 2 and 3
+    assert spearman([1, 2, 3, 4], [10, 20, 35, 1000]) == pytest.approx(1.0)  # any increasing map
+    assert spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    # ranks (1,2,3,4) vs (2,1,4,3): d^2 = 1+1+1+1 = 4; rho = 1 - 6*4 / (4*(16-1)) = 0.6
+    assert spearman([1, 2, 3, 4], [2, 1, 4, 3]) == pytest.approx(0.6)
+    assert mape([110, 90], [100, 100]) == pytest.approx(10.0)
