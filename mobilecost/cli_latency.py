@@ -44,11 +44,20 @@ def devices() -> None:
     from .devices import list_devices, load_device
 
     try:
-        rows = []
+        blocks = []
         for name in list_devices():
             p = load_device(name)
-            rows.append((name, p.status, p.precision, str(p.threads), p.peak.arithmetic(), p.error_label(), p.obtained))
-        typer.echo(_rich_table(("device", "status", "precision", "threads", "peak", "calibration error", "obtained"), rows))
+            threads = "thread" if p.threads == 1 else "threads"
+            blocks.append("\n".join([
+                f"{name}  [{p.status}]  {p.precision}, {p.threads} {threads}",
+                f"  {p.title}",
+                f"  peak: {p.peak.arithmetic()}",
+                f"  bandwidth: cache {p.memory.cache_gb_s:g} GB/s up to {p.memory.cache_bytes:,} bytes, "
+                f"DRAM {p.memory.dram_gb_s:g} GB/s",
+                f"  {p.error_label()}",
+                f"  obtained: {p.obtained}",
+            ]))
+        typer.echo("\n\n".join(blocks))
     except MobilecostError as exc:
         fail(exc)
 

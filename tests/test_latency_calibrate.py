@@ -1,0 +1,95 @@
+"""Calibration: NNLS, recovery of known parameters, and the measurements CSV's errors."""
+
+import numpy as np
+import pytest
+
+from mobilecost.calibrate import Measurement, fit, nnls, read_measurements
+from mobilecost.devices import load_device
+from mobilecost.errors import MobilecostError
+from mobilecost.frames import evaluate
+
+
+def test_nnls_matches_a_hand_solved_problem():
+    # min |a x - b|, x >= 0: the unconstrained solution (1, -1) is infeasible; with x2 = 0,
+    # x1 = (a1 . b) / (a1 . a1) = (1*1 + 0*2 + 1*0) / 2 = 0.5.
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    b = np.array([1.0, -1.0, 0.0])
+    assert nnls(a, b) == pytest.approx([0.5, 0.0])
+    # a feasible interior solution is the ordinary least-squares one
+    assert nnls(np.eye(2), np.array([2.0, 3.0])) == pytest.approx([2.0, 3.0])
+
+
+# True device for the synthetic measurements: 16 GMAC/s peak, and so much bandwidth that every
+# multiply-accumulate layer is compute-bound; then, written out by hand,
+#   latency = sum over MAC layers of MACs / (peak * eff[class]) + steps * overhead
+#             + element-wise bytes / bandwidth (negligible here),
+# where steps = executed layers + one extra for each h-swish / h-sigmoid layer (a separate pass).
+TRUE = {"conv": 0.30, "pointwise": 0.55, "depthwise": 0.12, "fc": 0.20, "overhead_ms": 0.020}
+PEAK = 16e9
+
+
+def synthetic_latency_ms(variant, alpha, resolution):
+    frame = evaluate(variant, alpha, resolution=resolution)
+    ms = 0.0
+    for op, macs, act in zip(frame["op"], frame["macs"], frame["act"]):
+        if op in ("conv", "pointwise", "depthwise", "fc"):
+            ms += macs / (PEAK * TRUE[op]) * 1e3
+        ms += TRUE["overhead_ms"] * (1 + (act in ("hswish", "hsigmoid")))
+    return ms
+
+
+def test_calibration_recovers_known_parameters():
+    base = load_device("generic_cpu").model_copy(update={
+        "memory": load_device("generic_cpu").memory.model_copy(update={"cache_gb_s": 1e6, "dram_gb_s": 1e6}),
+    })
+    configs = [(v, a, r) for v in ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+               for a, r in ((0.5, 128), (1.0, 224), (0.75, 192))]
+    rows = [Measurement(v, a, r, synthetic_latency_ms(v, a, r)) for v, a, r in configs]
+    def recovered(theta):
+        return {"conv": 1 / theta[0], "pointwise": 1 / theta[1], "depthwise": 1 / theta[2], "fc": 1 / theta[3],
+                "overhead_ms": theta[6]}
+
+    # Twelve noise-free measurements determine every parameter once the prior is (nearly) off.
+    result = fit(base, rows, prior_weight=1e-9, leave_one_out=False)
+    for key, value in TRUE.items():
+        assert recovered(result.theta)[key] == pytest.approx(value, rel=1e-3), (key, recovered(result.theta))
+    assert np.abs(result.errors_pct).max() < 0.01
+    # With the default prior, the classes with many layers are still recovered closely; the stem conv and
+    # the classifier (one layer each) lean towards the base profile's proportions.
+    result = fit(base, rows, leave_one_out=False)
+    for key in ("pointwise", "depthwise", "overhead_ms"):
+        assert recovered(result.theta)[key] == pytest.approx(TRUE[key], rel=0.04), (key, recovered(result.theta))
+    assert np.abs(result.errors_pct).max() < 1.0
+
+
+def test_four_measurements_and_the_prior_predict_the_rest():
+    base = load_device("generic_cpu").model_copy(update={
+        "memory": load_device("generic_cpu").memory.model_copy(update={"cache_gb_s": 1e6, "dram_gb_s": 1e6}),
+    })
+    calib = [("mobilenet_v1", 1.0, 224), ("mobilenet_v2", 1.0, 224), ("mobilenet_v3_large", 1.0, 224),
+             ("mobilenet_v3_small", 1.0, 224)]
+    rows = [Measurement(v, a, r, synthetic_latency_ms(v, a, r)) for v, a, r in calib]
+    result = fit(base, rows)
+    assert result.loo_predicted_ms is not None and len(result.loo_predicted_ms) == 4
+    from mobilecost.calibrate import calibrated_profile
+    from mobilecost.latency import estimate_latency
+
+    profile = calibrated_profile(base, result, rows, "synthetic.csv", name="synthetic")
+    assert profile.status == "calibrated" and profile.calibration.fit_mape_pct < 5
+    for v, a, r in (("mobilenet_v2", 0.5, 160), ("mobilenet_v1", 0.75, 192)):
+        predicted = estimate_latency(v, profile, a, resolution=r).attrs["totals"]["latency_ms"]
+        assert predicted == pytest.approx(synthetic_latency_ms(v, a, r), rel=0.10)
+
+
+@pytest.mark.parametrize("text, where, field", [
+    ("variant,alpha,latency_ms\nmobilenet_v1,1.0,5\n", "m.csv:1", "resolution"),
+    ("variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,224,5\nmobilenet_v2,one,224,3\n", "m.csv:3", "alpha"),
+    ("variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,224.5,5\n", "m.csv:2", "resolution"),
+    ("variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,224,-5\n", "m.csv:2", "latency_ms"),
+])
+def test_measurement_errors_name_file_line_and_column(tmp_path, text, where, field):
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MobilecostError) as info:
+        read_measurements(str(path))
+    assert str(info.value).startswith(f"{path.parent}/{where}: {field}:"), str(info.value)
