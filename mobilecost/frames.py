@@ -94,8 +94,12 @@ def _checked(spec, mode, semantics):
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
-             convention="paper") -> pd.DataFrame:
-    """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions."""
+             convention="paper", dtype="fp32") -> pd.DataFrame:
+    """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions.
+
+    Memory columns (memory.py) are bytes at `dtype`: ``in_bytes`` (first input), ``out_bytes``,
+    ``weight_bytes`` (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's
+    live set while the layer runs); ``.attrs['memory']`` holds the peak and where it happens."""
     spec = _spec(variant)
     compiled = _checked(spec, mode, semantics)
     point = resolve_point(spec, alpha, rho, resolution, mode)
@@ -118,12 +122,23 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
         **values,
     })
     frame["params"] = params_of(frame, convention)
+    from .memory import dtype_bytes, sequential_live
+
+    nbytes = dtype_bytes(dtype)
+    live, live_names = sequential_live(layers, values["act_in"][0], values["act_out"])
+    frame["in_bytes"] = frame["act_in"] * nbytes
+    frame["out_bytes"] = frame["act_out"] * nbytes
+    frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
+    frame["live_bytes"] = np.asarray(live) * nbytes
+    peak = int(np.argmax(live))
+    memory = {"dtype": dtype, "act_peak_bytes": _scalar(live[peak] * nbytes), "peak_layer": layers[peak].name,
+              "peak_live": list(live_names[peak]), "weight_bytes": _scalar(frame["weight_bytes"].sum())}
     frame = _drop_absent_shortcuts(frame)
     totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
     frame.attrs.update({
         "variant": spec.name, "title": spec.title, "alpha": point.alpha, "rho": point.rho,
         "resolution": point.resolution, "mode": mode, "semantics": compiled.semantics,
-        "convention": convention, "totals": totals,
+        "convention": convention, "totals": totals, "memory": memory,
     })
     return frame
 

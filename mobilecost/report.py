@@ -40,6 +40,7 @@ def report_dict(frame: pd.DataFrame, shares: pd.DataFrame) -> dict:
         "layers": [{k: _py(v) for k, v in row.items()} for row in frame[LAYER_COLUMNS].to_dict("records")],
         "share_by_type": [{k: _py(v) for k, v in row.items()} for row in shares.to_dict("records")],
         "published": published,
+        "memory": a.get("memory"),
     }
 
 
@@ -86,6 +87,10 @@ def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     t = a["totals"]
     lines.append(f"| **total** | | | | | | **{_fmt_int(t['macs'])}** | **{_fmt_int(t['params'])}** | "
                  f"{_fmt_int(t['act_out'])} |")
+    mem = a.get("memory")
+    if mem:
+        lines += ["", f"Peak live activations: {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
+                  f"{mem['peak_layer']} (live: {', '.join(mem['peak_live'])}); weights {_fmt_int(mem['weight_bytes'])} bytes"]
     lines += ["", "| layer type | MACs | % | params | % |", "|---|---:|---:|---:|---:|"]
     for row in shares.itertuples():
         lines.append(f"| {row.type} | {_fmt_int(row.macs)} | {row.macs_pct:.2f} | {_fmt_int(row.params)} | "
@@ -123,6 +128,12 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
                   _fmt_int(t["bn_stats"]), _fmt_int(t["params"]),
                   _fmt_int(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
     console.print(split)
+    mem = a.get("memory")
+    if mem:
+        console.print(f"Peak live activations {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
+                      f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
+                      f"{_fmt_int(mem['weight_bytes'])} bytes; sum of outputs {_fmt_int(t['act_out'])} elements "
+                      "(a sum, not a peak)")
 
     by_type = Table(title="Share by layer type")
     for col in ("type", "MACs", "% MACs", "params", "% params"):

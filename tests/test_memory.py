@@ -108,3 +108,23 @@ def test_memory_cli(tiny, tmp_path):
     assert result.exit_code == 0 and "slice count used: 2" in result.output
     result = runner.invoke(app, ["memory", "mobilenet_v2", "--slices", "0", "--schedule", "v2-sliced"])
     assert result.exit_code == 2 and "--slices" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("variant", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
+def test_report_columns_agree_with_the_symbolic_plan(variant):
+    from mobilecost.frames import evaluate
+
+    plan = build_memory(costs_for(variant))
+    for alpha in (0.35, 1.0, 1.3):
+        frame = evaluate(variant, alpha, dtype="fp16")
+        ls = live_sets(plan, alpha, 1.0, "fp16")
+        assert frame.attrs["memory"]["act_peak_bytes"] == ls.peak_elems * 2
+        assert frame.attrs["memory"]["peak_layer"] == plan.steps[ls.peak_step].name
+        assert frame["live_bytes"].max() == ls.peak_elems * 2
+        assert (frame["weight_bytes"] == 2 * (frame["weights"] + frame["biases"])).all()
+
+
+def test_report_shows_the_peak():
+    result = runner.invoke(app, ["report", "mobilenet_v2", "--format", "markdown"])
+    assert result.exit_code == 0
+    assert "Peak live activations: 6,021,120 bytes (fp32) at b2.dw" in result.output  # 1,505,280 x 4
