@@ -40,6 +40,8 @@ def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table
     lines.append("")
     lines.append(f"{'step':<16} {'live tensors (elements)':<70} {'live elements':>14} {'live bytes':>14}")
     for i, s in enumerate(steps):
+        if len(s["layers"]) == 1 and ls.tensor_elems.get(s["step"], 1) == 0:
+            continue  # a shortcut add the rounded widths rule out: not a step of this configuration
         live = ", ".join(f"{x['tensor']} {_n(x['elements'])}" for x in s["live"])
         if s["scratch_elements"]:
             live += f", {s['slices']} slices: {_n(s['scratch_elements'])} per slice"
