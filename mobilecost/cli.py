@@ -106,6 +106,7 @@ def sweep(
     output: Optional[str] = OUT_OPT,
     device: Optional[str] = typer.Option(None, "--device", "-d",
                                          help="Add a simulated latency_ms column for this device profile."),
+    dtype: str = typer.Option("fp32", "--dtype", help="Bytes per element for act_peak_bytes and weight_bytes: fp32, fp16 or int8."),
 ) -> None:
     """Totals for every (alpha, resolution) of a grid, one row per configuration."""
     from .frames import parse_grid
@@ -121,7 +122,7 @@ def sweep(
         rhos = parse_grid(rho, "--rho") if rho else None
         if resolutions is None and rhos is None:
             resolutions = [224]
-        frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device)
+        frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype)
         emit(render_sweep(frame, fmt.value), output)
         if device is not None:
             typer.echo(f"latency_ms: {frame.attrs['label']}", err=True)
