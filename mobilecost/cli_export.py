@@ -96,3 +96,52 @@ class PlotKind(str, Enum):
     accuracy = "accuracy"
     layers = "layers"
     roofline = "roofline"
+
+
+@app.command()
+def plot(
+    kind: PlotKind = typer.Argument(..., help="tradeoff, accuracy, layers or roofline."),
+    variants: Optional[List[str]] = typer.Argument(None, help=VARIANT_HELP + " (accuracy: families to show; default all)."),
+    output: str = typer.Option(..., "--output", "-o", help="FILE.png, FILE.svg or FILE.pdf (written atomically)."),
+    metric: str = typer.Option("macs", "--metric", "-m", help="tradeoff: macs, params, act_peak_bytes or latency_ms."),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+) -> None:
+    """Figures: the alpha-rho trade-off plane, accuracy against cost, per-block bars, the roofline."""
+    try:
+        fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value)
+        from .plots import save_figure
+
+        save_figure(fig, output)
+    except MobilecostError as exc:
+        fail(exc)
+    typer.echo(f"mobilecost: wrote {output}", err=True)
+
+
+def _one(variants, kind: str) -> str:
+    if len(variants) != 1:
+        raise MobilecostError(f"'{kind}' draws one variant; got {len(variants)}", field="VARIANT")
+    return variants[0]
+
+
+def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention):
+    from . import plots, plots_layers
+
+    metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
+    if kind is PlotKind.tradeoff:
+        if not variants:
+            raise MobilecostError("name at least one variant", field="VARIANT")
+        return plots.plot_tradeoff(variants, metric, device, semantics, convention)
+    if kind is PlotKind.accuracy:
+        from .frames import costs_for
+
+        families = [costs_for(v, "exact", None).spec.name for v in variants] or None
+        return plots.plot_accuracy(families, device, semantics)
+    variant = _one(variants, kind.value)
+    if kind is PlotKind.layers:
+        return plots_layers.plot_layers(variant, alpha, resolution, rho, device, semantics, convention)
+    return plots_layers.plot_roofline(variant, device, alpha, resolution, rho, semantics)
