@@ -1,24 +1,22 @@
 """Budgets: every metric of a configuration in one row, and the check of a row against limits.
 
-``metrics_sweep`` is `frames.sweep` plus the peak activation memory of the memory model
-(sequential schedule, bytes at the given dtype) and, when a device is named, the simulated
-latency of the latency model; `plots`, `workbook` and the ``check`` command read it.
+``metrics_sweep`` is `frames.sweep` with every metric: MACs, parameters, the peak activation memory of
+the memory model (sequential schedule, bytes at the given dtype) and, when a device is named, the
+simulated latency of the latency model; `plots`, `workbook` and the ``check`` command read it.
 Limits accept SI suffixes: counts ``150M``, ``4.2M``, ``600K``, ``1.5G``; bytes ``2MB`` (10^6),
 ``2MiB`` (2^20), ``512KB``, ``512KiB``; latency ``20`` or ``20ms``.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from .errors import MobilecostError
-from .frames import costs_for, sweep
+from .frames import sweep
 
 COUNT_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 BYTE_SUFFIX = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
@@ -38,30 +36,10 @@ def parse_quantity(text: str, kind: str, field: str) -> float:
     return value
 
 
-def _peak_bytes(costs, alpha, rho, dtype: str) -> np.ndarray:
-    from .memory import build_memory, dtype_bytes, peak_elements
-
-    peak, _ = peak_elements(build_memory(costs, "sequential"), alpha, rho)
-    return np.rint(peak).astype(np.int64) * dtype_bytes(dtype)
-
-
 def metrics_sweep(variant, alphas, resolutions=None, rhos=None, semantics=None, convention="paper",
                   device=None, dtype="fp32", mode="exact") -> pd.DataFrame:
-    """`frames.sweep` with ``act_peak_bytes`` (and ``latency_ms`` when a device is named)."""
-    kwargs = {}
-    accepts_device = "device" in inspect.signature(sweep).parameters
-    if device is not None and accepts_device:
-        kwargs["device"] = device
-    frame = sweep(variant, alphas, resolutions, rhos, mode, semantics, convention, **kwargs)
-    costs = costs_for(variant, mode, semantics)
-    a, r = frame["alpha"].to_numpy(float), frame["rho"].to_numpy(float)
-    if "act_peak_bytes" not in frame.columns:
-        frame["act_peak_bytes"] = _peak_bytes(costs, a, r, dtype)
-    if device is not None and "latency_ms" not in frame.columns:
-        from .latency import sweep_latency
-
-        frame["latency_ms"] = sweep_latency(costs, device, a, r)
-    return frame
+    """`frames.sweep`: MACs, params, ``act_peak_bytes`` at `dtype`, and ``latency_ms`` when a device is named."""
+    return sweep(variant, alphas, resolutions, rhos, mode, semantics, convention, device=device, dtype=dtype)
 
 
 @dataclass(frozen=True)
