@@ -1,20 +1,31 @@
 """Validate the simulated-latency model against published measurements.
 
-For every group of rows of calibration_latency.csv that share device, runtime, precision and
-threads (the `device` text names hardware and runtime) and has enough rows with a table, the
-script calibrates a profile on 3-4 rows that span the network families present and predicts the
-remaining rows. It reports the mean absolute percentage error (MAPE) on the held-out rows and the
-share within +-10 %, next to the MACs-proportional baseline (latency = k * MACs, with k fitted on
-the same calibration rows). The calibration procedure is the one `mobilecost calibrate` runs,
-with one global prior; nothing is tuned per group.
+Groups: rows of calibration_latency.csv that share device (hardware and runtime, as named by the
+`device` text), precision and threads. Repeated measurements of one configuration in a group
+(several runs or sections of a source) are averaged. Rows whose network has no table are skipped.
 
-    python3 benchmarks/latency_validation.py [--csv PATH] [--min-rows N] [--details]
+1. Groups with at least 5 configurations: calibrate on 3-4 rows that span the network families
+   present (`mobilecost calibrate`'s fit), predict the other rows. Reported: mean absolute
+   percentage error (MAPE) and the share within +-10 % on the held-out rows, next to the
+   MACs-proportional baseline latency = k * MACs with k fitted on the same rows.
+2. Groups with 3-4 configurations (mostly one network per family at 1.0-224): leave-one-out --
+   calibrate on the others, predict the one left out -- same baseline.
+
+Priors. The calibration starts from a generic CPU or GPU profile. Its efficiencies are learned
+from published measurements (`calibrate.fit_shared_prior`), so a group must never be judged with
+priors learned from its own device: groups are split into two folds by hardware, and each fold
+is predicted with priors learned on the other fold only ("cross-fitted"). For comparison the
+script also reports the hand-set neutral priors. `--fit-priors` prints the priors learned from
+all groups (what tables/devices/generic_*.yaml ship).
+
+    python3 benchmarks/latency_validation.py [--csv PATH] [--details] [--fit-priors]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,29 +34,38 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mobilecost.calibrate import Measurement, fit_theta, measurement_terms  # noqa: E402
+from mobilecost.calibrate import Measurement, fit_shared_prior, fit_theta, measurement_terms  # noqa: E402
 from mobilecost.devices import load_device  # noqa: E402
 from mobilecost.frames import evaluate  # noqa: E402
-from mobilecost.latency import layer_times, theta_of  # noqa: E402
+from mobilecost.latency import PARAMS, layer_times  # noqa: E402
 from mobilecost.loader import list_variants  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "reference" / "calibration_latency.csv"
 GPU_WORDS = ("gpu", "vulkan", "delegate", "nnapi", "opencl", "edge tpu", "vpu", "myriad", "npu", "tensorrt", "cuda")
+# Hand-set starting points (inverse efficiencies and overhead in ms), before anything is learned.
+NEUTRAL = {
+    "cpu": np.array([1 / 0.45, 1 / 0.6, 1 / 0.2, 1 / 0.3, 1 / 0.5, 1 / 0.25, 0.015]),
+    "gpu": np.array([1 / 0.3, 1 / 0.35, 1 / 0.1, 1 / 0.05, 1 / 0.5, 1 / 0.3, 0.060]),
+}
+KEYS = ["device", "precision", "threads"]
+
+
+def kind_of(device: str) -> str:
+    return "gpu" if any(w in device.lower() for w in GPU_WORDS) else "cpu"
 
 
 def precision_of(text: str) -> str:
     text = str(text).lower()
-    if "int8" in text or "uint8" in text:
+    if "int8" in text:
         return "int8"
-    if text.startswith("fp16") or "fp16(delegate" in text or "vulkan" in text or "gpu" in text:
+    if text.startswith("fp16") or "vulkan" in text or "gpu" in text or "delegate" in text:
         return "fp16"
     return "fp32"
 
 
-def base_for(device: str, precision: str):
-    """The neutral starting profile: generic GPU for GPU/accelerator runtimes, generic CPU otherwise."""
-    name = "generic_gpu" if any(w in device.lower() for w in GPU_WORDS) else "generic_cpu"
-    return load_device(name).model_copy(update={"precision": precision_of(precision)})
+def fold_of(device: str) -> int:
+    """Two folds by hardware (the device text before the runtime), stable across runs."""
+    return zlib.crc32(device.split(" / ")[0].encode()) % 2
 
 
 def choose_calibration_rows(group: pd.DataFrame, count: int) -> list:
@@ -65,92 +85,140 @@ def choose_calibration_rows(group: pd.DataFrame, count: int) -> list:
     return chosen
 
 
-def macs_of(model: str, alpha: float, resolution: int) -> int:
-    return evaluate(model, alpha, resolution=resolution).attrs["totals"]["macs"]
-
-
-def validate(csv_path: Path, min_rows: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def load_groups(csv_path: Path):
     data = pd.read_csv(csv_path)
     data["threads"] = data["threads"].astype(str)
     known = set(list_variants())
     skipped = data[~data["model"].isin(known)]
-    data = data[data["model"].isin(known)].copy()
-    # Repeated measurements of one configuration in one group (several runs or sections of a source)
-    # are averaged: a prediction is only counted for a configuration not used in calibration.
-    keys = ["device", "precision", "threads", "model", "alpha", "resolution"]
-    repeats = data.groupby(keys, dropna=False)["latency_ms"].agg(["size", "min", "max"])
-    repeats = repeats[repeats["size"] > 1]
-    info_repeats = {"repeated_configs": len(repeats),
-                    "repeat_spread_pct": float(((repeats["max"] - repeats["min"]) / repeats["min"]).median() * 100)
-                    if len(repeats) else 0.0}
+    data = data[data["model"].isin(known)]
+    keys = [*KEYS, "model", "alpha", "resolution"]
+    counts = data.groupby(keys, dropna=False)["latency_ms"].agg(["size", "min", "max"])
+    repeats = counts[counts["size"] > 1]
     data = data.groupby(keys, dropna=False, as_index=False)["latency_ms"].mean()
-    data["macs"] = [macs_of(m, a, int(r)) for m, a, r in zip(data["model"], data["alpha"], data["resolution"])]
-    groups, predictions = [], []
-    for (device, precision, threads), group in data.groupby(["device", "precision", "threads"], dropna=False):
-        if len(group) < min_rows:
+    macs = {}
+    for m, a, r in set(zip(data["model"], data["alpha"], data["resolution"])):
+        macs[m, a, r] = evaluate(m, a, resolution=int(r)).attrs["totals"]["macs"]
+    data["macs"] = [macs[k] for k in zip(data["model"], data["alpha"], data["resolution"])]
+    groups = []
+    profiles = {kind: load_device(f"generic_{kind}") for kind in ("cpu", "gpu")}
+    for key, group in data.groupby(KEYS, dropna=False):
+        if len(group) < 3:
             continue
-        count = 4 if len(group) >= 8 else 3
-        calib = choose_calibration_rows(group, count)
-        held = group.drop(index=calib)
-        base = base_for(device, precision)
-        measurements = [Measurement(m, float(a), int(r), float(y)) for m, a, r, y in
-                        zip(group["model"], group["alpha"], group["resolution"], group["latency_ms"])]
-        terms = dict(zip(group.index, measurement_terms(base, measurements)))
-        theta = fit_theta([terms[i] for i in calib], group.loc[calib, "latency_ms"].to_numpy(), theta_of(base))
-        model = np.array([layer_times(terms[i], theta)["time_ms"].sum() for i in held.index])
-        ratio = group.loc[calib, "macs"].to_numpy() / group.loc[calib, "latency_ms"].to_numpy()
-        k = ratio.sum() / (ratio**2).sum()  # minimises the relative error of k * MACs on the calibration rows
-        baseline = k * held["macs"].to_numpy()
-        y = held["latency_ms"].to_numpy()
-        err, err_base = (model - y) / y * 100, (baseline - y) / y * 100
-        groups.append({
-            "device": device, "precision": precision, "threads": threads, "rows": len(group),
-            "families": ",".join(sorted(set(group["model"]))), "calibrated_on": count, "held_out": len(held),
-            "mape_pct": np.abs(err).mean(), "within10_pct": (np.abs(err) <= 10).mean() * 100,
-            "baseline_mape_pct": np.abs(err_base).mean(), "baseline_within10_pct": (np.abs(err_base) <= 10).mean() * 100,
-        })
-        for index, e, eb in zip(held.index, err, err_base):
-            predictions.append({"device": device, "precision": precision, "threads": threads,
-                                "model": group.loc[index, "model"], "alpha": group.loc[index, "alpha"],
-                                "resolution": group.loc[index, "resolution"], "error_pct": e, "baseline_error_pct": eb})
-    info = {"skipped_rows": len(skipped), "skipped_models": sorted(set(skipped["model"])), **info_repeats}
-    return pd.DataFrame(groups), pd.DataFrame(predictions), info
+        kind = kind_of(key[0])
+        base = profiles[kind].model_copy(update={"precision": precision_of(key[1])})
+        rows = [Measurement(m, float(a), int(r), float(y)) for m, a, r, y in
+                zip(group["model"], group["alpha"], group["resolution"], group["latency_ms"])]
+        groups.append({"key": key, "kind": kind, "fold": fold_of(key[0]), "frame": group.reset_index(drop=True),
+                       "terms": measurement_terms(base, rows), "y": group["latency_ms"].to_numpy()})
+    info = {"skipped_rows": len(skipped), "skipped_models": sorted(set(skipped["model"])),
+            "repeated_configs": len(repeats),
+            "repeat_spread_pct": float(((repeats["max"] - repeats["min"]) / repeats["min"]).median() * 100)}
+    return groups, info
 
 
-def summary(groups: pd.DataFrame, rows: pd.DataFrame, info: dict, min_rows: int) -> str:
-    e, b = rows["error_pct"].abs(), rows["baseline_error_pct"].abs()
-    lines = [
-        f"Simulated-latency validation: {len(groups)} groups with >= {min_rows} rows, "
-        f"{len(rows)} held-out predictions "
-        f"({info['skipped_rows']} rows skipped: no table for {', '.join(info['skipped_models']) or '-'})",
-        "",
-        f"{'':28s}{'model':>10s}{'k*MACs':>10s}",
-        f"{'held-out MAPE (all rows)':28s}{e.mean():9.1f}%{b.mean():9.1f}%",
-        f"{'held-out median |error|':28s}{e.median():9.1f}%{b.median():9.1f}%",
-        f"{'share within +-10 %':28s}{(e <= 10).mean() * 100:9.0f}%{(b <= 10).mean() * 100:9.0f}%",
-        f"{'mean of per-group MAPE':28s}{groups['mape_pct'].mean():9.1f}%{groups['baseline_mape_pct'].mean():9.1f}%",
-        f"{'groups where model wins':28s}{(groups['mape_pct'] < groups['baseline_mape_pct']).sum():9d} /{len(groups)}",
-    ]
+def learn_priors(groups, exclude_fold=None) -> dict:
+    out = {}
+    for kind in ("cpu", "gpu"):
+        train = [(g["terms"], g["y"]) for g in groups if g["kind"] == kind and g["fold"] != exclude_fold]
+        out[kind] = fit_shared_prior(train, NEUTRAL[kind]) if train else NEUTRAL[kind]
+    return out
+
+
+def _baseline(macs_fit, y_fit, macs):
+    ratio = macs_fit / y_fit
+    return ratio.sum() / (ratio**2).sum() * macs  # k minimises the relative error on the fitted rows
+
+
+def _predict(terms, theta) -> float:
+    return float(layer_times(terms, theta)["time_ms"].sum())
+
+
+def evaluate_groups(groups, priors_by_fold: dict) -> pd.DataFrame:
+    """One row per prediction: protocol 'held-out' (groups >= 5 configs) or 'leave-one-out' (3-4)."""
+    rows = []
+    for g in groups:
+        frame, y, terms = g["frame"], g["y"], g["terms"]
+        theta0 = priors_by_fold[g["fold"]][g["kind"]]
+        macs = frame["macs"].to_numpy(dtype=float)
+        if len(frame) >= 5:
+            calib = choose_calibration_rows(frame, 4 if len(frame) >= 8 else 3)
+            splits = [(calib, [i for i in range(len(frame)) if i not in calib], "held-out")]
+        else:
+            splits = [([j for j in range(len(frame)) if j != i], [i], "leave-one-out") for i in range(len(frame))]
+        for fit_rows, test_rows, protocol in splits:
+            theta = fit_theta([terms[j] for j in fit_rows], y[fit_rows], theta0)
+            base = _baseline(macs[fit_rows], y[fit_rows], macs[test_rows])
+            for i, b in zip(test_rows, base):
+                rows.append({"device": g["key"][0], "precision": g["key"][1], "threads": g["key"][2],
+                             "kind": g["kind"], "protocol": protocol, "configs": len(frame),
+                             "model": frame.loc[i, "model"], "alpha": frame.loc[i, "alpha"],
+                             "resolution": frame.loc[i, "resolution"], "measured_ms": y[i],
+                             "error_pct": (_predict(terms[i], theta) - y[i]) / y[i] * 100,
+                             "baseline_error_pct": (b - y[i]) / y[i] * 100})
+    return pd.DataFrame(rows)
+
+
+def _stats(errors) -> tuple:
+    e = np.abs(np.asarray(errors))
+    return e.mean(), np.median(e), (e <= 10).mean() * 100
+
+
+def summary(cross: pd.DataFrame, neutral: pd.DataFrame, info: dict) -> str:
+    lines = [f"{info['skipped_rows']} rows skipped: no table for {', '.join(info['skipped_models']) or '-'}; "
+             f"{info['repeated_configs']} configurations measured more than once were averaged "
+             f"(median spread between repeats {info['repeat_spread_pct']:.1f} %)."]
+    for protocol, title in (("held-out", "Groups with >= 5 configurations: calibrate on 3-4 rows, predict the rest"),
+                            ("leave-one-out", "Groups with 3-4 configurations: leave one out")):
+        c, n = cross[cross["protocol"] == protocol], neutral[neutral["protocol"] == protocol]
+        groups = c.groupby(["device", "precision", "threads"], dropna=False).ngroups
+        lines += ["", f"{title}: {groups} groups, {len(c)} predictions",
+                  f"  {'':26s}{'model':>14s}{'model':>14s}{'k * MACs':>12s}",
+                  f"  {'':26s}{'(cross-fit':>14s}{'(neutral':>14s}{'baseline':>12s}",
+                  f"  {'':26s}{'priors)':>14s}{'priors)':>14s}{'':>12s}"]
+        sc, sn, sb = _stats(c["error_pct"]), _stats(n["error_pct"]), _stats(c["baseline_error_pct"])
+        for j, label in enumerate(("MAPE", "median |error|", "share within +-10 %")):
+            lines.append(f"  {label:26s}{sc[j]:13.1f}%{sn[j]:13.1f}%{sb[j]:11.1f}%")
+        for kind in ("cpu", "gpu"):
+            k = c[c["kind"] == kind]
+            if len(k):
+                a, b = _stats(k["error_pct"]), _stats(k["baseline_error_pct"])
+                lines.append(f"  {kind.upper() + ' groups, MAPE':26s}{a[0]:13.1f}%{'':14s}{b[0]:11.1f}%   ({len(k)} predictions)")
     return "\n".join(lines)
+
+
+def details(cross: pd.DataFrame) -> str:
+    held = cross[cross["protocol"] == "held-out"]
+    table = held.groupby(["device", "precision", "threads"], dropna=False).agg(
+        configs=("configs", "first"), predicted=("error_pct", "size"),
+        mape=("error_pct", lambda e: np.abs(e).mean()), within10=("error_pct", lambda e: (np.abs(e) <= 10).mean() * 100),
+        baseline_mape=("baseline_error_pct", lambda e: np.abs(e).mean())).reset_index()
+    table["device"] = table["device"].str.slice(0, 58)
+    table["precision"] = table["precision"].str.slice(0, 14)
+    return table.round(1).to_string(index=False)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
-    parser.add_argument("--min-rows", type=int, default=5, help="smallest group to validate on (default 5)")
-    parser.add_argument("--details", action="store_true", help="also print every group")
+    parser.add_argument("--details", action="store_true", help="also print every group of the held-out protocol")
+    parser.add_argument("--fit-priors", action="store_true", help="print the priors learned from all groups")
     args = parser.parse_args(argv)
     if not args.csv.is_file():
         print(f"latency_validation: no such file {args.csv}", file=sys.stderr)
         return 2
-    groups, rows, info = validate(args.csv, args.min_rows)
-    print(summary(groups, rows, info, args.min_rows))
+    groups, info = load_groups(args.csv)
+    if args.fit_priors:
+        for kind, theta in learn_priors(groups).items():
+            eff = ", ".join(f"{p} {1 / t:.3g}" for p, t in zip(PARAMS[:6], theta[:6]))
+            count = sum(g["kind"] == kind for g in groups)
+            print(f"{kind} ({count} groups): {eff}; overhead {theta[6] * 1000:.3g} us")
+        return 0
+    cross = evaluate_groups(groups, {f: learn_priors(groups, exclude_fold=f) for f in (0, 1)})
+    neutral = evaluate_groups(groups, {f: NEUTRAL for f in (0, 1)})
+    print(summary(cross, neutral, info))
     if args.details:
-        pd.set_option("display.width", 200)
-        pd.set_option("display.max_colwidth", 60)
-        shown = groups.assign(device=groups["device"].str.slice(0, 60), precision=groups["precision"].str.slice(0, 12))
         print()
-        print(shown.drop(columns=["families"]).round(1).to_string(index=False))
+        print(details(cross))
     return 0
 
 

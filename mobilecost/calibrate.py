@@ -182,6 +182,35 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
     return best
 
 
+def fit_shared_prior(groups, theta0, rounds: int = 15, ridge: float = 1e-3) -> np.ndarray:
+    """Relative parameters shared by many devices, each with its own speed factor.
+
+    `groups` is a list of (terms, measured_ms) pairs, one per device profile. Alternates between
+    each group's best speed factor k_g and one NNLS solve for the shared theta over all rows
+    (relative residuals, a weak ridge towards theta0). The result is normalised so that its
+    pointwise entry equals theta0's: only proportions are shared, the speed is each device's own.
+    Used to learn the generic profiles' efficiencies from published measurements.
+    """
+    theta0 = np.maximum(np.asarray(theta0, dtype=float), 1e-9)
+    theta = theta0.copy()
+    floor = theta0 * 0.01
+    for _ in range(rounds):
+        blocks, rhs = [], []
+        for terms, y in groups:
+            y = np.asarray(y, dtype=float)
+            ratio = _predict(terms, theta) / y
+            k = ratio.sum() / (ratio**2).sum()
+            blocks.append(k * _features(terms, theta) / y[:, None])
+            rhs.append(np.ones(len(y)))
+        a, b = np.vstack(blocks), np.concatenate(rhs)
+        weight = math.sqrt(ridge * len(b))
+        a = np.vstack([a, weight * np.diag(1 / theta0)])
+        b = np.concatenate([b, weight * np.ones(len(theta0))])
+        theta = floor + nnls(a, b - a @ floor)
+        theta = theta * theta0[1] / theta[1]
+    return theta
+
+
 def fit(profile: DeviceProfile, measurements, prior_weight: float = PRIOR_WEIGHT, leave_one_out: bool = True) -> Fit:
     terms = measurement_terms(profile, measurements)
     y = np.array([m.latency_ms for m in measurements])

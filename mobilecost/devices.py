@@ -102,7 +102,7 @@ class DeviceProfile(_Strict):
     def error_label(self) -> str:
         """The calibration error as printed beside every simulated latency."""
         if self.calibration is None:
-            return "uncalibrated (spec-only figures)"
+            return "uncalibrated (no measurements of this device)"
         loo = self.calibration.loo_mape_pct
         loo_text = f", leave-one-out {loo:.1f} %" if loo is not None else ""
         return f"calibration fit error {self.calibration.fit_mape_pct:.1f} %{loo_text} on {len(self.calibration.rows)} rows"

@@ -3,14 +3,20 @@
 import numpy as np
 import pytest
 
-from mobilecost.devices import list_devices, load_device
+from mobilecost.devices import list_devices, load_device, parse_device
 from mobilecost.errors import MobilecostError
 from mobilecost.frames import costs_for, sweep
 from mobilecost.latency import estimate_latency, layer_terms, layer_times, theta_of, total_latency
 
-# generic_cpu: peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s;
+# A profile written here: peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s;
 # efficiencies conv 0.45, pointwise 0.6, depthwise 0.2, fc 0.3, memory 0.5, elementwise 0.25; overhead 15 us.
 PEAK = 2.0e9 * 8 * 1  # MAC/s
+HAND = parse_device(
+    "name: hand\ntitle: Hand\nhardware: h\nruntime: r\nthreads: 1\nprecision: fp32\n"
+    "peak: {clock_ghz: 2.0, macs_per_cycle: 8, cores: 1, source: s}\n"
+    "memory: {cache_bytes: 1048576, cache_gb_s: 30, dram_gb_s: 10, source: s}\n"
+    "efficiency: {conv: 0.45, pointwise: 0.6, depthwise: 0.2, fc: 0.3, memory: 0.5, elementwise: 0.25, source: s}\n"
+    "overhead: {us: 15, source: s}\nstatus: spec-only\nobtained: o\n", "hand.yaml")
 
 
 def one_layer(op, act, in_side, in_ch, out_side, out_ch, macs, weights, biases=0):
@@ -28,7 +34,7 @@ def time_of(op, act, fields, profile):
 
 
 def test_compute_bound_pointwise_by_hand():
-    profile = load_device("generic_cpu")
+    profile = HAND
     # 1x1 conv, 14x14x64 -> 14x14x128: MACs = 14*14*64*128 = 1,605,632; weights 64*128 = 8,192.
     fields = one_layer("pointwise", "relu6", 14, 64, 14, 128, 1_605_632, 8_192)
     t = time_of("pointwise", "relu6", fields, profile)
@@ -42,7 +48,7 @@ def test_compute_bound_pointwise_by_hand():
 
 
 def test_residual_add_is_costed_by_bytes_and_memory_bound():
-    profile = load_device("generic_cpu")
+    profile = HAND
     # add of two 28x28x32 tensors: reads 2 x 25,088, writes 25,088 elements, fp32: 301,056 bytes.
     fields = one_layer("add", None, 28, 32, 28, 32, 0, 0)
     t = time_of("add", None, fields, profile)
@@ -54,7 +60,7 @@ def test_residual_add_is_costed_by_bytes_and_memory_bound():
 
 
 def test_hswish_costs_a_separate_elementwise_pass():
-    profile = load_device("generic_cpu")
+    profile = HAND
     relu = time_of("pointwise", "relu", one_layer("pointwise", "relu", 7, 8, 7, 8, 7 * 7 * 8 * 8, 64), profile)
     hswish = time_of("pointwise", "hswish", one_layer("pointwise", "hswish", 7, 8, 7, 8, 7 * 7 * 8 * 8, 64), profile)
     # the pass reads and writes the 392-element output in fp32: 3,136 bytes at 30 GB/s x 0.25, plus one more step
@@ -63,7 +69,7 @@ def test_hswish_costs_a_separate_elementwise_pass():
 
 
 def test_tiny_layer_is_overhead_bound():
-    profile = load_device("generic_cpu")
+    profile = HAND
     # an SE reduce of 16 -> 8 channels on a 1x1 map: 128 MACs take 128 / 9.6e9 s = 13 ns << 15 us
     t = time_of("pointwise", "relu", one_layer("pointwise", "relu", 1, 16, 1, 8, 128, 128, 8), profile)
     assert t["bound"] == "overhead"
@@ -71,7 +77,7 @@ def test_tiny_layer_is_overhead_bound():
 
 def test_first_pointwise_of_mobilenet_v1_from_the_paper_shapes():
     # MobileNets Table 1: conv dw / s1 then 1x1x32x64 on 112x112: 112*112*32*64 = 25,690,112 MACs.
-    frame = estimate_latency("mobilenet_v1", "generic_cpu")
+    frame = estimate_latency("mobilenet_v1", HAND)
     row = frame[frame["name"] == "b1.pw"].iloc[0]
     assert row["macs"] == 25_690_112
     compute_ms = 25_690_112 / (PEAK * 0.6) * 1e3  # 2.6761 ms
@@ -83,7 +89,7 @@ def test_first_pointwise_of_mobilenet_v1_from_the_paper_shapes():
 
 
 def test_int8_profile_moves_a_quarter_of_the_bytes():
-    fp32 = load_device("generic_cpu")
+    fp32 = HAND
     int8 = fp32.model_copy(update={"precision": "int8"})
     fields = one_layer("depthwise", "relu6", 56, 128, 56, 128, 56 * 56 * 9 * 128, 9 * 128)
     a = layer_terms(fp32, ["depthwise"], ["relu6"], fields).bytes_moved[0, 0]
