@@ -18,7 +18,7 @@ from .compiled import compiled_layers
 from .errors import MobilecostError
 from .layers import COST_FIELDS, layer_type
 from .loader import load_variant
-from .numeric import check_resolution, evaluate_totals
+from .numeric import check_resolution, evaluate_totals, grid_peak, grid_totals
 from .spec import VariantSpec
 
 
@@ -214,14 +214,17 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
                 check_resolution(costs, int(r))
     a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
     a_flat, i_flat = a_grid.ravel(), r_index.ravel()
-    totals = evaluate_totals(costs, a_flat, rho[i_flat])
+    # The grid's totals are matrix products of alpha-only and rho-only factors (numeric.grid_totals).
+    totals = {f: v.ravel() for f, v in grid_totals(costs, alphas, rho).items()}
     frame = pd.DataFrame({"variant": costs.spec.name, "alpha": a_flat, "rho": rho[i_flat],
                           "resolution": res[i_flat], **totals})
     frame["params"] = params_of(frame, convention)
     from .memory import build_memory, dtype_bytes, peak_elements
 
     nbytes = dtype_bytes(dtype)
-    peak, _ = peak_elements(build_memory(costs), a_flat, rho[i_flat])
+    plan = build_memory(costs)
+    grid = grid_peak(costs, ("live", id(plan)), plan.live, alphas, rho)
+    peak = grid[0].ravel() if grid is not None else peak_elements(plan, a_flat, rho[i_flat])[0]
     frame["act_peak_bytes"] = (peak * nbytes).astype(np.int64) if mode == "exact" else peak * nbytes
     frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
     cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",

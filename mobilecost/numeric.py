@@ -59,6 +59,107 @@ def evaluate_totals(costs, alpha, rho, fields=COST_FIELDS) -> dict[str, np.ndarr
     return {f: np.broadcast_to(np.asarray(v, dtype=float), shape) for f, v in zip(fields, raw)}
 
 
+def _separated(exprs):
+    """Each expression as a sum of (alpha-only factor) x (rho-only factor) terms, or None.
+
+    Every MobileNet count is such a sum: channels depend on alpha only, spatial sides on rho only
+    (a per-layer count is one product; a live set or an expanded ideal total is a sum of them).
+    """
+    import sympy as sp
+
+    from .rounding import ALPHA, RHO
+
+    alpha_parts, rho_parts, owner = [], [], []
+    for index, expr in enumerate(exprs):
+        for term in sp.Add.make_args(sp.sympify(expr)):
+            a, r = term.as_independent(RHO, as_Add=False)
+            if a.has(RHO) or r.has(ALPHA):
+                return None
+            alpha_parts.append(a)
+            rho_parts.append(r)
+            owner.append(index)
+    return alpha_parts, rho_parts, np.array(owner, dtype=np.int64)
+
+
+def _grid_function(key, exprs):
+    if key not in _COMPILED:
+        import sympy as sp
+
+        from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+
+        parts = _separated(exprs)
+        if parts is None:
+            _COMPILED[key] = (exprs, None)
+        else:
+            alpha_parts, rho_parts, owner = parts
+            modules = [NUMPY_FUNCTIONS, "numpy"]
+            f_alpha = sp.lambdify(ALPHA, alpha_parts, modules=modules, cse=True)
+            f_rho = sp.lambdify(RHO, rho_parts, modules=modules, cse=True)
+            groups = [np.flatnonzero(owner == i) for i in range(len(exprs))]
+            _COMPILED[key] = (exprs, (f_alpha, f_rho, groups))
+    return _COMPILED[key][1]
+
+
+def _factors(fn, values) -> np.ndarray:
+    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), values.shape) for v in fn(values)])
+
+
+def evaluate_grid(costs, key, exprs, alphas, rhos):
+    """Expressions over the full grid alphas x rhos: array (expressions, alphas, rhos), or None.
+
+    Exact and fast: the alpha factors are evaluated on the unique alphas and the rho factors on
+    the unique rhos (each with the reference code's own float operations), and every grid of
+    values is a matrix product of the two. In exact mode both factors are whole numbers and every
+    product and partial sum stays far below 2**53, so the float64 product is exact. Returns None
+    when an expression does not separate (the caller then evaluates point by point).
+    """
+    compiled = _grid_function((key, id(costs)), tuple(exprs))
+    if compiled is None:
+        return None
+    f_alpha, f_rho, groups = compiled
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
+    a, r = _factors(f_alpha, alphas), _factors(f_rho, rhos)
+    out = np.empty((len(groups), alphas.size, rhos.size))
+    for i, terms in enumerate(groups):
+        out[i] = a[terms].T @ r[terms]
+    return np.rint(out) if costs.mode == "exact" else out
+
+
+def grid_peak(costs, key, exprs, alphas, rhos):
+    """(maximum over the expressions, index of the first maximal one) on the grid alphas x rhos,
+    each (alphas, rhos); None when an expression does not separate. Memory stays one grid deep."""
+    compiled = _grid_function((key, id(costs)), tuple(exprs))
+    if compiled is None:
+        return None
+    f_alpha, f_rho, groups = compiled
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
+    a, r = _factors(f_alpha, alphas), _factors(f_rho, rhos)
+    peak = np.full((alphas.size, rhos.size), -np.inf)
+    where = np.zeros((alphas.size, rhos.size), dtype=np.int64)
+    for i, terms in enumerate(groups):
+        value = a[terms].T @ r[terms]
+        if costs.mode == "exact":
+            value = np.rint(value)
+        larger = value > peak
+        peak = np.where(larger, value, peak)
+        where[larger] = i
+    return peak, where
+
+
+def grid_totals(costs, alphas, rhos, fields=COST_FIELDS) -> dict[str, np.ndarray]:
+    """Totals over the grid alphas x rhos: field -> array (alphas, rhos), int64 in exact mode."""
+    exprs = [costs.total(f) for f in fields]
+    values = evaluate_grid(costs, ("grid-totals", tuple(fields)), exprs, alphas, rhos)
+    if values is None:
+        a, r = np.meshgrid(np.asarray(alphas, dtype=float), np.asarray(rhos, dtype=float), indexing="ij")
+        return evaluate_totals(costs, a, r, fields)
+    if costs.mode == "exact":
+        return {f: values[i].astype(np.int64) for i, f in enumerate(fields)}
+    return {f: values[i] for i, f in enumerate(fields)}
+
+
 def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:
     """Refuse inputs smaller than the network's total stride."""
     layers = getattr(costs_or_layers, "layers", costs_or_layers)
@@ -73,4 +174,5 @@ def check_resolution(costs_or_layers, resolution: int, name: str | None = None) 
         )
 
 
-__all__ = ["FIELDS", "check_resolution", "evaluate_layers", "evaluate_totals", "layer_function", "total_function"]
+__all__ = ["FIELDS", "check_resolution", "evaluate_grid", "evaluate_layers", "evaluate_totals", "grid_peak", "grid_totals",
+           "layer_function", "total_function"]
