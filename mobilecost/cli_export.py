@@ -12,6 +12,41 @@ from .errors import MobilecostError
 
 EXIT_OVER_BUDGET = 1
 DEVICE_HELP = "A device profile (see tables/devices/) for simulated latency."
+SHOW_AFTER_S = 1.0
+
+
+class StepProgress:
+    """A rich progress bar on stderr that appears only once the work has taken more than a second.
+
+    Called with a short text after each finished step; cleared when the work ends."""
+
+    def __init__(self, total: int, description: str):
+        import time
+
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.total, self.description, self.done = total, description, 0
+        self.progress = self.task = None
+
+    def __call__(self, text: str = "") -> None:
+        self.done += 1
+        if self.progress is None and self.clock() - self.start > SHOW_AFTER_S:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.description, total=self.total)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=self.done, description=f"{self.description}: {text}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 @app.command()
@@ -28,12 +63,14 @@ def export(
 ) -> None:
     """Design-review workbook (live alpha/rho formulas), CSV and JSON for the given variants."""
     from .frames import parse_grid
-    from .workbook import export_review
+    from .workbook import export_review, export_steps
 
     try:
         alphas = parse_grid(alpha, "--alpha")
         resolutions = parse_grid(resolution, "--resolution", integer=True)
-        export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value, device)
+        with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
+            export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value,
+                          device, on_step=progress)
     except MobilecostError as exc:
         fail(exc)
     written = [p for p in (xlsx, csv_dir, json_path) if p]
@@ -113,10 +150,12 @@ def plot(
 ) -> None:
     """Figures: the alpha-rho trade-off plane, accuracy against cost, per-block bars, the roofline."""
     try:
-        fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value)
         from .plots import save_figure
 
-        save_figure(fig, output)
+        with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
+            fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
+                          progress)
+            save_figure(fig, output)
     except MobilecostError as exc:
         fail(exc)
     typer.echo(f"mobilecost: wrote {output}", err=True)
@@ -128,19 +167,30 @@ def _one(variants, kind: str) -> str:
     return variants[0]
 
 
-def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention):
+def _steps(kind, variants, device) -> int:
+    if kind is PlotKind.tradeoff:
+        return len(variants)
+    if kind is PlotKind.accuracy and device is not None:
+        from .frames import costs_for
+        from .plots import accuracy_points
+
+        return len(accuracy_points([costs_for(v, "exact", None).spec.name for v in variants] or None))
+    return 1
+
+
+def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention, on_step):
     from . import plots, plots_layers
 
     metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
     if kind is PlotKind.tradeoff:
         if not variants:
             raise MobilecostError("name at least one variant", field="VARIANT")
-        return plots.plot_tradeoff(variants, metric, device, semantics, convention)
+        return plots.plot_tradeoff(variants, metric, device, semantics, convention, on_step=on_step)
     if kind is PlotKind.accuracy:
         from .frames import costs_for
 
         families = [costs_for(v, "exact", None).spec.name for v in variants] or None
-        return plots.plot_accuracy(families, device, semantics)
+        return plots.plot_accuracy(families, device, semantics, on_step=on_step)
     variant = _one(variants, kind.value)
     if kind is PlotKind.layers:
         return plots_layers.plot_layers(variant, alpha, resolution, rho, device, semantics, convention)

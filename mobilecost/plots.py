@@ -86,11 +86,12 @@ def _published_points(variant: str):
 
 
 def plot_tradeoff(variants, metric="macs", device=None, semantics=None, convention="paper", mode="exact",
-                  alphas=None, resolutions=None):
+                  alphas=None, resolutions=None, on_step=None):
     """The alpha-rho plane of each variant: shaded metric, iso-metric contours, published checkpoints.
 
     In exact mode the contours follow the reference rounding (channels in steps of 8 or truncated,
     sides in whole pixels), and the papers' smooth algebra is drawn dashed beside them.
+    `on_step(text)` is called once per variant drawn (progress).
     """
     from .budget import metrics_sweep
 
@@ -131,6 +132,8 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         sec.set_ylabel("resolution multiplier ρ")
         bar = fig.colorbar(mesh, ax=ax, label=label, pad=0.1)
         _plain_ticks(bar.ax.yaxis)
+        if on_step:
+            on_step(name)
     handles = [
         _line_handle("white", "-", "exact (reference rounding)", edge=True),
         _line_handle("white", "--", "papers' algebra (no rounding)", edge=True),
@@ -204,15 +207,16 @@ def pareto_front(x, y):
     return front
 
 
-def plot_accuracy(families=None, device=None, semantics=None):
-    """ImageNet top-1 against MACs (and against simulated latency on a device), with Pareto fronts."""
+def plot_accuracy(families=None, device=None, semantics=None, on_step=None):
+    """ImageNet top-1 against MACs (and against simulated latency on a device), with Pareto fronts.
+    `on_step(text)` is called once per checkpoint whose latency is simulated (progress)."""
     points = accuracy_points(families)
     if not points:
         raise MobilecostError("no published checkpoint with an accuracy for these variants", field="VARIANT")
     panels = 2 if device is not None else 1
     fig = new_figure(6.4 * panels, 5.0)
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    latency = _checkpoint_latency(points, device, semantics) if device is not None else None
+    latency = _checkpoint_latency(points, device, semantics, on_step) if device is not None else None
     for family, (label, colour, marker) in FAMILY_STYLE.items():
         idx = [i for i, p in enumerate(points) if p.variant == family]
         if not idx:
@@ -246,11 +250,13 @@ def plot_accuracy(families=None, device=None, semantics=None):
     return fig
 
 
-def _checkpoint_latency(points, device, semantics):
+def _checkpoint_latency(points, device, semantics, on_step=None):
     from .budget import metrics_sweep
 
     out = np.empty(len(points))
     for i, p in enumerate(points):
         row = metrics_sweep(p.variant, [p.alpha], resolutions=[p.resolution], semantics=semantics, device=device)
         out[i] = row["latency_ms"].iloc[0]
+        if on_step:
+            on_step(f"{p.variant} {p.alpha:g}-{p.resolution}")
     return out

@@ -63,8 +63,8 @@ def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
         top1.append(next((p.top1 for p in found if p.top1 is not None), None))
         source.append(first.source if first else "")
     out = frame.copy()
-    out["published_macs_millions"] = macs
-    out["published_params_millions"] = params
+    out.insert(out.columns.get_loc("macs") + 1, "published_macs_millions", macs)
+    out.insert(out.columns.get_loc("params") + 1, "published_params_millions", params)
     out["published_top1"] = top1
     out["published_source"] = source
     return out
@@ -87,8 +87,11 @@ def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFra
 
 
 def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, convention="paper",
-                 device=None) -> Review:
-    """Summary (variants x configurations), sweep, and per-layer tables at the first configuration."""
+                 device=None, on_step=None) -> Review:
+    """Summary (variants x configurations), sweep, and per-layer tables at the first configuration.
+
+    `on_step(text)`, when given, is called after each of the three steps per variant (progress)."""
+    step = on_step or (lambda text: None)
     if not variants:
         raise MobilecostError("name at least one variant", field="VARIANT")
     alphas = [float(a) for a in alphas]
@@ -100,9 +103,12 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         if name in layers:
             continue
         summaries.append(_sweep_with(variant, alphas, resolutions, semantics, convention, device))
+        step(f"{name}: summary")
         sweeps.append(_sweep_with(variant, SWEEP_ALPHAS, resolutions, semantics, convention, device))
+        step(f"{name}: sweep")
         rho = resolutions[0] / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
+        step(f"{name}: layers")
     summary = _published_columns(pd.concat(summaries, ignore_index=True))
     return Review(summary, pd.concat(sweeps, ignore_index=True), layers, convention, semantics, device)
 
@@ -300,16 +306,25 @@ def review_json(review: Review) -> str:
     return json.dumps(doc, indent=1)
 
 
+def export_steps(variants, xlsx=None, csv_dir=None, json_path=None) -> int:
+    """How many times `export_review` calls `on_step` (for a progress bar)."""
+    return 3 * len(dict.fromkeys(variants)) + sum(1 for out in (xlsx, csv_dir, json_path) if out)
+
+
 def export_review(variants, alphas=(1.0,), resolutions=(224,), xlsx=None, csv_dir=None, json_path=None,
-                  semantics=None, convention="paper", device=None) -> Review:
+                  semantics=None, convention="paper", device=None, on_step=None) -> Review:
     """Build the review once and write whichever outputs are asked for."""
     if not (xlsx or csv_dir or json_path):
         raise MobilecostError("nothing to write: give --xlsx, --csv or --json", field="--xlsx")
-    review = build_review(variants, alphas, resolutions, semantics, convention, device)
+    step = on_step or (lambda text: None)
+    review = build_review(variants, alphas, resolutions, semantics, convention, device, step)
     if xlsx:
         write_xlsx(review, xlsx)
+        step("workbook written")
     if csv_dir:
         write_csv_dir(review, csv_dir)
+        step("CSV written")
     if json_path:
         write_atomic(json_path, review_json(review))
+        step("JSON written")
     return review

@@ -189,3 +189,24 @@ def test_summary_puts_published_figures_beside_the_counts(tmp_path):
     assert round(s.loc[(1.0, 224), "params"] / 1e6, 1) == 4.2
     assert (tmp_path / "csv" / "summary.csv").exists() and (tmp_path / "csv" / "layers_mobilenet_v1.csv").exists()
     assert '"summary"' in (tmp_path / "review.json").read_text()
+
+
+def test_progress_steps_are_announced_and_counted(tmp_path):
+    from mobilecost.workbook import export_steps
+
+    seen = []
+    variants = ["mobilenet_v1", "mobilenet_v3_small"]
+    export_review(variants, xlsx=tmp_path / "r.xlsx", json_path=tmp_path / "r.json", on_step=seen.append)
+    assert len(seen) == export_steps(variants, tmp_path / "r.xlsx", None, tmp_path / "r.json") == 3 * 2 + 2
+    assert seen[0] == "mobilenet_v1: summary" and seen[-1] == "JSON written"
+
+
+def test_summary_columns_put_published_figures_beside_the_counts():
+    review = build_review(["mobilenet_v2"], device=None)
+    cols = list(review.summary.columns)
+    assert cols[cols.index("macs") + 1] == "published_macs_millions"
+    assert cols[cols.index("params") + 1] == "published_params_millions"
+    assert "act_peak_bytes" in cols
+    # MobileNetV2 paper Table 4: 300 M multiply-adds, 3.4 M parameters, 72.0 % top-1 for 1.0-224.
+    row = review.summary.iloc[0]
+    assert row["published_macs_millions"] == 300 and row["published_params_millions"] == 3.4
