@@ -104,7 +104,8 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
             continue
         summaries.append(_sweep_with(variant, alphas, resolutions, semantics, convention, device))
         step(f"{name}: summary")
-        sweeps.append(_sweep_with(variant, SWEEP_ALPHAS, resolutions, semantics, convention, device))
+        sweep = _sweep_with(variant, SWEEP_ALPHAS, resolutions, semantics, convention, device)
+        sweeps.append(sweep.sort_values(["resolution", "alpha"], kind="stable"))  # one run of rows per chart series
         step(f"{name}: sweep")
         rho = resolutions[0] / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))

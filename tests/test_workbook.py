@@ -210,3 +210,21 @@ def test_summary_columns_put_published_figures_beside_the_counts():
     # MobileNetV2 paper Table 4: 300 M multiply-adds, 3.4 M parameters, 72.0 % top-1 for 1.0-224.
     row = review.summary.iloc[0]
     assert row["published_macs_millions"] == 300 and row["published_params_millions"] == 3.4
+
+
+def test_sweep_chart_series_each_cover_one_resolution(tmp_path):
+    import re
+    import zipfile
+
+    target = tmp_path / "review.xlsx"
+    export_review(["mobilenet_v1", "mobilenet_v2"], resolutions=[160, 224], xlsx=target)
+    chart = zipfile.ZipFile(target).read("xl/charts/chart1.xml").decode()
+    ranges = re.findall(r"<c:f>Sweep!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)</c:f>", chart)
+    assert len(ranges) == 4  # (alpha, MACs) for each of the two variants
+    ws = openpyxl.load_workbook(target)["Sweep"]
+    header = [c.value for c in ws[3]]
+    for col, first, last in ranges[::2]:
+        rows = range(int(first), int(last) + 1)
+        alphas = [ws.cell(r, header.index("alpha") + 1).value for r in rows]
+        assert alphas == sorted(alphas) and len(set(alphas)) == len(alphas) > 10
+        assert {ws.cell(r, header.index("resolution") + 1).value for r in rows} == {160}
