@@ -25,13 +25,24 @@ from mobilecost.workbook import (
 openpyxl = pytest.importorskip("openpyxl")
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
-# Two (alpha, resolution) settings per variant, all in the Keras grid; awkward sides where SAME agrees.
+# Workbooks to recalculate: (name, variants, semantics) and two (alpha, resolution) settings per sheet.
+# All settings are points of the reference grids; "my_v2" is a user table (a copy of the V2 table).
+BOOKS = {
+    "default": (VARIANTS + ("my_v2",), None),
+    "keras_v1": (("mobilenet_v1",), "keras"),  # Keras V1: stride-2 depthwise layers pad bottom/right
+    "torchvision_v3": (("mobilenet_v3_large", "mobilenet_v3_small"), "torchvision"),
+}
 SETTINGS = [
-    {"mobilenet_v1": (0.75, 192), "mobilenet_v2": (0.35, 97), "mobilenet_v3_large": (0.35, 113),
-     "mobilenet_v3_small": (0.5, 150)},
-    {"mobilenet_v1": (0.25, 128), "mobilenet_v2": (1.4, 225), "mobilenet_v3_large": (1.25, 250),
-     "mobilenet_v3_small": (0.75, 321)},
+    {("default", "mobilenet_v1"): (0.75, 192), ("default", "mobilenet_v2"): (0.35, 97),
+     ("default", "mobilenet_v3_large"): (0.35, 113), ("default", "mobilenet_v3_small"): (0.5, 150),
+     ("default", "my_v2"): (1.3, 199), ("keras_v1", "mobilenet_v1"): (0.25, 97),
+     ("torchvision_v3", "mobilenet_v3_large"): (0.5, 225), ("torchvision_v3", "mobilenet_v3_small"): (1.25, 160)},
+    {("default", "mobilenet_v1"): (0.25, 128), ("default", "mobilenet_v2"): (1.4, 225),
+     ("default", "mobilenet_v3_large"): (1.25, 250), ("default", "mobilenet_v3_small"): (0.75, 321),
+     ("default", "my_v2"): (0.5, 33), ("keras_v1", "mobilenet_v1"): (0.75, 113),
+     ("torchvision_v3", "mobilenet_v3_large"): (0.75, 128), ("torchvision_v3", "mobilenet_v3_small"): (0.5, 224)},
 ]
+SHEETS = list(SETTINGS[0])
 
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -57,42 +68,61 @@ def recalculate(paths, outdir: Path) -> None:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def _user_table(folder: Path) -> Path:
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "tables" / "mobilenet_v2.yaml").read_text().replace("name: mobilenet_v2", "name: my_v2", 1)
+    path = folder / "my_v2.yaml"
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="module")
 def recalculated(tmp_path_factory):
-    """The workbook, re-parameterised in two copies, each recalculated by LibreOffice."""
+    """Each workbook, re-parameterised in two copies, each copy recalculated by LibreOffice."""
     folder = tmp_path_factory.mktemp("workbook")
-    source = folder / "review.xlsx"
-    export_review(list(VARIANTS), alphas=[1.0], resolutions=[224], xlsx=source)
-    copies = []
-    for k, setting in enumerate(SETTINGS):
-        wb = openpyxl.load_workbook(source)
-        for variant, (alpha, res) in setting.items():
-            wb[variant][ALPHA_CELL] = alpha
-            wb[variant][RHO_CELL] = res / 224
-        path = folder / f"setting{k}.xlsx"
-        wb.save(path)
-        copies.append(path)
+    user = _user_table(folder)
+    sources, copies = {}, []
+    for book, (variants, semantics) in BOOKS.items():
+        names = [str(user) if v == "my_v2" else v for v in variants]
+        sources[book] = folder / f"{book}.xlsx"
+        export_review(names, alphas=[1.0], resolutions=[224], xlsx=sources[book], semantics=semantics)
+        for k, setting in enumerate(SETTINGS):
+            wb = openpyxl.load_workbook(sources[book])
+            for (b, variant), (alpha, res) in setting.items():
+                if b == book:
+                    wb[variant][ALPHA_CELL] = alpha
+                    wb[variant][RHO_CELL] = res / 224
+            path = folder / f"{book}_{k}.xlsx"
+            wb.save(path)
+            copies.append(path)
     out = folder / "out"
     out.mkdir()
     recalculate(copies, out)
-    formulas = openpyxl.load_workbook(source)
-    values = [openpyxl.load_workbook(out / p.name, data_only=True) for p in copies]
-    return formulas, values
+    formulas = {book: openpyxl.load_workbook(path) for book, path in sources.items()}
+    values = {(book, k): openpyxl.load_workbook(out / f"{book}_{k}.xlsx", data_only=True)
+              for book in BOOKS for k in range(len(SETTINGS))}
+    return formulas, values, user
 
 
 def _header(ws):
     return [c.value for c in ws[FIRST_LAYER_ROW]]
 
 
+def _totals(ws, header):
+    total_row = next(r for r in range(FIRST_LAYER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == "total")
+    return {name: ws.cell(total_row, col).value for col, name in enumerate(header, start=1)}
+
+
 @pytest.mark.parametrize("k", range(len(SETTINGS)))
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, variant, k):
-    formulas, values = recalculated
-    alpha, res = SETTINGS[k][variant]
-    costs = costs_for(variant, "exact")
+@pytest.mark.parametrize("sheet", SHEETS, ids=lambda s: f"{s[0]}-{s[1]}")
+def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, sheet, k):
+    formulas, values, user = recalculated
+    book, variant = sheet
+    alpha, res = SETTINGS[k][sheet]
+    costs = costs_for(str(user) if variant == "my_v2" else variant, "exact", BOOKS[book][1])
     expected = evaluate_layers(costs, alpha, res / 224)
     expected["params"] = expected["weights"] + expected["biases"]  # the paper convention
-    fws, vws = formulas[variant], values[k][variant]
+    fws, vws = formulas[book][variant], values[(book, k)][variant]
     header = _header(fws)
     assert vws[SIDE_CELL].value == res
     checked = 0
@@ -102,30 +132,42 @@ def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, varian
             cell = fws.cell(row, col).value
             if isinstance(cell, str) and cell.startswith("="):
                 got = vws.cell(row, col).value
-                assert got == expected[field][i], (variant, costs.layers[i].layer.name, field, cell)
+                assert got == expected[field][i], (sheet, costs.layers[i].layer.name, field, cell)
                 checked += 1
     assert checked >= 14 * len(costs.layers)
 
 
 @pytest.mark.parametrize("k", range(len(SETTINGS)))
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_recalculated_totals_equal_keras(recalculated, keras_rows, variant, k):
-    formulas, values = recalculated
-    alpha, res = SETTINGS[k][variant]
+@pytest.mark.parametrize("sheet", [s for s in SHEETS if s[1] != "my_v2"], ids=lambda s: f"{s[0]}-{s[1]}")
+def test_recalculated_totals_equal_the_reference_implementations(recalculated, keras_rows, torchvision_rows,
+                                                                 sheet, k):
+    formulas, values, _ = recalculated
+    book, variant = sheet
+    alpha, res = SETTINGS[k][sheet]
+    totals = _totals(values[(book, k)][variant], _header(formulas[book][variant]))
+    trainable = totals["weights"] + totals["biases"] + totals["bn_affine"]
+    if book == "torchvision_v3":
+        row = next(r for r in torchvision_rows if r["variant"] == variant and float(r["alpha"]) == alpha
+                   and int(r["resolution"]) == res)
+        assert (totals["macs"], trainable) == (int(row["macs"]), int(row["params"]))
+        return
     row = next(r for r in keras_rows if r["variant"] == variant and float(r["alpha"]) == alpha
                and int(r["resolution"]) == res)
-    ws = values[k][variant]
-    header = _header(formulas[variant])
-    total_row = next(r for r in range(FIRST_LAYER_ROW + 1, ws.max_row + 1) if ws.cell(r, 1).value == "total")
-    totals = {name: ws.cell(total_row, col).value for col, name in enumerate(header, start=1)}
     assert totals["macs"] == int(row["macs"])
-    trainable = totals["weights"] + totals["biases"] + totals["bn_affine"]
     assert trainable == int(row["trainable_params"])
     assert trainable + totals["bn_stats"] == int(row["total_params"])
 
 
+def test_keras_v1_padding_is_a_live_formula(recalculated):
+    formulas, _, _ = recalculated
+    ws = formulas["keras_v1"]["mobilenet_v1"]
+    header = _header(ws)
+    sides = [ws.cell(r, header.index("out_side") + 1).value for r in range(FIRST_LAYER_ROW + 1, ws.max_row)]
+    assert any(isinstance(f, str) and f.startswith("=(INT((") and "+1-3)/2)+1)" in f for f in sides)
+
+
 def test_rounding_is_written_as_spreadsheet_formulas(recalculated):
-    formulas, _ = recalculated
+    formulas = recalculated[0]["default"]
     header = _header(formulas["mobilenet_v2"])
     ws = formulas["mobilenet_v2"]
     out_ch = ws.cell(FIRST_LAYER_ROW + 1, header.index("out_ch") + 1).value  # conv1: make_divisible(32 alpha, 8)
