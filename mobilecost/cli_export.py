@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, app, fail
+from .cli import ALPHA_OPT, CONV_OPT, MODE_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
 from .errors import MobilecostError
 
 EXIT_OVER_BUDGET = 1
@@ -147,6 +147,7 @@ def plot(
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
+    mode: Mode = typer.Option(Mode.exact, "--mode", help="tradeoff: exact (reference rounding, steps visible) or ideal."),
 ) -> None:
     """Figures: the alpha-rho trade-off plane, accuracy against cost, per-block bars, the roofline."""
     try:
@@ -154,7 +155,7 @@ def plot(
 
         with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
             fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
-                          progress)
+                          mode.value, progress)
             save_figure(fig, output)
     except MobilecostError as exc:
         fail(exc)
@@ -178,14 +179,14 @@ def _steps(kind, variants, device) -> int:
     return 1
 
 
-def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention, on_step):
+def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention, mode, on_step):
     from . import plots, plots_layers
 
     metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
     if kind is PlotKind.tradeoff:
         if not variants:
             raise MobilecostError("name at least one variant", field="VARIANT")
-        return plots.plot_tradeoff(variants, metric, device, semantics, convention, on_step=on_step)
+        return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
     if kind is PlotKind.accuracy:
         from .frames import costs_for
 

@@ -124,7 +124,7 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
                 if p.top1:
                     ax.annotate(f"{p.top1:g}%", (p.alpha, p.resolution), xytext=(3, 3), textcoords="offset points",
                                 fontsize=6.5, color="white", path_effects=_outline())
-        title = FAMILY_STYLE.get(name, (frame.attrs.get("title") or name,))[0]
+        title = FAMILY_STYLE.get(name, (_title(variant, semantics),))[0]
         ax.set_title(f"{title}: iso-{ISO_NAMES[metric]} lines ({mode} mode)", fontsize=10)
         ax.set_xlabel("width multiplier α")
         ax.set_ylabel("input resolution (pixels) = round(224 ρ)")
@@ -135,14 +135,17 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         if on_step:
             on_step(name)
     handles = [
-        _line_handle("white", "-", "exact (reference rounding)", edge=True),
+        _line_handle("white", "-", "exact (reference rounding)" if mode == "exact" else "papers' algebra (ideal mode)",
+                     edge=True),
         _line_handle("white", "--", "papers' algebra (no rounding)", edge=True),
         _marker_handle("#ff7f0e", "o", "published checkpoint, top-1 %"),
     ]
     fig.legend(handles=handles if smooth_overlay else handles[::2], loc="outside upper center", ncol=3,
                fontsize=7.5, facecolor="#cccccc")
     note = (f"Counts from mobilecost {mode} mode; {CONVENTION_TEXT[convention]}; MAC = multiply-accumulate "
-            f"(FLOPs = 2 x MACs). Peak memory: largest live set, sequential schedule, fp32.")
+            f"(FLOPs = 2 x MACs).")
+    if metric == "act_peak_bytes":
+        note += " Peak memory: the largest live set of activations, sequential schedule, fp32."
     if device is not None:
         note += f" Latency: {_device_label(device)}."
     footnote(fig, note + f" Checkpoints: {PAPERS}.")
@@ -156,6 +159,12 @@ def _outline():
     import matplotlib.patheffects as pe
 
     return [pe.Stroke(linewidth=1.8, foreground="black"), pe.Normal()]
+
+
+def _title(variant, semantics) -> str:
+    from .frames import costs_for
+
+    return costs_for(variant, "exact", semantics).spec.title
 
 
 def _plain_ticks(axis) -> None:
