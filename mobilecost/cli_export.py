@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli import ALPHA_OPT, CONV_OPT, MODE_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
+from .cli import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
 from .errors import MobilecostError
 
 EXIT_OVER_BUDGET = 1

@@ -181,9 +181,8 @@ def _device_label(device) -> str:
 
 
 def _line_handle(colour, style, label, edge=False):
-    from matplotlib.lines import Line2D
-
     import matplotlib.patheffects as pe
+    from matplotlib.lines import Line2D
 
     line = Line2D([], [], color=colour, ls=style, lw=1.4, label=label)
     if edge:

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
-from .layers import COST_FIELDS, FIELDS, layer_type
-from .errors import MobilecostError
 from .budget import metrics_sweep
+from .conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
+from .errors import MobilecostError
 from .frames import costs_for
+from .layers import COST_FIELDS, FIELDS, layer_type
 from .numeric import evaluate_layers
 from .output import write_atomic
 from .published import figures_for

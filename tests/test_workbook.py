@@ -6,20 +6,18 @@ default (TF-slim SAME padding) agrees with Keras wherever the input side is a mu
 Per-cell values are compared with mobilecost's exact mode, evaluated independently of the sheet.
 """
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mobilecost.errors import MobilecostError
 from mobilecost.frames import costs_for
 from mobilecost.numeric import evaluate_layers
 from mobilecost.workbook import (
-    ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, export_review, write_xlsx, build_review,
+    ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, build_review, export_review, write_xlsx,
 )
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -185,7 +183,7 @@ INJECTION = "=cmd|' /C calc'!A0"
 def test_table_text_is_written_as_text_never_a_formula(table_copy, tmp_path):
     text = (Path(__file__).resolve().parent.parent / "tables" / "mobilenet_v3_small.yaml").read_text()
     text = text.replace("title: MobileNetV3-Small", f'title: "{INJECTION}"', 1)
-    text = text.replace("source: ", f'source: "@SUM(1+1)" #', 1)
+    text = text.replace("source: ", 'source: "@SUM(1+1)" #', 1)
     table = table_copy(text, "injected.yaml")
     target = tmp_path / "review.xlsx"
     export_review([str(table)], xlsx=target)
@@ -200,7 +198,7 @@ def test_table_text_is_written_as_text_never_a_formula(table_copy, tmp_path):
 
 
 def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
-    import mobilecost.workbook as workbook
+    from mobilecost import workbook
 
     target = tmp_path / "review.xlsx"
     target.write_bytes(b"previous version")
