@@ -54,7 +54,10 @@ def save_figure(fig, path) -> None:
         raise MobilecostError(f"unknown figure format {suffix or '(none)'!r}; use .png, .svg or .pdf", field="-o")
     buffer = io.BytesIO()
     fig.savefig(buffer, format=FORMATS[suffix], dpi=150)
-    write_atomic(path, buffer.getvalue())
+    try:
+        write_atomic(path, buffer.getvalue())
+    except OSError as exc:
+        raise MobilecostError(f"cannot write: {exc.strerror or exc}", where=str(path), field="-o") from None
 
 
 def _check_metric(metric: str, device) -> None:

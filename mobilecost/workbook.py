@@ -279,10 +279,9 @@ def write_xlsx(review: Review, path) -> None:
 
 # -- csv / json ------------------------------------------------------------------------------------
 def write_csv_dir(review: Review, directory) -> list[Path]:
+    check_destinations(csv_dir=directory)
     folder = Path(directory)
-    if folder.exists() and not folder.is_dir():
-        raise MobilecostError("not a folder", where=str(folder), field="--csv")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     written = [folder / "summary.csv", folder / "sweep.csv"]
     write_atomic(written[0], review.summary.to_csv(index=False))
     write_atomic(written[1], review.sweep.to_csv(index=False))
@@ -307,6 +306,24 @@ def review_json(review: Review) -> str:
     return json.dumps(doc, indent=1)
 
 
+def check_destinations(xlsx=None, csv_dir=None, json_path=None) -> None:
+    """Refuse before any work is done when an output cannot be written where it is asked for."""
+    for path, field in ((xlsx, "--xlsx"), (json_path, "--json")):
+        if path:
+            target = Path(path)
+            if target.is_dir():
+                raise MobilecostError("this is a folder, not a file", where=str(target), field=field)
+            if not (target.parent if str(target.parent) else Path(".")).is_dir():
+                raise MobilecostError("the output folder does not exist", where=str(target.parent), field=field)
+    if csv_dir:
+        folder = Path(csv_dir)
+        if folder.exists() and not folder.is_dir():
+            raise MobilecostError("not a folder", where=str(folder), field="--csv")
+        if not folder.exists() and not folder.parent.is_dir():
+            problem = "not a folder" if folder.parent.exists() else "the parent folder does not exist"
+            raise MobilecostError(problem, where=str(folder.parent), field="--csv")
+
+
 def export_steps(variants, xlsx=None, csv_dir=None, json_path=None) -> int:
     """How many times `export_review` calls `on_step` (for a progress bar)."""
     return 3 * len(dict.fromkeys(variants)) + sum(1 for out in (xlsx, csv_dir, json_path) if out)
@@ -318,14 +335,16 @@ def export_review(variants, alphas=(1.0,), resolutions=(224,), xlsx=None, csv_di
     if not (xlsx or csv_dir or json_path):
         raise MobilecostError("nothing to write: give --xlsx, --csv or --json", field="--xlsx")
     step = on_step or (lambda text: None)
+    check_destinations(xlsx, csv_dir, json_path)
     review = build_review(variants, alphas, resolutions, semantics, convention, device, step)
-    if xlsx:
-        write_xlsx(review, xlsx)
-        step("workbook written")
-    if csv_dir:
-        write_csv_dir(review, csv_dir)
-        step("CSV written")
-    if json_path:
-        write_atomic(json_path, review_json(review))
-        step("JSON written")
+    for path, field, write, done in ((xlsx, "--xlsx", write_xlsx, "workbook written"),
+                                     (csv_dir, "--csv", write_csv_dir, "CSV written"),
+                                     (json_path, "--json", lambda r, p: write_atomic(p, review_json(r)), "JSON written")):
+        if path:
+            try:
+                write(review, path)
+            except OSError as exc:
+                raise MobilecostError(f"cannot write: {exc.strerror or exc}", where=str(exc.filename or path),
+                                      field=field) from None
+            step(done)
     return review

@@ -268,3 +268,13 @@ def test_sweep_chart_series_each_cover_one_resolution(tmp_path):
         alphas = [ws.cell(r, header.index("alpha") + 1).value for r in rows]
         assert alphas == sorted(alphas) and len(set(alphas)) == len(alphas) > 10
         assert {ws.cell(r, header.index("resolution") + 1).value for r in rows} == {160}
+
+
+def test_a_bad_destination_is_refused_before_anything_is_written(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(MobilecostError, match="not a folder"):
+        export_review(["mobilenet_v1"], xlsx=tmp_path / "review.xlsx", csv_dir=blocker / "csv")
+    with pytest.raises(MobilecostError, match="folder, not a file"):
+        export_review(["mobilenet_v1"], xlsx=tmp_path / "review.xlsx", json_path=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
