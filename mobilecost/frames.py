@@ -122,7 +122,7 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
         **values,
     })
     frame["params"] = params_of(frame, convention)
-    from .memory import dtype_bytes, sequential_live
+    from .liveness import dtype_bytes, sequential_live
 
     nbytes = dtype_bytes(dtype)
     live, live_names = sequential_live(layers, values["act_in"][0], values["act_out"])

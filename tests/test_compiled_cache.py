@@ -31,3 +31,21 @@ def test_damaged_cache_file_is_rebuilt(monkeypatch, tmp_path):
     monkeypatch.setattr(compiled, "_MEMORY", {})
     # MobileNets: 568,740,352 mult-adds at 1.0 / 224 (Keras Applications counts the same).
     assert compiled.compiled_layers(spec).evaluate(1.0, 1.0)["macs"].sum() == expected == 568_740_352
+
+
+def test_report_with_a_warm_cache_does_not_import_sympy(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
+    code = ("import sys, json; from typer.testing import CliRunner; from mobilecost.cli import app; "
+            "r = CliRunner().invoke(app, ['report', 'mobilenet_v2', '-f', 'json']); "
+            "print(json.dumps({'sympy': 'sympy' in sys.modules, 'macs': json.loads(r.stdout)['totals']['macs']}))")
+    first = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                      check=True).stdout)
+    second = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                       check=True).stdout)
+    assert first["sympy"] is True and second["sympy"] is False
+    assert first["macs"] == second["macs"] == 300_774_272  # Keras Applications MobileNetV2 1.0/224
