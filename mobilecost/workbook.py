@@ -215,7 +215,15 @@ def _write_summary(ws, review: Review, formats) -> None:
     ws.write_string(2, 0, "Parameters split: weights, biases, BN affine (gamma, beta), BN statistics (mean, var); "
                           + "; ".join(f"{k}: {v}" for k, v in CONVENTION_TEXT.items()))
     ws.write_string(3, 0, "Published figures beside each configuration (millions, as printed): " + SUMMARY_SOURCES)
-    _write_table(ws, 5, review.summary, formats)
+    notes = ["act_peak_bytes: peak live activation memory, sequential schedule, fp32; weight_bytes: weights and "
+             "biases at fp32"]
+    if review.device is not None:
+        from .devices import load_device
+
+        notes.append(f"latency_ms: {load_device(review.device).label()}")
+    for i, note in enumerate(notes):
+        ws.write_string(4 + i, 0, note)
+    _write_table(ws, 4 + len(notes) + 1, review.summary, formats)
     ws.set_column(len(review.summary.columns) - 1, len(review.summary.columns) - 1, 60)
 
 
