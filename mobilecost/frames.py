@@ -234,7 +234,10 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
         from .devices import load_device
 
         profile = load_device(device)
-        frame["latency_ms"] = sweep_latency(costs, profile, a_flat, rho[i_flat])
+        # In chunks: the model works on (layers x points) arrays, which stay in cache and in memory this way.
+        chunk = 4096
+        frame["latency_ms"] = np.concatenate([sweep_latency(costs, profile, a_flat[s:s + chunk], rho[i_flat[s:s + chunk]])
+                                              for s in range(0, a_flat.size, chunk)])
         cols.append("latency_ms")
         frame = frame[cols]
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
