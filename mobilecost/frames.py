@@ -235,7 +235,7 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
 
         profile = load_device(device)
         # In chunks: the model works on (layers x points) arrays, which stay in cache and in memory this way.
-        chunk = 4096
+        chunk = 16384
         frame["latency_ms"] = np.concatenate([sweep_latency(costs, profile, a_flat[s:s + chunk], rho[i_flat[s:s + chunk]])
                                               for s in range(0, a_flat.size, chunk)])
         cols.append("latency_ms")
