@@ -51,6 +51,10 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
     from .frames import evaluate
 
     frame = evaluate(variant, alpha, rho, resolution, "exact", semantics, convention)
+    if device is not None:
+        from .devices import load_device
+
+        dtype_bytes = load_device(device).dtype_bytes  # the device's own precision
     frame["act_bytes"] = frame["act_out"] * dtype_bytes
     attrs = dict(frame.attrs)
     if device is not None:
@@ -93,7 +97,7 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
     fig.legend(handles, labels, loc="outside right upper", ncol=1, fontsize=7.5, title="layer role",
                title_fontsize=8)
     fig.suptitle(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs['resolution']}: "
-                 f"cost per block", fontsize=10)
+                 f"cost per block", fontsize=10, x=0.02, ha="left")
     note = (f"mobilecost exact mode, semantics {attrs['semantics']}; MAC = multiply-accumulate; "
             f"{CONVENTION_TEXT[convention]}; activations = each layer's output tensor. Table source: "
             f"{_table_source(variant, semantics)}.")
