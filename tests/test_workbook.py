@@ -278,3 +278,22 @@ def test_a_bad_destination_is_refused_before_anything_is_written(tmp_path):
     with pytest.raises(MobilecostError, match="folder, not a file"):
         export_review(["mobilenet_v1"], xlsx=tmp_path / "review.xlsx", json_path=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_export_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "review.xlsx"
+    result = runner.invoke(app, ["export", "mobilenet_v1", "mobilenet_v2", "--xlsx", str(out), "--csv",
+                                 str(tmp_path / "csv"), "--alpha", "0.5,1.0", "--resolution", "160,224"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Sweep", "mobilenet_v1", "mobilenet_v2"]
+    assert (tmp_path / "csv" / "layers_mobilenet_v2.csv").exists()
+    bad = runner.invoke(app, ["export", "mobilenet_v2", "--semantics", "keras", "--xlsx", str(tmp_path / "x.xlsx")])
+    lines = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert bad.exit_code == 2 and len(lines) == 1 and "--semantics" in lines[0]
+    assert not (tmp_path / "x.xlsx").exists()
