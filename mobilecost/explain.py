@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .errors import MobilecostError
 from .frames import _spec, evaluate
 from .published import Published, figures_for
 from .transforms import with_classes

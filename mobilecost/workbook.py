@@ -10,9 +10,7 @@ Files are written to a temporary path and renamed into place.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from .errors import MobilecostError
 from .frames import costs_for
 from .layers import COST_FIELDS, FIELDS, layer_type
 from .numeric import evaluate_layers
-from .output import write_atomic
+from .output import replacing, write_atomic
 from .published import figures_for
 from .workbook_formulas import SheetPrinter, input_cells
 
@@ -256,13 +254,7 @@ def write_xlsx(review: Review, path) -> None:
     """Write the workbook to `path` atomically."""
     import xlsxwriter
 
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise MobilecostError("the output folder does not exist", where=str(directory), field="--xlsx")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part.xlsx", dir=directory)
-    os.close(fd)
-    try:
+    with replacing(path, field="--xlsx", suffix=".part.xlsx") as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
                                        "strings_to_numbers": False})
         formats = {
@@ -279,10 +271,6 @@ def write_xlsx(review: Review, path) -> None:
             _write_layer_sheet(wb.add_worksheet(_sheet_name(name, taken)), name, costs, alpha, rho, frame,
                                review.convention, formats)
         wb.close()
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- csv / json ------------------------------------------------------------------------------------

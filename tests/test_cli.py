@@ -131,3 +131,13 @@ def test_python_dash_m_entry_point_exit_codes():
     assert ok.returncode == 0 and json.loads(ok.stdout)["totals"]["macs"] == 56_510_400
     bad = subprocess.run([sys.executable, "-m", "mobilecost", "report", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == "" and "Traceback" not in bad.stderr
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    out = tmp_path / "v1.csv"
+    assert run("report", "mobilenet_v1", "-f", "csv", "-o", str(out)).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
