@@ -148,7 +148,10 @@ def _write_table(ws, top: int, frame: pd.DataFrame, formats) -> None:
         for col, value in enumerate(values):
             fmt = formats["int"] if isinstance(value, (int, np.integer)) else None
             _write_value(ws, r, col, value, fmt)
-    ws.set_column(0, len(frame.columns) - 1, 13)
+    for col, name in enumerate(frame.columns):
+        longest = max([len(str(name))] + [len(f"{v:,}" if isinstance(v, (int, np.integer)) else str(v))
+                                          for v in frame.iloc[:, col].head(200)])
+        ws.set_column(col, col, min(max(longest + 2, 8), 40))
 
 
 LAYER_COLUMNS = (*LAYER_TEXT, *FIELDS[:4], "macs", *PARAM_PARTS, "params", "act_in", "act_out",
