@@ -152,6 +152,166 @@ def sweep_latency(costs: CostTable, device, alpha, rho) -> np.ndarray:
     return total_latency(load_device(device), costs, alpha, rho)
 
 
+# The grid path: the same model over a full grid alphas x rhos, from separated factors.
+#
+# Every per-layer count is a sum of (alpha-only) x (rho-only) terms (numeric.grid_factors), so each
+# layer's MACs and bytes over the grid are small matrix products of factor rows. Wherever a layer's
+# bandwidth (cache or DRAM) and its bound (compute or memory) are the same over the whole grid --
+# decided from the factors' extremes -- its time is linear in those terms and joins one matrix
+# product shared by all such layers; only the rest is evaluated point by point, in place, into one
+# (alphas x rhos) total.
+
+_GRID_FIELDS = ("macs", "act_in", "act_out", "weights", "biases", "out_ch")
+_MARGIN = 1e-12  # relative: a byte count this close to the cache size is decided point by point
+
+
+class _Sums:
+    """Weighted sums of factor terms, one per layer: sum_k coef[k] * outer(a[term[k]], r[term[k]])."""
+
+    def __init__(self, layers: int):
+        self.layers, self.owner, self.term, self.coef = layers, [], [], []
+
+    def add(self, layer: int, terms, coef: float) -> None:
+        self.owner.extend([layer] * len(terms))
+        self.term.extend(terms)
+        self.coef.extend([coef] * len(terms))
+
+    def freeze(self, lo_t: np.ndarray, hi_t: np.ndarray) -> "_Sums":
+        self.owner, self.term = np.array(self.owner, dtype=np.int64), np.array(self.term, dtype=np.int64)
+        self.coef = np.array(self.coef, dtype=float)
+        self.starts = np.searchsorted(self.owner, np.arange(self.layers + 1))
+        low = np.where(self.coef >= 0, self.coef * lo_t[self.term], self.coef * hi_t[self.term])
+        high = np.where(self.coef >= 0, self.coef * hi_t[self.term], self.coef * lo_t[self.term])
+        # Bounds of every sum over the grid: each term's extremes, summed (exact for one-term sums).
+        self.lo = np.bincount(self.owner, low, self.layers)
+        self.hi = np.bincount(self.owner, high, self.layers)
+        return self
+
+    def of(self, layer: int, scale: float = 1.0):
+        rows = slice(self.starts[layer], self.starts[layer + 1])
+        return self.term[rows], self.coef[rows] * scale
+
+
+def _grid_into(a, r, parts, out):
+    """sum over parts of coef x outer(a[term], r[term]) on the grid, written into `out`."""
+    terms = np.concatenate([t for t, _ in parts])
+    coefs = np.concatenate([c for _, c in parts])
+    return np.matmul((a[terms] * coefs[:, None]).T, r[terms], out=out)
+
+
+def _memory_into(profile: DeviceProfile, a, r, nbytes, scale: float, out, mask):
+    """scale x bytes / bandwidth at every point, the bandwidth chosen point by point (in place)."""
+    mem = profile.memory
+    _grid_into(a, r, [nbytes], out)
+    np.less_equal(out, mem.cache_bytes, out=mask)
+    dram = scale / (mem.dram_gb_s * 1e6)
+    np.multiply(out, dram, out=out)
+    np.multiply(out, (scale / (mem.cache_gb_s * 1e6)) / dram, out=out, where=mask)
+    return out
+
+
+def _grid_terms(costs: CostTable, alphas, rhos):
+    """Factor rows a (terms, alphas), r (terms, rhos) and, per layer and field, its term indices; or None."""
+    from .numeric import grid_factors
+
+    exprs = [lc.exprs[f] for lc in costs.layers for f in _GRID_FIELDS]
+    parts = grid_factors(costs, "latency-fields", exprs, alphas, rhos)
+    if parts is None:
+        return None
+    a, r, groups = parts
+    # Exact mode rounds every count to a whole number; with whole factors every product is exact already.
+    if costs.mode == "exact" and not (np.array_equal(a, np.rint(a)) and np.array_equal(r, np.rint(r))):
+        return None
+    n = len(_GRID_FIELDS)
+    fields = [{f: groups[i * n + j].tolist() for j, f in enumerate(_GRID_FIELDS)} for i in range(len(costs.layers))]
+    return a, r, fields
+
+
+def grid_latency(profile: DeviceProfile, costs: CostTable, alphas, rhos, theta=None) -> np.ndarray:
+    """Simulated total latency in ms over the grid alphas x rhos: array (alphas, rhos).
+
+    The model of `total_latency`, with the same numbers up to float rounding in the order of sums."""
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
+    theta = theta_of(profile) if theta is None else np.asarray(theta, dtype=float)
+    found = _grid_terms(costs, alphas, rhos)
+    if found is None:  # not separable into whole factors: point by point
+        a, r = np.meshgrid(alphas, rhos, indexing="ij")
+        return total_latency(profile, costs, a.ravel(), r.ravel(), theta).reshape(a.shape)
+    a, r, fields = found
+    mem, dtype, peak = profile.memory, profile.dtype_bytes, profile.peak.gmacs * 1e6
+    ops = [lc.layer.op for lc in costs.layers]
+    cls = np.array([MAC_CLASS.get(op, -1) for op in ops])
+    separate = np.array([(lc.layer.act or "") in SEPARATE_ACTS for lc in costs.layers])
+    count = len(ops)
+    nbytes, compute, act_out = _Sums(count), _Sums(count), _Sums(count)
+    for i, (op, f) in enumerate(zip(ops, fields)):
+        # Bytes moved: input, output, weights, biases; an add reads two full tensors, an SE scale its gate vector.
+        nbytes.add(i, f["act_in"], dtype * (2.0 if op == "add" else 1.0))
+        for name in ("act_out", "weights", "biases") + (("out_ch",) if op == "scale" else ()):
+            nbytes.add(i, f[name], float(dtype))
+        if cls[i] >= 0:
+            compute.add(i, f["macs"], theta[cls[i]] / peak)
+        act_out.add(i, f["act_out"], 1.0)
+    a_lo, a_hi, r_lo, r_hi = a.min(axis=1), a.max(axis=1), r.min(axis=1), r.max(axis=1)
+    corners = np.stack([a_lo * r_lo, a_lo * r_hi, a_hi * r_lo, a_hi * r_hi])
+    lo_t, hi_t = corners.min(axis=0), corners.max(axis=0)
+    for sums in (nbytes, compute, act_out):
+        sums.freeze(lo_t, hi_t)
+
+    def rate(lo, hi):  # ms per byte where the whole grid streams at one bandwidth, else nan
+        return np.where(hi <= mem.cache_bytes * (1 - _MARGIN), 1 / (mem.cache_gb_s * 1e6),
+                        np.where(lo > mem.cache_bytes * (1 + _MARGIN), 1 / (mem.dram_gb_s * 1e6), np.nan))
+
+    shape = (alphas.size, rhos.size)
+    total, buf, other = np.zeros(shape), np.empty(shape), np.empty(shape)
+    mask = np.empty(shape, dtype=bool)
+    linear, constant = [], 0.0  # (terms, coefs) added at the end as one matrix product; a constant
+    mac = cls >= 0
+    own = np.where(mac, theta[4], theta[5])
+    own_rate = rate(nbytes.lo, nbytes.hi) * own  # ms per byte, nan where the bandwidth varies
+    compute_bound = mac & (compute.lo >= nbytes.hi * own_rate)
+    memory_bound = mac & ~compute_bound & (nbytes.lo * own_rate >= compute.hi)
+    act_rate = rate(2.0 * dtype * act_out.lo, 2.0 * dtype * act_out.hi) * theta[5]
+    steps = theta[6] * np.where(separate, 2.0, 1.0)  # one step, two with a separate activation pass
+    for i in range(count):
+        # Overhead of every executed step (none for an absent shortcut, where act_out is 0).
+        if act_out.lo[i] > 0:
+            constant += steps[i]
+        elif act_out.hi[i] > 0:
+            t, _ = act_out.of(i)
+            if len(t) == 1:  # present = outer(a > 0, r > 0) + outer(a < 0, r < 0)
+                np.add(total, steps[i] * (np.outer(a[t[0]] > 0, r[t[0]] > 0) + np.outer(a[t[0]] < 0, r[t[0]] < 0)),
+                       out=total)
+            else:
+                np.greater(_grid_into(a, r, [act_out.of(i)], buf), 0, out=mask)
+                np.add(total, steps[i], out=total, where=mask)
+        if separate[i]:  # the activation pass reads and writes the output once more, element-wise
+            if np.isnan(act_rate[i]):
+                total += _memory_into(profile, a, r, act_out.of(i, 2.0 * dtype), theta[5], buf, mask)
+            else:
+                linear.append(act_out.of(i, 2.0 * dtype * act_rate[i]))
+        if np.isnan(own_rate[i]):  # bandwidth varies over the grid: point by point
+            _memory_into(profile, a, r, nbytes.of(i), own[i], buf, mask)
+            if mac[i]:
+                np.maximum(buf, _grid_into(a, r, [compute.of(i)], other), out=buf)
+            total += buf
+        elif compute_bound[i]:
+            linear.append(compute.of(i))
+        else:
+            linear.append(nbytes.of(i, own_rate[i]))
+            if mac[i] and not memory_bound[i]:  # max(c, m) = m + max(c - m, 0)
+                np.maximum(_grid_into(a, r, [compute.of(i), nbytes.of(i, -own_rate[i])], buf), 0.0, out=buf)
+                total += buf
+    if linear:
+        terms = np.concatenate([t for t, _ in linear])
+        weight = np.bincount(terms, np.concatenate([c for _, c in linear]), len(a))
+        used = np.flatnonzero(weight)
+        total += (a[used] * weight[used, None]).T @ r[used]
+    total += constant
+    return total
+
+
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
     """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile."""
     from .frames import evaluate

@@ -148,6 +148,29 @@ def grid_peak(costs, key, exprs, alphas, rhos):
     return peak, where
 
 
+def grid_factors(costs, key, exprs, alphas, rhos):
+    """The separated terms of `exprs` on the grid alphas x rhos, or None when one does not separate.
+
+    Returns (alpha factors (terms, alphas), rho factors (terms, rhos), groups): expression i over the
+    grid is ``a[groups[i]].T @ r[groups[i]]`` (what `evaluate_grid` computes, before rounding)."""
+    compiled = _grid_function((key, id(costs)), tuple(exprs))
+    if compiled is None:
+        return None
+    f_alpha, f_rho, groups = compiled
+    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
+    return _filled(f_alpha, alphas), _filled(f_rho, rhos), groups
+
+
+def _filled(fn, values) -> np.ndarray:
+    """Like `_factors`, filling one preallocated array (constant terms come back as scalars)."""
+    raw = fn(values)
+    out = np.empty((len(raw), values.size))
+    for i, v in enumerate(raw):
+        out[i] = v
+    return out
+
+
 def grid_totals(costs, alphas, rhos, fields=COST_FIELDS) -> dict[str, np.ndarray]:
     """Totals over the grid alphas x rhos: field -> array (alphas, rhos), int64 in exact mode."""
     exprs = [costs.total(f) for f in fields]
@@ -174,5 +197,5 @@ def check_resolution(costs_or_layers, resolution: int, name: str | None = None) 
         )
 
 
-__all__ = ["FIELDS", "check_resolution", "evaluate_grid", "evaluate_layers", "evaluate_totals", "grid_peak", "grid_totals",
+__all__ = ["FIELDS", "check_resolution", "evaluate_grid", "evaluate_layers", "evaluate_totals", "grid_factors", "grid_peak", "grid_totals",
            "layer_function", "total_function"]
