@@ -230,14 +230,12 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
     if device is not None:  # simulated latency on a device profile (latency.py); .attrs says so
-        from .latency import describe, sweep_latency
+        from .latency import describe, grid_latency
         from .devices import load_device
 
         profile = load_device(device)
-        # In chunks: the model works on (layers x points) arrays, which stay in cache and in memory this way.
-        chunk = 16384
-        frame["latency_ms"] = np.concatenate([sweep_latency(costs, profile, a_flat[s:s + chunk], rho[i_flat[s:s + chunk]])
-                                              for s in range(0, a_flat.size, chunk)])
+        # Over the whole grid at once: per-layer counts are alpha factors x rho factors (latency.grid_latency).
+        frame["latency_ms"] = grid_latency(profile, costs, alphas, rho).ravel()
         cols.append("latency_ms")
         frame = frame[cols]
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})

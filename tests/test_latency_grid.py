@@ -1,0 +1,93 @@
+"""The grid path of the latency model (latency.grid_latency) gives the point-by-point model's numbers.
+
+`total_latency` evaluates every layer's fields at every point (checked against hand-derived figures in
+test_latency.py); `grid_latency` builds the same quantities from alpha factors x rho factors and sums
+most layers as one matrix product. The two must agree to float rounding over grids wide enough that
+layers switch between cache and DRAM bandwidth, between compute and memory bound, and (exact mode)
+shortcuts appear and vanish with alpha inside the grid.
+"""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mobilecost.numeric
+from mobilecost.devices import load_device
+from mobilecost.frames import costs_for, sweep
+from mobilecost.latency import grid_latency, layer_fields, layer_terms, layer_times, theta_of, total_latency
+
+VARIANTS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
+CPU, GPU = "pixel4_a76_tflite_fp32_1t", "jetson_nano_gpu_ncnn_fp16"
+TABLES = Path(__file__).resolve().parent.parent / "tables"
+ALPHAS = np.round(np.linspace(0.1, 2.0, 25), 6)
+RESOLUTIONS = np.arange(32, 481, 32)  # 32 is the networks' total stride
+
+
+def point_by_point(profile, costs, alphas, rhos, theta=None):
+    a, r = np.meshgrid(alphas, rhos, indexing="ij")
+    return total_latency(profile, costs, a.ravel(), r.ravel(), theta).reshape(a.shape)
+
+
+def max_relative(got, want):
+    return float(np.max(np.abs(got - want) / np.abs(want)))
+
+
+@pytest.mark.parametrize("device", [CPU, GPU])
+@pytest.mark.parametrize("mode", ["exact", "ideal"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_grid_matches_point_by_point(variant, mode, device):
+    profile, costs = load_device(device), costs_for(variant, mode)
+    rhos = RESOLUTIONS / 224
+    got = grid_latency(profile, costs, ALPHAS, rhos)
+    want = point_by_point(profile, costs, ALPHAS, rhos)
+    assert got.shape == (ALPHAS.size, RESOLUTIONS.size)
+    assert max_relative(got, want) < 1e-9
+
+
+def test_the_grid_spans_every_branch_of_the_model():
+    """What the comparisons above cover: layers whose bandwidth, bound or presence changes inside the grid."""
+    profile, costs = load_device(CPU), costs_for("mobilenet_v2")
+    a, r = np.meshgrid(ALPHAS, RESOLUTIONS / 224, indexing="ij")
+    fields = layer_fields(costs, a.ravel(), r.ravel())
+    ops = [lc.layer.op for lc in costs.layers]
+    terms = layer_terms(profile, ops, [lc.layer.act for lc in costs.layers], fields)
+    times = layer_times(terms, theta_of(profile))
+    mac = np.array([op in ("conv", "pointwise", "depthwise", "fc") for op in ops])
+    # A convolution moves its input, output, weights and biases; fp32 on this profile.
+    nbytes = (fields["act_in"] + fields["act_out"] + fields["weights"] + fields["biases"]) * 4
+    cache = nbytes <= profile.memory.cache_bytes
+    switches = lambda flags: int((flags.any(axis=1) & (~flags).any(axis=1)).sum())  # noqa: E731
+    assert switches(cache[mac]) > 0  # cache at small sizes, DRAM at large ones
+    compute_bound = times["compute_ms"] >= times["memory_ms"]
+    assert switches(compute_bound[mac]) > 0
+    assert switches(fields["act_out"] > 0) > 0  # a residual add absent where rounded widths differ
+
+
+def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
+    profile, costs = load_device(CPU), costs_for("mobilenet_v3_large")
+    rhos = RESOLUTIONS / 224
+    # Slow depthwise and memory, fast pointwise: moves layers across the compute/memory boundary.
+    theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5])
+    want = point_by_point(profile, costs, ALPHAS, rhos, theta)
+    assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
+    # When the counts do not separate, the grid path evaluates point by point and agrees all the same.
+    monkeypatch.setattr(mobilecost.numeric, "grid_factors", lambda *args: None)
+    assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
+
+
+def test_sweep_with_a_users_table_and_profile(tmp_path):
+    table = tmp_path / "mine.yaml"
+    shutil.copy(TABLES / "mobilenet_v3_small.yaml", table)
+    device = tmp_path / "dev.yaml"
+    shutil.copy(TABLES / "devices" / "generic_gpu.yaml", device)
+    resolutions = [96, 128, 160, 192, 224, 320]
+    frame = sweep(str(table), ALPHAS, resolutions, device=str(device))
+    assert list(frame["alpha"]) == list(np.repeat(ALPHAS, len(resolutions)))  # alpha-major, as without a device
+    assert list(frame["resolution"]) == resolutions * ALPHAS.size
+    want = total_latency(load_device(str(device)), costs_for(str(table)), frame["alpha"].to_numpy(),
+                         frame["rho"].to_numpy())
+    assert max_relative(frame["latency_ms"].to_numpy(), want) < 1e-9
+    plain = sweep(str(table), ALPHAS, resolutions)
+    assert frame.drop(columns="latency_ms").equals(plain)
