@@ -52,6 +52,8 @@ MODE_OPT = typer.Option(Mode.exact, "--mode", help="exact: reference rounding; i
 SEM_OPT = typer.Option(None, "--semantics", help="A named alternative of the table, e.g. keras or torchvision.")
 CONV_OPT = typer.Option(Convention.paper, "--convention", help="What `params` sums: paper, torchvision or keras.")
 OUT_OPT = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+# `sweep` renders CSV for grids larger than this (configurations) in SWEEP_BLOCKS blocks, with a progress bar.
+SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE, SWEEP_BLOCKS = 200_000, 20_000, 20
 
 
 def fail(exc: MobilecostError) -> None:
@@ -109,9 +111,12 @@ def sweep(
     dtype: str = typer.Option("fp32", "--dtype", help="Bytes per element for act_peak_bytes and weight_bytes: fp32, fp16 or int8."),
 ) -> None:
     """Totals for every (alpha, resolution) of a grid, one row per configuration."""
+    import numpy as np
+
     from .frames import parse_grid
     from .frames import sweep as run_sweep
     from .output import emit
+    from .progress import StepProgress
     from .report import render_sweep
 
     try:
@@ -122,8 +127,21 @@ def sweep(
         rhos = parse_grid(rho, "--rho") if rho else None
         if resolutions is None and rhos is None:
             resolutions = [224]
-        frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype)
-        emit(render_sweep(frame, fmt.value), output)
+        columns = len(resolutions) if resolutions is not None else len(rhos)
+        large = alphas.size * columns > (SWEEP_LARGE_WITH_DEVICE if device is not None else SWEEP_LARGE)
+        blocks = SWEEP_BLOCKS if large and fmt == SweepFormat.csv else 1
+        # The bar shows on stderr only once the work has taken more than a second: for a large grid,
+        # rendering the rows (in blocks, same text as in one piece) takes longer than evaluating them.
+        with StepProgress(1 + blocks, "sweep") as progress:
+            frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype)
+            progress(f"{len(frame):,} configurations evaluated")
+            pieces = []
+            for rows in np.array_split(np.arange(len(frame)), blocks):
+                text = render_sweep(frame.iloc[rows[0]:rows[-1] + 1] if blocks > 1 else frame, fmt.value)
+                pieces.append(text if not pieces else text.split("\n", 1)[1])  # one CSV header
+                progress(f"{rows[-1] + 1:,} of {len(frame):,} rows rendered")
+            text = "".join(pieces)
+        emit(text, output)
         if device is not None:
             typer.echo(f"latency_ms: {frame.attrs['label']}", err=True)
     except MobilecostError as exc:

@@ -91,3 +91,23 @@ def test_sweep_with_a_users_table_and_profile(tmp_path):
     assert max_relative(frame["latency_ms"].to_numpy(), want) < 1e-9
     plain = sweep(str(table), ALPHAS, resolutions)
     assert frame.drop(columns="latency_ms").equals(plain)
+
+
+def test_sweep_command_renders_a_large_grid_in_blocks_as_one_piece():
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+    from mobilecost.frames import parse_grid
+    from mobilecost.report import render_sweep
+
+    # 116 alphas x 225 resolutions = 26,100 configurations with a device: over the 20,000 at which the
+    # command renders in blocks behind a progress bar. stdout must be the library's CSV, byte for byte.
+    args = ["--alpha", "0.25:1.4:0.01", "--resolution", "96:320:1", "--device", CPU]
+    result = CliRunner().invoke(app, ["sweep", "mobilenet_v3_small", *args])
+    assert result.exit_code == 0, result.stderr
+    alphas, resolutions = parse_grid("0.25:1.4:0.01", "--alpha"), parse_grid("96:320:1", "--resolution", integer=True)
+    assert alphas.size * resolutions.size == 26_100
+    frame = sweep("mobilenet_v3_small", alphas, resolutions, device=CPU)
+    assert result.stdout == render_sweep(frame, "csv")
+    assert result.stdout.count("variant,alpha") == 1  # one header
+    assert result.stderr.startswith("latency_ms: simulated latency on pixel4")
