@@ -9,7 +9,10 @@ is evaluated through the compiled vectorised functions, one metric at a time:
   rho factors on the unique rhos, totals as their matrix product (what `sweep` uses); and, for
   comparison, ``macs/point``: `numeric.evaluate_totals` point by point on the flattened grid;
 * ``act_peak``: the memory model's per-step live sets on the grid and their running maximum (`numeric.grid_peak`);
-* ``latency_ms``: the latency model over every layer and configuration (`latency.sweep_latency`);
+* ``latency_ms``: the latency model on the grid (`latency.grid_latency`, what `sweep` uses): per-layer
+  MACs and bytes as products of alpha and rho factors, the layers whose bandwidth and bound do not change
+  over the grid summed as one matrix product, the others point by point; and, for comparison,
+  ``latency/point``: every layer's fields at every configuration (`latency.sweep_latency`);
 * ``sweep()``: the public `mobilecost.sweep` with every count and the peak memory (DataFrame included);
   ``sweep(device)`` adds the simulated latency.
 
@@ -30,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from mobilecost import sweep
 from mobilecost.frames import costs_for
-from mobilecost.latency import sweep_latency
+from mobilecost.devices import load_device
+from mobilecost.latency import grid_latency, sweep_latency
 from mobilecost.memory import build_memory
 from mobilecost.numeric import evaluate_totals, grid_peak, grid_totals
 
@@ -60,9 +64,10 @@ def main() -> None:
     r = np.tile(resolutions / 224, n)
     points = a.size
     print(f"grid {n} x {n} = {points:,} configurations; best of 5 runs; configurations per second")
-    names = ("macs", "params", "act_peak", "latency_ms", "macs/point", "sweep()", "sweep(device)")
+    names = ("macs", "params", "act_peak", "latency_ms", "macs/point", "latency/point", "sweep()", "sweep(device)")
     print(f"{'variant':20s} " + " ".join(f"{name:>13s}" for name in names))
     slowest = dict.fromkeys(("macs", "params", "act_peak", "latency_ms"), float("inf"))
+    profile = load_device(args.device)
     for variant in VARIANTS:
         costs = costs_for(variant)
         plan = build_memory(costs, "sequential")
@@ -71,8 +76,9 @@ def main() -> None:
             "macs": points / best_of(lambda: grid_totals(costs, alphas, rhos, fields=("macs",))),
             "params": points / best_of(lambda: grid_totals(costs, alphas, rhos, fields=("weights", "biases"))),
             "act_peak": points / best_of(lambda: grid_peak(costs, ("live", id(plan)), plan.live, alphas, rhos)),
-            "latency_ms": points / best_of(lambda: sweep_latency(costs, args.device, a, r), repeats=3),
+            "latency_ms": points / best_of(lambda: grid_latency(profile, costs, alphas, rhos)),
             "macs/point": points / best_of(lambda: evaluate_totals(costs, a, r, fields=("macs",))),
+            "latency/point": points / best_of(lambda: sweep_latency(costs, profile, a, r), repeats=3),
             "sweep()": points / best_of(lambda: sweep(variant, alphas, resolutions), repeats=3),
             "sweep(device)": points / best_of(lambda: sweep(variant, alphas, resolutions, device=args.device), repeats=3),
         }
