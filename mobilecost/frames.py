@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .conventions import PARAM_PARTS, check_convention, params_of
+from .conventions import PARAM_PARTS, check_convention, flops_of, params_of
 from .compiled import compiled_layers
 from .errors import MobilecostError
 from .layers import COST_FIELDS, layer_type
@@ -135,6 +135,7 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
               "peak_live": list(live_names[peak]), "weight_bytes": _scalar(frame["weight_bytes"].sum())}
     frame = _drop_absent_shortcuts(frame)
     totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
+    totals["flops"] = flops_of(totals["macs"])
     frame.attrs.update({
         "variant": spec.name, "title": spec.title, "alpha": point.alpha, "rho": point.rho,
         "resolution": point.resolution, "mode": mode, "semantics": compiled.semantics,
@@ -227,7 +228,8 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     peak = grid[0].ravel() if grid is not None else peak_elements(plan, a_flat, rho[i_flat])[0]
     frame["act_peak_bytes"] = (peak * nbytes).astype(np.int64) if mode == "exact" else peak * nbytes
     frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
-    cols = ["variant", "alpha", "rho", "resolution", "macs", *PARAM_PARTS, "params",
+    frame["flops"] = flops_of(frame["macs"])
+    cols = ["variant", "alpha", "rho", "resolution", "macs", "flops", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
     if device is not None:  # simulated latency on a device profile (latency.py); .attrs says so
         from .latency import describe, grid_latency

@@ -122,9 +122,10 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     console.print(table)
 
     split = Table(title="Totals")
-    for col in ("MACs", "weights", "biases", "BN gamma/beta", "BN mean/var", "params", "elementwise ops"):
+    for col in ("MACs", "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta", "BN mean/var", "params",
+                "elementwise ops"):
         split.add_column(col, justify="right")
-    split.add_row(_fmt_int(t["macs"]), _fmt_int(t["weights"]), _fmt_int(t["biases"]), _fmt_int(t["bn_affine"]),
+    split.add_row(_fmt_int(t["macs"]), _fmt_int(t["flops"]), _fmt_int(t["weights"]), _fmt_int(t["biases"]), _fmt_int(t["bn_affine"]),
                   _fmt_int(t["bn_stats"]), _fmt_int(t["params"]),
                   _fmt_int(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
     console.print(split)

@@ -141,3 +141,12 @@ def test_output_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_flops_are_twice_the_macs_and_never_replace_them():
+    data = json.loads(run("report", "mobilenet_v3_large", "-f", "json").stdout)
+    # Keras Applications MobileNetV3-Large 1.0/224: 216,589,760 multiply-accumulates.
+    assert data["totals"]["macs"] == 216_589_760 and data["totals"]["flops"] == 433_179_520
+    header, row = run("sweep", "mobilenet_v3_large", "--alpha", "1.0").stdout.strip().splitlines()
+    values = dict(zip(header.split(","), row.split(",")))
+    assert int(values["macs"]) == 216_589_760 and int(values["flops"]) == 433_179_520
