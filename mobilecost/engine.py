@@ -72,12 +72,14 @@ class _Widths:
         self.exact = exact
         self.classes = spec.classes
 
-    def round(self, value, block_output=False):
+    def round(self, value, block_output=False, rule=None):
         if not self.exact:
             return value
         p = self.policy
-        if p.rounding == "truncate":
-            return truncate(value, p.minimum)
+        rule = rule or p.rounding
+        if rule == "truncate":
+            # A make_divisible table's truncated SE squeeze keeps at least 1 channel: MnasNet's max(1, int(v)).
+            return truncate(value, p.minimum if p.rounding == "truncate" else 1)
         if block_output and p.truncate_first:
             value = sp.floor(value)
         return make_divisible(value, p.divisor)
@@ -95,7 +97,8 @@ class _Widths:
             return self.round(scale_by(in_ch, ratio) if self.exact else in_ch * ratio)
         if kind == "squeeze":
             ratio = exact_fraction(self.policy.se_ratio)
-            return self.round(scale_by(in_ch, ratio) if self.exact else in_ch * ratio)
+            base = known[width.ref][1] if width.ref else in_ch
+            return self.round(scale_by(base, ratio) if self.exact else base * ratio, rule=self.policy.se_rounding)
         if kind == "like":
             return known[width.ref][1]
         if kind == "same":

@@ -34,7 +34,8 @@ class Width:
 
     kind: ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless alpha > 1),
     ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
-    ``classes`` (the classifier's outputs), ``squeeze`` (round(input * se_ratio) of the SE input),
+    ``classes`` (the classifier's outputs), ``squeeze`` (round(input * se_ratio) of the SE input,
+    or of layer ``ref``'s output when set: the block input under ``width.se_of: input``),
     ``like`` (the width of layer ``ref``).
     """
 
@@ -204,18 +205,22 @@ def _decode_v3(b: _Builder) -> None:
             op = "pointwise" if k == 1 else "conv"
             if row.se:
                 raise _row_error(spec, i, "se", "SE is supported on bneck rows only")
+            if not row.skip:
+                raise _row_error(spec, i, "skip", "skip applies to bneck rows only")
             b.add(name, op, i, b.width_for(row.name, row.out, check[1]), kernel=k, stride=row.s or 1,
                   bias=bool(nbn), bn=not nbn, act=act, check=check)
         else:
             if row.exp is None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
             _bottleneck(b, i, kernel=int(k), exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
-                        se=row.se, act=act, check=check, block_output=False)
+                        se=row.se, act=act, check=check, block_output=False, skip=row.skip)
     _tag_blocks(b)
 
 
-def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, act, check, block_output):
-    """Inverted residual with linear bottleneck (MobileNetV2 Fig. 3; MobileNetV3 Fig. 4 with SE)."""
+def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, act, check, block_output,
+                skip=True):
+    """Inverted residual with linear bottleneck (MobileNetV2 Fig. 3; MobileNetV3 Fig. 4 with SE;
+    MnasNet Fig. 7: SE squeeze from the block input, sigmoid gate, some blocks without shortcut)."""
     spec = b.spec
     b.blocks += 1
     name = f"b{b.blocks}"
@@ -230,13 +235,15 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
     if se:
         dw = b.last
         b.add(f"{name}.se.pool", "global_pool", row, Width("same"), block=name)
-        b.add(f"{name}.se.reduce", "pointwise", row, Width("squeeze"), bias=True, act="relu", block=name)
-        b.add(f"{name}.se.expand", "pointwise", row, Width("like", ref=dw), bias=True, act="hsigmoid",
+        squeeze_of = block_input if spec.width.se_of == "input" else ""
+        b.add(f"{name}.se.reduce", "pointwise", row, Width("squeeze", ref=squeeze_of), bias=True, act="relu",
+              block=name)
+        b.add(f"{name}.se.expand", "pointwise", row, Width("like", ref=dw), bias=True, act=spec.se_gate,
               block=name)
         b.add(f"{name}.se.scale", "scale", row, Width("same"), block=name, inputs=(dw, f"{name}.se.expand"))
     b.add(f"{name}.project", "pointwise", row, Width("scaled", out, block_output=block_output), bn=True,
           block=name)
-    if stride == 1:
+    if stride == 1 and skip:
         # Keras, TF-slim and torchvision add the shortcut whenever stride is 1 and the *rounded*
         # widths agree, which at some alpha happens even where the paper's widths differ.
         b.add(f"{name}.add", "add", row, Width("same"), block=name, inputs=(b.last, block_input),

@@ -72,6 +72,11 @@ class WidthSpec(_Frozen):
     truncate_first: bool = False
     expansion: Literal["input_ratio", "absolute"] = "input_ratio"
     se_ratio: float = Field(0.25, gt=0, le=1)
+    # SE squeeze width = round(se_ratio * channels of `se_of`): the expanded (depthwise) width as in
+    # MobileNetV3, or the block's input width as in MnasNet (tensorflow/tpu mnasnet_model.py);
+    # rounded by `se_rounding` (default: `rounding`; `truncate` = max(1, int(v)) as MnasNet does).
+    se_of: Literal["expanded", "input"] = "expanded"
+    se_rounding: Literal["truncate", "make_divisible"] | None = None
     fixed: tuple[str, ...] = ()
     above_one: tuple[str, ...] = ()
     input_ratio: tuple[str, ...] = ()
@@ -151,6 +156,7 @@ class V3Row(_Row):
     se: Check = False
     nl: Annotated[Union[Literal["RE", "HS"], None], Dash] = None
     s: OptInt = None
+    skip: Check = True  # bneck rows: '-' = no shortcut add even where widths agree (MnasNet 'noskip')
 
     @field_validator("operator")
     @classmethod
@@ -176,6 +182,7 @@ class VariantSpec(_Frozen):
     input: InputSpec = InputSpec()
     classes: PositiveInt = 1000
     activation: Literal["relu", "relu6"] = "relu6"
+    se_gate: Literal["hsigmoid", "sigmoid"] = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's sigmoid
     width: WidthSpec
     padding: Padding = PaddingSpec()
     semantics: dict[str, SemanticsSpec] = Field(default_factory=dict)
