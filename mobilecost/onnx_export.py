@@ -135,6 +135,8 @@ def _activation(g: _Graph, layer, tensor: str) -> str:
         return g.node("HardSwish", [tensor], name, node)
     if act == "hsigmoid":
         return g.node("HardSigmoid", [tensor], name, node, alpha=1.0 / 6.0, beta=0.5)
+    if act == "sigmoid":
+        return g.node("Sigmoid", [tensor], name, node)
     raise MobilecostError(f"no ONNX activation for {act!r}", field=name)
 
 

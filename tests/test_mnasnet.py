@@ -198,3 +198,28 @@ def test_pixel1_calibration_is_reproducible(tmp_path):
     fitted = [1 / x for x in result.theta[:6]]
     assert fitted == pytest.approx(expected, rel=1e-3)
     assert abs(result.errors_pct).mean() == pytest.approx(shipped.calibration.fit_mape_pct, abs=0.01)
+
+
+def test_onnx_graph_runs_with_the_engine_shapes_and_parameters():
+    # The exported graph (SE gate: ONNX Sigmoid) runs in onnxruntime; its initializers are the
+    # unfolded parameters (weights, biases, BN gamma/beta and statistics) and every layer's output
+    # shape is the engine's.
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from mobilecost.onnx_export import build_model, layer_shapes, parameter_count
+
+    model = build_model(TABLE, 0.5, 96, seed=1)
+    onnx.checker.check_model(model, full_check=True)
+    frame = evaluate(TABLE, 0.5, resolution=96, convention="keras")
+    assert parameter_count(model) == frame.attrs["totals"]["params"]
+    shapes = layer_shapes(model)
+    for row in frame.itertuples(index=False):
+        c, side = int(row.out_ch), int(row.out_side)
+        assert shapes[row.name] in ((1, c, side, side), (1, c)), row.name
+    assert [n.op_type for n in model.graph.node].count("Sigmoid") == 8
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.random.default_rng(0).normal(size=(1, 3, 96, 96)).astype(np.float32)}
+    (logits,) = session.run(None, feed)
+    assert logits.shape[-1] == 1000 and np.isfinite(logits).all()
