@@ -15,6 +15,7 @@ FAMILY_NAMES = {
     "MobileNetV2": "mobilenet_v2",
     "MobileNetV3-Large": "mobilenet_v3_large",
     "MobileNetV3-Small": "mobilenet_v3_small",
+    "MnasNet-A1": "mnasnet_a1",
 }
 
 
