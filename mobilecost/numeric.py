@@ -100,10 +100,6 @@ def _grid_function(key, exprs):
     return _COMPILED[key][1]
 
 
-def _factors(fn, values) -> np.ndarray:
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), values.shape) for v in fn(values)])
-
-
 def evaluate_grid(costs, key, exprs, alphas, rhos):
     """Expressions over the full grid alphas x rhos: array (expressions, alphas, rhos), or None.
 
@@ -113,14 +109,11 @@ def evaluate_grid(costs, key, exprs, alphas, rhos):
     product and partial sum stays far below 2**53, so the float64 product is exact. Returns None
     when an expression does not separate (the caller then evaluates point by point).
     """
-    compiled = _grid_function((key, id(costs)), tuple(exprs))
-    if compiled is None:
+    factors = grid_factors(costs, key, exprs, alphas, rhos)
+    if factors is None:
         return None
-    f_alpha, f_rho, groups = compiled
-    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
-    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    a, r = _factors(f_alpha, alphas), _factors(f_rho, rhos)
-    out = np.empty((len(groups), alphas.size, rhos.size))
+    a, r, groups = factors
+    out = np.empty((len(groups), a.shape[1], r.shape[1]))
     for i, terms in enumerate(groups):
         out[i] = a[terms].T @ r[terms]
     return np.rint(out) if costs.mode == "exact" else out
@@ -129,15 +122,12 @@ def evaluate_grid(costs, key, exprs, alphas, rhos):
 def grid_peak(costs, key, exprs, alphas, rhos):
     """(maximum over the expressions, index of the first maximal one) on the grid alphas x rhos,
     each (alphas, rhos); None when an expression does not separate. Memory stays one grid deep."""
-    compiled = _grid_function((key, id(costs)), tuple(exprs))
-    if compiled is None:
+    factors = grid_factors(costs, key, exprs, alphas, rhos)
+    if factors is None:
         return None
-    f_alpha, f_rho, groups = compiled
-    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
-    rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    a, r = _factors(f_alpha, alphas), _factors(f_rho, rhos)
-    peak = np.full((alphas.size, rhos.size), -np.inf)
-    where = np.zeros((alphas.size, rhos.size), dtype=np.int64)
+    a, r, groups = factors
+    peak = np.full((a.shape[1], r.shape[1]), -np.inf)
+    where = np.zeros((a.shape[1], r.shape[1]), dtype=np.int64)
     for i, terms in enumerate(groups):
         value = a[terms].T @ r[terms]
         if costs.mode == "exact":
@@ -163,7 +153,7 @@ def grid_factors(costs, key, exprs, alphas, rhos):
 
 
 def _filled(fn, values) -> np.ndarray:
-    """Like `_factors`, filling one preallocated array (constant terms come back as scalars)."""
+    """Evaluate factor functions into one preallocated array (constant terms come back as scalars)."""
     raw = fn(values)
     out = np.empty((len(raw), values.size))
     for i, v in enumerate(raw):
