@@ -24,20 +24,6 @@ class LatencyFormat(str, Enum):
     csv = "csv"
 
 
-def _rich_table(headers, rows, right=()) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=io.StringIO(), width=200, force_terminal=False, color_system=None)
-    table = Table()
-    for h in headers:
-        table.add_column(h, justify="right" if h in right else "left")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
-    return console.file.getvalue()
-
-
 @app.command()
 def devices() -> None:
     """List the built-in device profiles: peak arithmetic, status and how each was obtained."""
@@ -63,6 +49,8 @@ def devices() -> None:
 
 
 def render_latency(frame, fmt: str) -> str:
+    from .report import text_table
+
     attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
     if fmt == "json":
         doc = {
@@ -81,7 +69,7 @@ def render_latency(frame, fmt: str) -> str:
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
              f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]
     right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms")
-    text = _rich_table(("layer", "op", *right, "bound"), rows, right)
+    text = text_table(("layer", "op", *right, "bound"), rows, right)
     share = ", ".join(f"{b} {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
@@ -120,6 +108,8 @@ def latency(
 
 
 def render_fit(profile, measurements, result) -> str:
+    from .report import text_table
+
     loo = result.loo_predicted_ms
     rows = []
     for i, m in enumerate(measurements):
@@ -128,7 +118,7 @@ def render_fit(profile, measurements, result) -> str:
                      "-" if loo is None else f"{loo[i]:.3f}",
                      "-" if loo is None else f"{result.loo_errors_pct[i]:+.1f}"))
     right = ("measured ms", "fitted ms", "residual %", "leave-one-out ms", "leave-one-out %")
-    text = _rich_table(("variant", "alpha", "resolution", *right), rows, right)
+    text = text_table(("variant", "alpha", "resolution", *right), rows, right)
     eff = profile.efficiency
     lines = [
         f"calibrated {profile.name} from base {profile.calibration.base} on {len(measurements)} measurements",

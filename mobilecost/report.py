@@ -103,12 +103,32 @@ def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
+def rich_text(*items, width: int) -> str:
+    """Rich tables (and lines of text) as plain text: no colour, no terminal codes, `width` columns."""
     from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    for item in items:
+        console.print(item)
+    return console.file.getvalue()
+
+
+def text_table(headers, rows, right=(), width: int = 200) -> str:
+    """One plain rich table as text: columns named in `right` are right-aligned, the others left."""
+    from rich.table import Table
+
+    table = Table()
+    for h in headers:
+        table.add_column(h, justify="right" if h in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return rich_text(table, width=width)
+
+
+def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     from rich.table import Table
 
     a = frame.attrs
-    console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
     table = Table(title=_title(a), caption=header_line(a["convention"], a["mode"], a["semantics"]))
     for col, justify in [("layer", "left"), ("op", "left"), ("k", "right"), ("s", "right"), ("input", "right"),
                          ("output", "right"), ("MACs", "right"), ("params", "right"), ("activations", "right")]:
@@ -119,7 +139,7 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     t = a["totals"]
     table.add_section()
     table.add_row("total", "", "", "", "", "", _fmt_int(t["macs"]), _fmt_int(t["params"]), _fmt_int(t["act_out"]))
-    console.print(table)
+    items = [table]
 
     split = Table(title="Totals")
     for col in ("MACs", "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta", "BN mean/var", "params",
@@ -128,10 +148,10 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     split.add_row(_fmt_int(t["macs"]), _fmt_int(t["flops"]), _fmt_int(t["weights"]), _fmt_int(t["biases"]), _fmt_int(t["bn_affine"]),
                   _fmt_int(t["bn_stats"]), _fmt_int(t["params"]),
                   _fmt_int(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
-    console.print(split)
+    items.append(split)
     mem = a.get("memory")
     if mem:
-        console.print(f"Peak live activations {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
+        items.append(f"Peak live activations {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
                       f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
                       f"{_fmt_int(mem['weight_bytes'])} bytes; sum of outputs {_fmt_int(t['act_out'])} elements "
                       "(a sum, not a peak)")
@@ -141,7 +161,7 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
         by_type.add_column(col, justify="left" if col == "type" else "right")
     for row in shares.itertuples():
         by_type.add_row(row.type, _fmt_int(row.macs), f"{row.macs_pct:.2f}", _fmt_int(row.params), f"{row.params_pct:.2f}")
-    console.print(by_type)
+    items.append(by_type)
 
     pub = report_dict(frame, shares)["published"]
     if pub:
@@ -152,24 +172,16 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
         for p in pub:
             pt.add_row(f"{p['label']}: {p['source']}", f"{p['macs_millions'] or ''}", f"{p['params_millions'] or ''}",
                        f"{p['top1'] or ''}")
-        console.print(pt)
-    return console.file.getvalue()
+        items.append(pt)
+    return rich_text(*items, width=160)
 def render_sweep(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         return frame.to_json(orient="records", indent=1)
     if fmt == "table":
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console(file=io.StringIO(), width=200, force_terminal=False, color_system=None)
-        table = Table()
-        for col in frame.columns:
-            table.add_column(col, justify="left" if col == "variant" else "right")
-        for row in frame.itertuples(index=False):
-            table.add_row(*(f"{v:,}" if isinstance(v, (int,)) or (hasattr(v, "dtype") and v.dtype.kind == "i")
-                            else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
-        console.print(table)
-        return console.file.getvalue()
+        rows = [[f"{v:,}" if isinstance(v, (int,)) or (hasattr(v, "dtype") and v.dtype.kind == "i")
+                 else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row]
+                for row in frame.itertuples(index=False)]
+        return text_table(frame.columns, rows, right=[c for c in frame.columns if c != "variant"])
     buf = io.StringIO()
     frame.to_csv(buf, index=False)
     return buf.getvalue()
