@@ -60,7 +60,7 @@ def check(
 ) -> None:
     """Exit 1 with a one-line reason when a budget is exceeded, 0 when the configuration fits (for CI)."""
     from .budget import Limit, check_budget, describe_fit, metrics_sweep, parse_quantity
-    from .frames import costs_for, resolve_point
+    from .frames import checked_spec, resolve_point
 
     try:
         limits = []
@@ -80,7 +80,7 @@ def check(
         if not limits:
             raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
                                   "--max-latency-ms)", field="--max-macs")
-        point = resolve_point(costs_for(variant, "exact", semantics).spec, alpha, rho, resolution)
+        point = resolve_point(checked_spec(variant, semantics), alpha, rho, resolution)
         row = metrics_sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
                             convention=convention.value, device=device if max_latency_ms else None,
                             dtype=dtype).iloc[0]
@@ -138,10 +138,10 @@ def _steps(kind, variants, device) -> int:
     if kind is PlotKind.tradeoff:
         return len(variants)
     if kind is PlotKind.accuracy and device is not None:
-        from .frames import costs_for
+        from .frames import checked_spec
         from .plots import accuracy_points
 
-        return len(accuracy_points([costs_for(v, "exact", None).spec.name for v in variants] or None))
+        return len(accuracy_points([checked_spec(v).name for v in variants] or None))
     return 1
 
 
@@ -154,9 +154,9 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
             raise MobilecostError("name at least one variant", field="VARIANT")
         return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
     if kind is PlotKind.accuracy:
-        from .frames import costs_for
+        from .frames import checked_spec
 
-        families = [costs_for(v, "exact", None).spec.name for v in variants] or None
+        families = [checked_spec(v).name for v in variants] or None
         return plots.plot_accuracy(families, device, semantics, on_step=on_step)
     variant = _one(variants, kind.value)
     if kind is PlotKind.layers:

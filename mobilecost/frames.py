@@ -81,6 +81,14 @@ def costs_for(variant, mode="exact", semantics=None):
     return build_costs(spec, mode, semantics)
 
 
+def checked_spec(variant, semantics=None) -> VariantSpec:
+    """The table's spec after the checks `costs_for` makes in exact mode, without the symbolic build
+    (for callers that only read its name, title or source)."""
+    spec = _spec(variant)
+    _checked(spec, "exact", semantics)
+    return spec
+
+
 def _checked(spec, mode, semantics):
     """The compiled per-layer evaluator, after the table's input-size column has been checked."""
     from .validation import check_input_column

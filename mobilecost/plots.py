@@ -165,9 +165,9 @@ def _outline():
 
 
 def _title(variant, semantics) -> str:
-    from .frames import costs_for
+    from .frames import checked_spec
 
-    return costs_for(variant, "exact", semantics).spec.title
+    return checked_spec(variant, semantics).title
 
 
 def _plain_ticks(axis) -> None:

@@ -108,9 +108,9 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
 
 
 def _table_source(variant, semantics) -> str:
-    from .frames import costs_for
+    from .frames import checked_spec
 
-    return costs_for(variant, "exact", semantics).spec.source
+    return checked_spec(variant, semantics).source
 
 
 def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semantics=None):
