@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from .errors import MobilecostError
 from .spec import ROW_MODELS, VariantSpec, parse_size
 
-BUILTIN_VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
-
 
 def tables_dir() -> Path:
     """Where the built-in tables live: inside the installed package, or the repository's tables/."""
@@ -215,4 +213,4 @@ def table_digest(spec: VariantSpec) -> str:
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
 
 
-__all__ = ["BUILTIN_VARIANTS", "list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir"]
+__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir"]

@@ -223,8 +223,3 @@ def live_sets(plan: MemoryPlan, alpha: float, rho: float, dtype: str = "fp32") -
                     for step in plan.members)
     members = tuple(tuple((t, w) for t, w in step if w != 0 and tensor[t] != 0) for step in members)
     return LiveSet(plan, dtype, live, tensor, members, int(np.argmax(live)))
-
-
-def weight_elements(costs: CostTable) -> sp.Expr:
-    """Stored numbers at inference: weights and biases, batch norm folded into them."""
-    return costs.total("weights") + costs.total("biases")

@@ -13,7 +13,6 @@ from .published import figures_for
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
                  "bn_ops", "act_ops", "ew_ops"]
-FORMATS = ("table", "json", "csv", "markdown")
 
 
 def _dim(value) -> str:
