@@ -43,6 +43,13 @@ class CompiledLayers:
         table = np.array([float(v) for v in raw]).reshape(len(self.layers), n)
         return {field: table[:, j] for j, field in enumerate(FIELDS)}
 
+    def counts(self, alpha, rho) -> dict[str, np.ndarray]:
+        """`evaluate`, as whole numbers (int64) in exact mode."""
+        values = self.evaluate(alpha, rho)
+        if self.mode == "exact":
+            return {f: np.rint(v).astype(np.int64) for f, v in values.items()}
+        return values
+
 
 def cache_dir() -> Path:
     if os.environ.get("MOBILECOST_CACHE_DIR"):

@@ -18,7 +18,7 @@ from .compiled import compiled_layers
 from .errors import MobilecostError
 from .layers import COST_FIELDS, layer_type
 from .loader import load_variant
-from .numeric import check_resolution, evaluate_totals, grid_peak, grid_totals
+from .numeric import check_resolution, grid_peak, grid_totals
 from .spec import VariantSpec
 
 
@@ -114,21 +114,9 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     check_convention(convention)
-    values = compiled.evaluate(point.alpha, point.rho)
-    if mode == "exact":
-        values = {f: np.rint(v).astype(np.int64) for f, v in values.items()}
+    values = compiled.counts(point.alpha, point.rho)
     layers = compiled.layers
-    frame = pd.DataFrame({
-        "name": [layer.name for layer in layers],
-        "block": [layer.block for layer in layers],
-        "op": [layer.op for layer in layers],
-        "type": [layer_type(layer) for layer in layers],
-        "kernel": [layer.kernel for layer in layers],
-        "stride": [layer.stride for layer in layers],
-        "act": [layer.act or "" for layer in layers],
-        "row": [layer.row + 1 for layer in layers],
-        **values,
-    })
+    frame = pd.DataFrame({**layer_columns(layers), "row": [layer.row + 1 for layer in layers], **values})
     frame["params"] = params_of(frame, convention)
     from .liveness import dtype_bytes, sequential_live
 
@@ -150,6 +138,19 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
         "convention": convention, "totals": totals, "memory": memory,
     })
     return frame
+
+
+def layer_columns(layers) -> dict[str, list]:
+    """The columns that describe each layer: name, block, op, type, kernel, stride, act."""
+    return {
+        "name": [layer.name for layer in layers],
+        "block": [layer.block for layer in layers],
+        "op": [layer.op for layer in layers],
+        "type": [layer_type(layer) for layer in layers],
+        "kernel": [layer.kernel for layer in layers],
+        "stride": [layer.stride for layer in layers],
+        "act": [layer.act or "" for layer in layers],
+    }
 
 
 def _drop_absent_shortcuts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -212,15 +213,12 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     if resolutions is not None:
         res = np.atleast_1d(np.asarray(resolutions))
         rho = res / size
-        if mode == "exact":
-            for r in res:
-                check_resolution(costs, int(r))
     else:
         rho = np.atleast_1d(np.asarray(1.0 if rhos is None else rhos, dtype=float))
         res = np.floor(size * rho + 0.5).astype(np.int64) if mode == "exact" else size * rho
-        if mode == "exact":
-            for r in res:
-                check_resolution(costs, int(r))
+    if mode == "exact":
+        for r in res:
+            check_resolution(costs, int(r))
     a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
     a_flat, i_flat = a_grid.ravel(), r_index.ravel()
     # The grid's totals are matrix products of alpha-only and rho-only factors (numeric.grid_totals).

@@ -42,10 +42,7 @@ def _as_int(values, shape) -> np.ndarray:
 
 def evaluate_layers(costs, alpha: float, rho: float) -> dict[str, np.ndarray]:
     """Per-layer values at one point: field -> array over layers (int64 in exact mode)."""
-    values = compiled_layers(costs.spec, costs.mode, costs.semantics).evaluate(alpha, rho)
-    if costs.mode == "exact":
-        return {f: np.rint(v).astype(np.int64) for f, v in values.items()}
-    return values
+    return compiled_layers(costs.spec, costs.mode, costs.semantics).counts(alpha, rho)
 
 
 def evaluate_totals(costs, alpha, rho, fields=COST_FIELDS) -> dict[str, np.ndarray]:

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from .budget import metrics_sweep
-from .conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
+from .conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from .errors import MobilecostError
-from .frames import costs_for
-from .layers import COST_FIELDS, FIELDS, layer_type
+from .frames import costs_for, layer_columns
+from .layers import COST_FIELDS, FIELDS
 from .numeric import evaluate_layers
 from .output import replacing, write_atomic
 from .published import figures_for
@@ -70,17 +70,8 @@ def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFrame:
     values = evaluate_layers(costs, alpha, rho)
-    frame = pd.DataFrame({
-        "name": [lc.layer.name for lc in costs.layers],
-        "block": [lc.layer.block for lc in costs.layers],
-        "op": [lc.layer.op for lc in costs.layers],
-        "type": [layer_type(lc.layer) for lc in costs.layers],
-        "kernel": [lc.layer.kernel for lc in costs.layers],
-        "stride": [lc.layer.stride for lc in costs.layers],
-        "act": [lc.layer.act or "" for lc in costs.layers],
-        **values,
-    })
-    frame["params"] = sum(frame[p] for p in CONVENTIONS[convention])
+    frame = pd.DataFrame({**layer_columns([lc.layer for lc in costs.layers]), **values})
+    frame["params"] = params_of(frame, convention)
     return frame
 
 
