@@ -1,8 +1,8 @@
-"""Budgets: every metric of a configuration in one row, and the check of a row against limits.
+"""Budgets: the check of a configuration's metrics against limits.
 
-``metrics_sweep`` is `frames.sweep` with every metric: MACs, parameters, the peak activation memory of
-the memory model (sequential schedule, bytes at the given dtype) and, when a device is named, the
-simulated latency of the latency model; `plots`, `workbook` and the ``check`` command read it.
+A row of `frames.sweep` holds every metric a limit names: MACs, parameters, the peak activation memory
+of the memory model (sequential schedule, bytes at the given dtype) and, when a device is named, the
+simulated latency of the latency model; the ``check`` command compares one such row with its limits.
 Limits accept SI suffixes: counts ``150M``, ``4.2M``, ``600K``, ``1.5G``; bytes ``2MB`` (10^6),
 ``2MiB`` (2^20), ``512KB``, ``512KiB``; latency ``20`` or ``20ms``.
 """
@@ -13,10 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-import pandas as pd
-
 from .errors import MobilecostError
-from .frames import sweep
 
 COUNT_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 BYTE_SUFFIX = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
@@ -36,15 +33,9 @@ def parse_quantity(text: str, kind: str, field: str) -> float:
     return value
 
 
-def metrics_sweep(variant, alphas, resolutions=None, rhos=None, semantics=None, convention="paper",
-                  device=None, dtype="fp32", mode="exact") -> pd.DataFrame:
-    """`frames.sweep`: MACs, params, ``act_peak_bytes`` at `dtype`, and ``latency_ms`` when a device is named."""
-    return sweep(variant, alphas, resolutions, rhos, mode, semantics, convention, device=device, dtype=dtype)
-
-
 @dataclass(frozen=True)
 class Limit:
-    metric: str  # column of metrics_sweep
+    metric: str  # column of frames.sweep
     label: str
     value: float
     unit: str

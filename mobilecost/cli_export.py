@@ -59,8 +59,8 @@ def check(
     convention: Convention = CONV_OPT,
 ) -> None:
     """Exit 1 with a one-line reason when a budget is exceeded, 0 when the configuration fits (for CI)."""
-    from .budget import Limit, check_budget, describe_fit, metrics_sweep, parse_quantity
-    from .frames import checked_spec, resolve_point
+    from .budget import Limit, check_budget, describe_fit, parse_quantity
+    from .frames import checked_spec, resolve_point, sweep
 
     try:
         limits = []
@@ -81,9 +81,8 @@ def check(
             raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
                                   "--max-latency-ms)", field="--max-macs")
         point = resolve_point(checked_spec(variant, semantics), alpha, rho, resolution)
-        row = metrics_sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
-                            convention=convention.value, device=device if max_latency_ms else None,
-                            dtype=dtype).iloc[0]
+        row = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+                    convention=convention.value, device=device if max_latency_ms else None, dtype=dtype).iloc[0]
     except MobilecostError as exc:
         fail(exc)
     where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"

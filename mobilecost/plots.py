@@ -96,7 +96,7 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
     sides in whole pixels), and the papers' smooth algebra is drawn dashed beside them.
     `on_step(text)` is called once per variant drawn (progress).
     """
-    from .budget import metrics_sweep
+    from .frames import sweep
 
     variants = [variants] if isinstance(variants, str) else list(variants)
     _check_metric(metric, device)
@@ -107,8 +107,8 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
     fig = new_figure(5.6 * len(variants) + 0.6, 5.2)
     axes = fig.subplots(1, len(variants), squeeze=False)[0]
     for ax, variant in zip(axes, variants):
-        frame = metrics_sweep(variant, alphas, resolutions=resolutions, semantics=semantics, convention=convention,
-                              device=device, mode=mode)
+        frame = sweep(variant, alphas, resolutions=resolutions, semantics=semantics, convention=convention,
+                      device=device, mode=mode)
         name = frame["variant"].iloc[0]
         grid = frame[metric].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
         mesh = ax.pcolormesh(alphas, resolutions, grid, shading="nearest", cmap="viridis", norm="log", rasterized=True)
@@ -116,8 +116,8 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         lines = ax.contour(alphas, resolutions, grid, levels=levels, colors="white", linewidths=1.0)
         ax.clabel(lines, fmt=lambda v: f"{v:g}", fontsize=7)
         if smooth_overlay:
-            ideal = metrics_sweep(variant, alphas, resolutions=resolutions, semantics=semantics,
-                                  convention=convention, mode="ideal")
+            ideal = sweep(variant, alphas, resolutions=resolutions, semantics=semantics,
+                          convention=convention, mode="ideal")
             ideal_grid = ideal[metric].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
             ax.contour(alphas, resolutions, ideal_grid, levels=levels, colors="white", linewidths=0.7,
                        linestyles="dashed", alpha=0.75)
@@ -262,11 +262,11 @@ def plot_accuracy(families=None, device=None, semantics=None, on_step=None):
 
 
 def _checkpoint_latency(points, device, semantics, on_step=None):
-    from .budget import metrics_sweep
+    from .frames import sweep
 
     out = np.empty(len(points))
     for i, p in enumerate(points):
-        row = metrics_sweep(p.variant, [p.alpha], resolutions=[p.resolution], semantics=semantics, device=device)
+        row = sweep(p.variant, [p.alpha], resolutions=[p.resolution], semantics=semantics, device=device)
         out[i] = row["latency_ms"].iloc[0]
         if on_step:
             on_step(f"{p.variant} {p.alpha:g}-{p.resolution}")

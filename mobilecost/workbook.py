@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .budget import metrics_sweep
 from .conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from .errors import MobilecostError
-from .frames import costs_for, layer_columns
+from .frames import costs_for, layer_columns, sweep
 from .layers import COST_FIELDS, FIELDS
 from .numeric import evaluate_layers
 from .output import replacing, write_atomic
@@ -47,10 +46,6 @@ class Review:
 
 
 # -- data --------------------------------------------------------------------------------------
-def _sweep_with(variant, alphas, resolutions, semantics, convention, device):
-    return metrics_sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device)
-
-
 def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
     macs, params, top1, source = [], [], [], []
     for row in frame.itertuples():
@@ -91,10 +86,10 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         name = costs.spec.name
         if name in layers:
             continue
-        summaries.append(_sweep_with(variant, alphas, resolutions, semantics, convention, device))
+        summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
-        sweep = _sweep_with(variant, SWEEP_ALPHAS, resolutions, semantics, convention, device)
-        sweeps.append(sweep.sort_values(["resolution", "alpha"], kind="stable"))  # one run of rows per chart series
+        grid = sweep(variant, SWEEP_ALPHAS, resolutions, semantics=semantics, convention=convention, device=device)
+        sweeps.append(grid.sort_values(["resolution", "alpha"], kind="stable"))  # one run of rows per chart series
         step(f"{name}: sweep")
         rho = resolutions[0] / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
