@@ -90,56 +90,61 @@ def _frame(spec, alpha, resolution, **kw) -> pd.DataFrame:
     return evaluate(spec, alpha, resolution=resolution, **kw)
 
 
-def _readings(spec, alpha, resolution, metric: str) -> list[Reading]:
-    """Every reading of `metric`, each step measured on a transformed configuration."""
-    base_frame = _frame(spec, alpha, resolution)
+def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, list[Reading]]:
+    """Every reading of MACs and of parameters, each step measured on a transformed configuration
+    (each configuration evaluated once, for both metrics)."""
     t = base_frame.attrs["totals"]
-    base = float(t[metric])
-    out = [Reading("mobilecost count as is", (), base)]
-
-    def add(name, *steps):
-        out.append(Reading(name, tuple(steps), base + sum(s.delta for s in steps)))
-
     classes = spec.classes + 1
     more = _frame(with_classes(spec, classes), alpha, resolution).attrs["totals"]
-    cls = Step(f"{classes} classes (TF-slim's extra background class): classifier grows by one output",
-               float(more[metric] - t[metric]))
-    if metric == "params":
-        affine = Step("BN counted, not folded: gamma and beta stored (2 numbers per channel)", float(t["bn_affine"]))
-        stats = Step("BN moving mean and variance stored too (4 numbers per channel in all)", float(t["bn_stats"]))
-        add("torchvision parameters(): BN gamma/beta", affine)
-        add("Keras count_params(): BN gamma/beta and moving statistics", affine, stats)
-        add("TF-slim checkpoint: 1001 classes, BN folded", cls)
-        add("TF-slim checkpoint: 1001 classes, BN gamma/beta", cls, affine)
-        add("TF-slim checkpoint: 1001 classes, BN gamma/beta and statistics", cls, affine, stats)
-    else:
-        add("1001 classes", cls)
-        add("per-element work as mult-adds: BN not folded (one per output element)",
-            Step("BN scale-and-shift counted as a mult-add per element", float(t["bn_ops"])))
-        add("per-element work as mult-adds: activations",
-            Step("one mult-add per activated element", float(t["act_ops"])))
-        add("per-element work as mult-adds: pooling, SE scaling, residual adds",
-            Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
-        stem = base_frame.iloc[0]
-        add("stem convolution not counted",
-            Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
-                 -float(stem["macs"])))
     ideal = _frame(spec, alpha, resolution, mode="ideal").attrs["totals"]
-    add("paper algebra: alpha*M channels, no rounding (ideal mode)",
-        Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
-             float(ideal[metric]) - base))
-    for name, alt in spec.semantics.items():
-        other = _frame(spec, alpha, resolution, semantics=name).attrs["totals"]
-        add(f"{name} width rules", Step(f"{name}: {alt.description}", float(other[metric]) - base))
+    others = [(f"{name} width rules", f"{name}: {alt.description}",
+               _frame(spec, alpha, resolution, semantics=name).attrs["totals"])
+              for name, alt in spec.semantics.items()]
     if spec.width.above_one and alpha < 1:
         scaled = spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
-        other = _frame(scaled, alpha, resolution).attrs["totals"]
-        add("head scaled with alpha", Step(f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
-                                           "below 1 too", float(other[metric]) - base))
+        others.append(("head scaled with alpha", f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
+                                                 "below 1 too", _frame(scaled, alpha, resolution).attrs["totals"]))
     se = base_frame[base_frame["name"].str.contains(r"\.se\.")]
-    if len(se):
-        add("SE not counted", Step("squeeze-and-excite layers left out", -float(se[metric].sum())))
-    return out
+
+    def of(metric: str) -> list[Reading]:
+        base = float(t[metric])
+        out = [Reading("mobilecost count as is", (), base)]
+
+        def add(name, *steps):
+            out.append(Reading(name, tuple(steps), base + sum(s.delta for s in steps)))
+
+        cls = Step(f"{classes} classes (TF-slim's extra background class): classifier grows by one output",
+                   float(more[metric] - t[metric]))
+        if metric == "params":
+            affine = Step("BN counted, not folded: gamma and beta stored (2 numbers per channel)", float(t["bn_affine"]))
+            stats = Step("BN moving mean and variance stored too (4 numbers per channel in all)", float(t["bn_stats"]))
+            add("torchvision parameters(): BN gamma/beta", affine)
+            add("Keras count_params(): BN gamma/beta and moving statistics", affine, stats)
+            add("TF-slim checkpoint: 1001 classes, BN folded", cls)
+            add("TF-slim checkpoint: 1001 classes, BN gamma/beta", cls, affine)
+            add("TF-slim checkpoint: 1001 classes, BN gamma/beta and statistics", cls, affine, stats)
+        else:
+            add("1001 classes", cls)
+            add("per-element work as mult-adds: BN not folded (one per output element)",
+                Step("BN scale-and-shift counted as a mult-add per element", float(t["bn_ops"])))
+            add("per-element work as mult-adds: activations",
+                Step("one mult-add per activated element", float(t["act_ops"])))
+            add("per-element work as mult-adds: pooling, SE scaling, residual adds",
+                Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
+            stem = base_frame.iloc[0]
+            add("stem convolution not counted",
+                Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
+                     -float(stem["macs"])))
+        add("paper algebra: alpha*M channels, no rounding (ideal mode)",
+            Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
+                 float(ideal[metric]) - base))
+        for name, label, other in others:
+            add(name, Step(label, float(other[metric]) - base))
+        if len(se):
+            add("SE not counted", Step("squeeze-and-excite layers left out", -float(se[metric].sum())))
+        return out
+
+    return {metric: of(metric) for metric in ("macs", "params")}
 
 
 def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
@@ -164,7 +169,7 @@ def explain(variant, alpha=1.0, resolution=None) -> Explanation:
     t = frame.attrs["totals"]
     alpha = frame.attrs["alpha"]
     figures = figures_for(spec.name, alpha, resolution)
-    readings = {m: _readings(spec, alpha, resolution, m) for m in ("macs", "params")}
+    readings = _readings(spec, alpha, resolution, frame)
     walks = []
     for figure in figures:
         for metric, printed in (("macs", figure.macs_millions), ("params", figure.params_millions)):
