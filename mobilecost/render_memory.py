@@ -6,11 +6,7 @@ import json
 
 from .explain import Explanation, Walk
 from .memory import LiveSet
-
-
-def _n(value) -> str:
-    value = float(value)
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+from .report import commas
 
 
 def _kb(nbytes) -> str:
@@ -42,17 +38,17 @@ def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table
     for i, s in enumerate(steps):
         if len(s["layers"]) == 1 and ls.tensor_elems.get(s["step"], 1) == 0:
             continue  # a shortcut add the rounded widths rule out: not a step of this configuration
-        live = ", ".join(f"{x['tensor']} {_n(x['elements'])}" for x in s["live"])
+        live = ", ".join(f"{x['tensor']} {commas(x['elements'])}" for x in s["live"])
         if s["scratch_elements"]:
-            live += f", {s['slices']} slices: {_n(s['scratch_elements'])} per slice"
+            live += f", {s['slices']} slices: {commas(s['scratch_elements'])} per slice"
         mark = "  <- peak" if i == ls.peak_step else ""
-        lines.append(f"{s['step']:<16} {live:<70} {_n(s['live_elements']):>14} {_n(s['live_bytes']):>14}{mark}")
+        lines.append(f"{s['step']:<16} {live:<70} {commas(s['live_elements']):>14} {commas(s['live_bytes']):>14}{mark}")
     lines += ["",
-              f"peak live activations: {_n(ls.peak_elems)} elements = {_n(ls.peak_elems * b)} bytes "
+              f"peak live activations: {commas(ls.peak_elems)} elements = {commas(ls.peak_elems * b)} bytes "
               f"({_kb(ls.peak_elems * b)}) at step {peak['step']}",
-              "  live there: " + ", ".join(f"{x['tensor']} ({_n(x['elements'])})" for x in peak["live"])
-              + (f" + one slice pair ({_n(peak['scratch_elements'])})" if peak["scratch_elements"] else ""),
-              f"sum of all layer outputs (not a peak; what naive counters call memory): {_n(outputs_sum)} elements"]
+              "  live there: " + ", ".join(f"{x['tensor']} ({commas(x['elements'])})" for x in peak["live"])
+              + (f" + one slice pair ({commas(peak['scratch_elements'])})" if peak["scratch_elements"] else ""),
+              f"sum of all layer outputs (not a peak; what naive counters call memory): {commas(outputs_sum)} elements"]
     return "\n".join(lines) + "\n"
 
 
@@ -66,19 +62,19 @@ def _walk_lines(w: Walk, unit: str) -> list[str]:
     head = f"[{w.metric}] {printed} M  {fig.label}: {fig.source}"
     base_text = ("mobilecost count: multiply-accumulates of conv and fc layers" if w.metric == "macs"
                  else "mobilecost count: weights + biases, BN folded into the convolutions")
-    lines = [head, f"    {_n(w.base):>14}  {base_text}"]
+    lines = [head, f"    {commas(w.base):>14}  {base_text}"]
     value = w.base
     for step in w.reading.steps:
         value += step.delta
         sign = "+" if step.delta >= 0 else "-"
-        lines.append(f"  {sign} {_n(abs(step.delta)):>14}  {step.label}")
+        lines.append(f"  {sign} {commas(abs(step.delta)):>14}  {step.label}")
     if w.matched:
-        lines.append(f"  = {_n(value):>14}  prints as {printed} M ({w.printing} to {w.decimals} decimals in "
+        lines.append(f"  = {commas(value):>14}  prints as {printed} M ({w.printing} to {w.decimals} decimals in "
                      f"millions) -- explained by: {w.reading.name}")
         return lines
     pct = 100 * w.residual / w.base
-    lines.append(f"  unexplained residual: {'+' if w.residual >= 0 else '-'}{_n(abs(w.residual))} {unit} "
-                 f"({pct:+.2f} %) from {_n(w.base)} to the printed {printed} M")
+    lines.append(f"  unexplained residual: {'+' if w.residual >= 0 else '-'}{commas(abs(w.residual))} {unit} "
+                 f"({pct:+.2f} %) from {commas(w.base)} to the printed {printed} M")
     tried = "; ".join(f"{r.name} {_m(r.value, w.decimals + 1)} M" for r in w.tried)
     lines.append(f"    readings tried (none prints as {printed} M): {tried}")
     if w.also_matched_by:
@@ -98,7 +94,7 @@ def render_explain(e: Explanation, fmt: str = "table") -> str:
                        "residual": w.residual} for w in e.walks],
             "elementwise_not_in_macs": e.elementwise}, indent=1)
     lines = [f"{e.title}  alpha={e.alpha:g}  input {e.resolution}x{e.resolution}",
-             f"mobilecost: {_n(e.macs)} MACs ({_m(e.macs)} M); {_n(e.params)} parameters ({_m(e.params, 3)} M; "
+             f"mobilecost: {commas(e.macs)} MACs ({_m(e.macs)} M); {commas(e.params)} parameters ({_m(e.params, 3)} M; "
              "weights + biases, BN folded)", ""]
     if not e.walks:
         lines.append("no published figures for this configuration")
@@ -119,7 +115,7 @@ def render_explain(e: Explanation, fmt: str = "table") -> str:
     for w in e.walks:
         lines += [""] + _walk_lines(w, "MACs" if w.metric == "macs" else "parameters")
     lines += ["", "per-element work mobilecost does not count as MACs (for the residuals above):"]
-    lines += [f"    {_n(v):>14}  {k}" for k, v in e.elementwise.items()]
+    lines += [f"    {commas(v):>14}  {k}" for k, v in e.elementwise.items()]
     return "\n".join(lines) + "\n"
 
 

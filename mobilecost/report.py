@@ -63,7 +63,8 @@ def render(frame: pd.DataFrame, shares: pd.DataFrame, fmt: str) -> str:
     return _rich(frame, shares)
 
 
-def _fmt_int(value) -> str:
+def commas(value) -> str:
+    """A count with thousands separators (commas): whole numbers as such, others with one decimal."""
     value = _py(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
@@ -81,18 +82,18 @@ def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     lines.append("|---|---|---|---|---|---|---:|---:|---:|")
     for row in frame.itertuples():
         lines.append(f"| {row.name} | {row.op} | {row.kernel} | {row.stride} | {_shape(row.in_side, row.in_ch)} | "
-                     f"{_shape(row.out_side, row.out_ch)} | {_fmt_int(row.macs)} | {_fmt_int(row.params)} | "
-                     f"{_fmt_int(row.act_out)} |")
+                     f"{_shape(row.out_side, row.out_ch)} | {commas(row.macs)} | {commas(row.params)} | "
+                     f"{commas(row.act_out)} |")
     t = a["totals"]
-    lines.append(f"| **total** | | | | | | **{_fmt_int(t['macs'])}** | **{_fmt_int(t['params'])}** | "
-                 f"{_fmt_int(t['act_out'])} |")
+    lines.append(f"| **total** | | | | | | **{commas(t['macs'])}** | **{commas(t['params'])}** | "
+                 f"{commas(t['act_out'])} |")
     mem = a.get("memory")
     if mem:
-        lines += ["", f"Peak live activations: {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
-                  f"{mem['peak_layer']} (live: {', '.join(mem['peak_live'])}); weights {_fmt_int(mem['weight_bytes'])} bytes"]
+        lines += ["", f"Peak live activations: {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
+                  f"{mem['peak_layer']} (live: {', '.join(mem['peak_live'])}); weights {commas(mem['weight_bytes'])} bytes"]
     lines += ["", "| layer type | MACs | % | params | % |", "|---|---:|---:|---:|---:|"]
     for row in shares.itertuples():
-        lines.append(f"| {row.type} | {_fmt_int(row.macs)} | {row.macs_pct:.2f} | {_fmt_int(row.params)} | "
+        lines.append(f"| {row.type} | {commas(row.macs)} | {row.macs_pct:.2f} | {commas(row.params)} | "
                      f"{row.params_pct:.2f} |")
     pub = report_dict(frame, shares)["published"]
     if pub:
@@ -134,32 +135,32 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
         table.add_column(col, justify=justify)
     for row in frame.itertuples():
         table.add_row(row.name, row.op, str(row.kernel), str(row.stride), _shape(row.in_side, row.in_ch),
-                      _shape(row.out_side, row.out_ch), _fmt_int(row.macs), _fmt_int(row.params), _fmt_int(row.act_out))
+                      _shape(row.out_side, row.out_ch), commas(row.macs), commas(row.params), commas(row.act_out))
     t = a["totals"]
     table.add_section()
-    table.add_row("total", "", "", "", "", "", _fmt_int(t["macs"]), _fmt_int(t["params"]), _fmt_int(t["act_out"]))
+    table.add_row("total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"]))
     items = [table]
 
     split = Table(title="Totals")
     for col in ("MACs", "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta", "BN mean/var", "params",
                 "elementwise ops"):
         split.add_column(col, justify="right")
-    split.add_row(_fmt_int(t["macs"]), _fmt_int(t["flops"]), _fmt_int(t["weights"]), _fmt_int(t["biases"]), _fmt_int(t["bn_affine"]),
-                  _fmt_int(t["bn_stats"]), _fmt_int(t["params"]),
-                  _fmt_int(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
+    split.add_row(commas(t["macs"]), commas(t["flops"]), commas(t["weights"]), commas(t["biases"]), commas(t["bn_affine"]),
+                  commas(t["bn_stats"]), commas(t["params"]),
+                  commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
     items.append(split)
     mem = a.get("memory")
     if mem:
-        items.append(f"Peak live activations {_fmt_int(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
+        items.append(f"Peak live activations {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
                       f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
-                      f"{_fmt_int(mem['weight_bytes'])} bytes; sum of outputs {_fmt_int(t['act_out'])} elements "
+                      f"{commas(mem['weight_bytes'])} bytes; sum of outputs {commas(t['act_out'])} elements "
                       "(a sum, not a peak)")
 
     by_type = Table(title="Share by layer type")
     for col in ("type", "MACs", "% MACs", "params", "% params"):
         by_type.add_column(col, justify="left" if col == "type" else "right")
     for row in shares.itertuples():
-        by_type.add_row(row.type, _fmt_int(row.macs), f"{row.macs_pct:.2f}", _fmt_int(row.params), f"{row.params_pct:.2f}")
+        by_type.add_row(row.type, commas(row.macs), f"{row.macs_pct:.2f}", commas(row.params), f"{row.params_pct:.2f}")
     items.append(by_type)
 
     pub = report_dict(frame, shares)["published"]
