@@ -24,7 +24,7 @@ import numpy as np
 
 from .devices import Calibration, DeviceProfile, load_device
 from .errors import MobilecostError
-from .latency import PARAMS, layer_fields, layer_terms, layer_times, features, theta_of
+from .latency import PARAMS, costs_terms, features, layer_times, theta_of
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
 MAX_ROUNDS = 30
@@ -137,11 +137,7 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
             check_resolution(costs, m.resolution)
         except MobilecostError as exc:
             raise MobilecostError(exc.message, where=m.where or exc.where, field="variant" if exc.field is None else exc.field) from None
-        rho = m.resolution / costs.spec.input.size
-        fields = layer_fields(costs, [m.alpha], [rho])
-        ops = [lc.layer.op for lc in costs.layers]
-        acts = [lc.layer.act for lc in costs.layers]
-        out.append(layer_terms(profile, ops, acts, fields))
+        out.append(costs_terms(profile, costs, [m.alpha], [m.resolution / costs.spec.input.size]))
     return out
 
 

@@ -141,10 +141,15 @@ def features(terms: Terms, theta) -> np.ndarray:
     return out
 
 
+def costs_terms(profile: DeviceProfile, costs: CostTable, alpha, rho) -> Terms:
+    """The model's per-layer terms of a CostTable over 1-D arrays of alpha and rho (layers x points)."""
+    fields = layer_fields(costs, alpha, rho)
+    return layer_terms(profile, [lc.layer.op for lc in costs.layers], [lc.layer.act for lc in costs.layers], fields)
+
+
 def total_latency(profile: DeviceProfile, costs: CostTable, alpha, rho, theta=None) -> np.ndarray:
     """Simulated total latency in ms over 1-D arrays of alpha and rho (vectorised)."""
-    fields = layer_fields(costs, alpha, rho)
-    terms = layer_terms(profile, [lc.layer.op for lc in costs.layers], [lc.layer.act for lc in costs.layers], fields)
+    terms = costs_terms(profile, costs, alpha, rho)
     return layer_times(terms, theta_of(profile) if theta is None else theta)["time_ms"].sum(axis=0)
 
 
