@@ -14,13 +14,14 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import MobilecostError
+from .liveness import DTYPE_BYTES as ACTIVATION_BYTES
 from .loader import _display_path, _first_error, read_located_yaml, tables_dir
 
 # Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth
 # for the memory-bound branch of multiply-accumulate layers.
 OP_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
 EFFICIENCIES = (*OP_CLASSES[:4], "memory", "elementwise")
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1, "uint8": 1}
+DTYPE_BYTES = {**ACTIVATION_BYTES, "uint8": 1}  # a profile's precision may also be uint8
 
 
 class _Strict(BaseModel):
