@@ -107,14 +107,12 @@ def compiled_layers(spec: VariantSpec, mode: str = "exact", semantics: str | Non
 
 
 def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:
-    import sympy as sp
-
     from .engine import build_costs
-    from .rounding import ALPHA, RHO
+    from .rounding import ALPHA, RHO, numpy_function
 
     costs = build_costs(spec, mode, semantics)
     exprs = [lc.exprs[f] for lc in costs.layers for f in FIELDS]
-    fn = sp.lambdify((ALPHA, RHO), exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
+    fn = numpy_function((ALPHA, RHO), exprs)
     return inspect.getsource(fn)
 
 

@@ -30,7 +30,7 @@ import sympy as sp
 from .engine import CostTable
 from .errors import MobilecostError
 from .liveness import DTYPE_BYTES, dtype_bytes, sequential_live  # noqa: F401 (re-exported)
-from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+from .rounding import ALPHA, RHO, numpy_function
 
 SCHEDULES = ("sequential", "v2-sliced")
 
@@ -168,8 +168,7 @@ _COMPILED: dict = {}
 def _live_function(plan: MemoryPlan):
     key = id(plan)
     if key not in _COMPILED:
-        _COMPILED[key] = (plan, sp.lambdify((ALPHA, RHO), list(plan.live), modules=[NUMPY_FUNCTIONS, "numpy"],
-                                            cse=True))
+        _COMPILED[key] = (plan, numpy_function((ALPHA, RHO), list(plan.live)))
     return _COMPILED[key][1]
 
 
@@ -216,7 +215,7 @@ def live_sets(plan: MemoryPlan, alpha: float, rho: float, dtype: str = "fp32") -
     live = live_elements(plan, alpha, rho)
     subs = {ALPHA: alpha, RHO: rho}
     names = list(plan.sizes)
-    f = sp.lambdify((ALPHA, RHO), [plan.sizes[n] for n in names], modules=[NUMPY_FUNCTIONS, "numpy"])
+    f = numpy_function((ALPHA, RHO), [plan.sizes[n] for n in names], cse=False)
     raw = f(float(alpha), float(rho))
     tensor = {n: float(np.rint(v)) if plan.costs.mode == "exact" else float(v) for n, v in zip(names, raw)}
     members = tuple(tuple((t, float(w.subs(subs)) if not w.is_Number else float(w)) for t, w in step)

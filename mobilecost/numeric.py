@@ -26,12 +26,10 @@ def total_function(costs, fields=COST_FIELDS):
     """f(alpha, rho) -> list of arrays, one per total in `fields`."""
     key = ("totals", id(costs), tuple(fields))
     if key not in _COMPILED:
-        import sympy as sp
-
-        from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+        from .rounding import ALPHA, RHO, numpy_function
 
         exprs = [costs.total(f) for f in fields]
-        _COMPILED[key] = (costs, sp.lambdify((ALPHA, RHO), exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=True))
+        _COMPILED[key] = (costs, numpy_function((ALPHA, RHO), exprs))
     return _COMPILED[key][1]
 
 
@@ -80,18 +78,15 @@ def _separated(exprs):
 
 def _grid_function(key, exprs):
     if key not in _COMPILED:
-        import sympy as sp
-
-        from .rounding import ALPHA, NUMPY_FUNCTIONS, RHO
+        from .rounding import ALPHA, RHO, numpy_function
 
         parts = _separated(exprs)
         if parts is None:
             _COMPILED[key] = (exprs, None)
         else:
             alpha_parts, rho_parts, owner = parts
-            modules = [NUMPY_FUNCTIONS, "numpy"]
-            f_alpha = sp.lambdify(ALPHA, alpha_parts, modules=modules, cse=True)
-            f_rho = sp.lambdify(RHO, rho_parts, modules=modules, cse=True)
+            f_alpha = numpy_function(ALPHA, alpha_parts)
+            f_rho = numpy_function(RHO, rho_parts)
             groups = [np.flatnonzero(owner == i) for i in range(len(exprs))]
             _COMPILED[key] = (exprs, (f_alpha, f_rho, groups))
     return _COMPILED[key][1]

@@ -128,3 +128,8 @@ def exact_fraction(value: float) -> sp.Rational:
 
 
 from .float_rules import NUMPY_FUNCTIONS  # noqa: E402,F401  (the numeric twins)
+
+
+def numpy_function(args, exprs, cse: bool = True):
+    """A numpy function of `args` evaluating `exprs`, each rule above by its numeric twin."""
+    return sp.lambdify(args, exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=cse)
