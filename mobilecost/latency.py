@@ -19,13 +19,17 @@ compute/memory branch of each layer is fixed, which is what `calibrate` fits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .devices import DeviceProfile, load_device
-from .engine import FIELDS, CostTable
+from .layers import FIELDS
 from .numeric import layer_function
+
+if TYPE_CHECKING:  # the engine (and sympy) only for annotations: a one-configuration estimate needs neither
+    from .engine import CostTable
 
 # Fitted parameters, in this order: inverse efficiencies (1/eff) and the per-step overhead in ms.
 PARAMS = ("conv", "pointwise", "depthwise", "fc", "memory", "elementwise", "overhead")

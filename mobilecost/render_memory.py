@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .explain import Explanation, Walk
-from .memory import LiveSet
 from .report import commas
+
+if TYPE_CHECKING:  # memory.py builds sympy plans; `explain` and `paper` render without importing it
+    from .memory import LiveSet
 
 
 def _kb(nbytes) -> str:
