@@ -79,11 +79,15 @@ def decimals_of(value: float) -> int:
 
 def lands(value: float, printed_millions: float, decimals: int, how: str = "rounded") -> bool:
     """True when `value` prints as the published figure at its precision, rounded or truncated."""
+    return prints_as(value / 1e6, printed_millions, decimals, how)
+
+
+def prints_as(figure: float, printed: float, decimals: int, how: str = "rounded") -> bool:
+    """True when `figure` printed with `decimals` decimals, rounded or truncated, reads `printed`."""
     unit = 10.0 ** (-decimals)
-    millions = value / 1e6
     if how == "truncated":
-        return 0 <= millions - printed_millions < unit - 1e-12
-    return abs(millions - printed_millions) <= unit / 2 + 1e-9
+        return 0 <= figure - printed < unit - 1e-12
+    return abs(figure - printed) <= unit / 2 + 1e-9
 
 
 def _frame(spec, alpha, resolution, **kw) -> pd.DataFrame:

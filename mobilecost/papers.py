@@ -17,7 +17,7 @@ import pandas as pd
 import sympy as sp
 
 from .errors import MobilecostError
-from .explain import decimals_of
+from .explain import decimals_of, prints_as
 from .frames import _spec, evaluate
 from .published import published_rows
 from .spec import InputSpec, V1Row, VariantSpec, WidthSpec
@@ -52,8 +52,8 @@ def _prints_as(ours: float, published: float, significant=None) -> bool:
     """Does `ours` print as `published` at its printed precision (rounded or truncated)?"""
     if significant:
         return float(f"{ours:.{significant}g}") == published
-    unit = 10.0 ** (-decimals_of(published))
-    return abs(ours - published) <= unit / 2 + 1e-9 or 0 <= ours - published < unit - 1e-12
+    decimals = decimals_of(published)
+    return prints_as(ours, published, decimals, "rounded") or prints_as(ours, published, decimals, "truncated")
 
 
 def separable_ratio() -> tuple[sp.Expr, sp.Expr]:
