@@ -1,9 +1,9 @@
 """Measured vs predicted latency on this machine: does a calibrated profile rank and size MobileNets?
 
 1. Export and time the four variants over alpha {0.35, 0.5, 0.75, 1.0} x resolution
-   {128, 160, 192, 224} with onnxruntime (64 configurations; `mobilecost.measure`).
-2. Calibrate a host profile (`mobilecost.calibrate`, base profile `generic_cpu`) on 4 of them.
-3. Predict the other 60 with the calibrated profile (`mobilecost.latency.total_latency`) and with
+   {128, 160, 192, 224} with onnxruntime (64 configurations; `mobilecost.measure.timing`).
+2. Calibrate a host profile (`mobilecost.latency.calibrate`, base profile `generic_cpu`) on 4 of them.
+3. Predict the other 60 with the calibrated profile (`mobilecost.latency.model.total_latency`) and with
    the MACs-proportional baseline (latency = k x MACs, k fitted on the same 4), and report the
    mean absolute percentage error and Spearman's rank correlation of each against the measurements.
 
@@ -32,12 +32,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mobilecost.calibrate import calibrate  # noqa: E402
-from mobilecost.devices import dump_device  # noqa: E402
-from mobilecost.frames import costs_for, sweep  # noqa: E402
-from mobilecost.latency import total_latency  # noqa: E402
-from mobilecost.measure import Settings, configurations, measure, to_csv  # noqa: E402
-from mobilecost.output import write_atomic  # noqa: E402
+from mobilecost.latency.calibrate import calibrate  # noqa: E402
+from mobilecost.latency.devices import dump_device  # noqa: E402
+from mobilecost.api import costs_for, sweep  # noqa: E402
+from mobilecost.latency.model import total_latency  # noqa: E402
+from mobilecost.measure.timing import Settings, configurations, measure, to_csv  # noqa: E402
+from mobilecost.outputs.files import write_atomic  # noqa: E402
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 ALPHAS = (0.35, 0.5, 0.75, 1.0)

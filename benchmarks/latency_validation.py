@@ -34,11 +34,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mobilecost.calibrate import Measurement, fit_shared_prior, fit_theta, measurement_terms  # noqa: E402
-from mobilecost.devices import load_device  # noqa: E402
-from mobilecost.frames import evaluate  # noqa: E402
-from mobilecost.latency import PARAMS, layer_times  # noqa: E402
-from mobilecost.loader import list_variants  # noqa: E402
+from mobilecost.latency.calibrate import Measurement, fit_shared_prior, fit_theta, measurement_terms  # noqa: E402
+from mobilecost.latency.devices import load_device  # noqa: E402
+from mobilecost.api import evaluate  # noqa: E402
+from mobilecost.latency.model import PARAMS, layer_times  # noqa: E402
+from mobilecost.spec.loader import list_variants  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "reference" / "calibration_latency.csv"
 GPU_WORDS = ("gpu", "vulkan", "delegate", "nnapi", "opencl", "edge tpu", "vpu", "myriad", "npu", "tensorrt", "cuda")

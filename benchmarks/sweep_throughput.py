@@ -32,11 +32,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from mobilecost import sweep
-from mobilecost.frames import costs_for
-from mobilecost.devices import load_device
-from mobilecost.latency import grid_latency, sweep_latency
-from mobilecost.memory import build_memory
-from mobilecost.numeric import evaluate_totals, grid_peak, grid_totals
+from mobilecost.api import costs_for
+from mobilecost.latency.devices import load_device
+from mobilecost.latency.model import grid_latency, sweep_latency
+from mobilecost.count.memory import build_memory
+from mobilecost.numeric.evaluation import evaluate_totals, grid_peak, grid_totals
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 TARGET = 1_000_000

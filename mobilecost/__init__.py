@@ -11,14 +11,15 @@ from importlib import import_module
 
 _PUBLIC = {
     "MobilecostError": "errors",
-    "build_costs": "engine",
-    "evaluate": "frames",
-    "share_by_type": "frames",
-    "sweep": "frames",
-    "list_variants": "loader",
-    "load_variant": "loader",
-    "total_expression": "formulas",
-    "total_formula": "formulas",
+    "build_costs": "count.engine",
+    "estimate_latency": "api",
+    "evaluate": "api",
+    "share_by_type": "api",
+    "sweep": "api",
+    "list_variants": "spec.loader",
+    "load_variant": "spec.loader",
+    "total_expression": "analysis.formulas",
+    "total_formula": "analysis.formulas",
 }
 
 __all__ = sorted(_PUBLIC)

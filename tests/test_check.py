@@ -8,7 +8,7 @@ parameters (tests/reference/keras_applications.csv); MobileNetV2 paper (arXiv:18
 import pytest
 from typer.testing import CliRunner
 
-from mobilecost.budget import parse_quantity
+from mobilecost.analysis.budget import parse_quantity
 from mobilecost.cli import app
 from mobilecost.errors import MobilecostError
 
@@ -60,7 +60,7 @@ def test_latency_budget_needs_a_device():
 
 
 def test_latency_budget_on_a_device():
-    from mobilecost.devices import list_devices
+    from mobilecost.latency.devices import list_devices
 
     device = list_devices()[0]
     generous = run("mobilenet_v3_small", "--max-latency-ms", "100000", "--device", device)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from mobilecost import compiled, load_variant
+from mobilecost import load_variant
+from mobilecost.numeric import compiled
 
 
 def _fresh(monkeypatch, tmp_path):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from mobilecost import evaluate
-from mobilecost.frames import costs_for
-from mobilecost.numeric import evaluate_totals
+from mobilecost.api import costs_for
+from mobilecost.numeric.evaluation import evaluate_totals
 
 WEIGHT_OPS = {"conv", "pointwise", "depthwise", "fc"}
 

@@ -4,8 +4,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
-from mobilecost.explain import explain, lands
-from mobilecost.loader import tables_dir
+from mobilecost.analysis.explain import explain, lands
+from mobilecost.spec.loader import tables_dir
 
 runner = CliRunner()
 

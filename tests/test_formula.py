@@ -3,8 +3,8 @@
 import sympy as sp
 
 from mobilecost import total_expression
-from mobilecost.frames import costs_for
-from mobilecost.rounding import ALPHA, RHO
+from mobilecost.api import costs_for
+from mobilecost.count.rounding import ALPHA, RHO
 
 
 def test_v1_ideal_macs_closed_form_by_hand():

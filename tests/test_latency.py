@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from mobilecost.devices import list_devices, load_device, parse_device
+from mobilecost.latency.devices import list_devices, load_device, parse_device
 from mobilecost.errors import MobilecostError
-from mobilecost.frames import costs_for, sweep
-from mobilecost.latency import estimate_latency, layer_terms, layer_times, theta_of, total_latency
+from mobilecost.api import costs_for, sweep
+from mobilecost import estimate_latency
+from mobilecost.latency.model import layer_terms, layer_times, theta_of, total_latency
 
 # A profile written here: peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s;
 # efficiencies conv 0.45, pointwise 0.6, depthwise 0.2, fc 0.3, memory 0.5, elementwise 0.25; overhead 15 us.

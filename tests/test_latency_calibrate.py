@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from mobilecost.calibrate import Measurement, fit, nnls, read_measurements
-from mobilecost.devices import load_device
+from mobilecost.latency.calibrate import Measurement, fit, nnls, read_measurements
+from mobilecost.latency.devices import load_device
 from mobilecost.errors import MobilecostError
-from mobilecost.frames import evaluate
+from mobilecost.api import evaluate
 
 
 def test_nnls_matches_a_hand_solved_problem():
@@ -71,8 +71,8 @@ def test_four_measurements_and_the_prior_predict_the_rest():
     rows = [Measurement(v, a, r, synthetic_latency_ms(v, a, r)) for v, a, r in calib]
     result = fit(base, rows)
     assert result.loo_predicted_ms is not None and len(result.loo_predicted_ms) == 4
-    from mobilecost.calibrate import calibrated_profile
-    from mobilecost.latency import estimate_latency
+    from mobilecost.latency.calibrate import calibrated_profile
+    from mobilecost import estimate_latency
 
     profile = calibrated_profile(base, result, rows, "synthetic.csv", name="synthetic")
     assert profile.status == "calibrated" and profile.calibration.fit_mape_pct < 5

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mobilecost.numeric
-from mobilecost.devices import load_device
-from mobilecost.frames import costs_for, sweep
-from mobilecost.latency import grid_latency, layer_fields, layer_terms, layer_times, theta_of, total_latency
+import mobilecost.numeric.evaluation
+from mobilecost.latency.devices import load_device
+from mobilecost.api import costs_for, sweep
+from mobilecost.latency.model import grid_latency, layer_fields, layer_terms, layer_times, theta_of, total_latency
 
 VARIANTS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 CPU, GPU = "pixel4_a76_tflite_fp32_1t", "jetson_nano_gpu_ncnn_fp16"
@@ -73,7 +73,7 @@ def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
     want = point_by_point(profile, costs, ALPHAS, rhos, theta)
     assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
     # When the counts do not separate, the grid path evaluates point by point and agrees all the same.
-    monkeypatch.setattr(mobilecost.numeric, "grid_factors", lambda *args: None)
+    monkeypatch.setattr(mobilecost.numeric.evaluation, "grid_factors", lambda *args: None)
     assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
 
 
@@ -97,8 +97,8 @@ def test_sweep_command_renders_a_large_grid_in_blocks_as_one_piece():
     from typer.testing import CliRunner
 
     from mobilecost.cli import app
-    from mobilecost.frames import parse_grid
-    from mobilecost.report import render_sweep
+    from mobilecost.api import parse_grid
+    from mobilecost.outputs.report import render_sweep
 
     # 116 alphas x 225 resolutions = 26,100 configurations with a device: over the 20,000 at which the
     # command renders in blocks behind a progress bar. stdout must be the library's CSV, byte for byte.

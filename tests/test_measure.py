@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 from mobilecost.cli import app  # noqa: E402
-from mobilecost.measure import cpu_model, summarise  # noqa: E402
+from mobilecost.measure.timing import cpu_model, summarise  # noqa: E402
 
 runner = CliRunner()
 
@@ -93,7 +93,7 @@ def test_without_onnxruntime_the_command_says_how_to_install(tmp_path, monkeypat
 
 
 def test_rows_keep_the_requested_order_across_chunks(monkeypatch):
-    import mobilecost.measure as measure_module
+    import mobilecost.measure.timing as measure_module
 
     monkeypatch.setattr(measure_module, "CHUNK", 2)  # 5 configurations -> 3 strided chunks: {0,3}, {1,4}, {2}
     configs = measure_module.configurations(["mobilenet_v3_small"], [0.25, 0.5, 0.75, 1.0, 1.25], [64])

@@ -7,10 +7,10 @@ from typer.testing import CliRunner
 
 from mobilecost.cli import app
 from mobilecost.errors import MobilecostError
-from mobilecost.frames import costs_for, sweep
-from mobilecost.loader import load_variant
-from mobilecost.memory import build_memory, live_sets, peak_elements
-from mobilecost.rounding import ALPHA, RHO
+from mobilecost.api import costs_for, sweep
+from mobilecost.spec.loader import load_variant
+from mobilecost.count.memory import build_memory, live_sets, peak_elements
+from mobilecost.count.rounding import ALPHA, RHO
 
 runner = CliRunner()
 
@@ -112,7 +112,7 @@ def test_memory_cli(tiny, tmp_path):
 
 @pytest.mark.parametrize("variant", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
 def test_report_columns_agree_with_the_symbolic_plan(variant):
-    from mobilecost.frames import evaluate
+    from mobilecost.api import evaluate
 
     plan = build_memory(costs_for(variant))
     for alpha in (0.35, 1.0, 1.3):

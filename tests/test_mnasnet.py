@@ -109,7 +109,7 @@ def test_noskip_block_never_adds_its_shortcut():
 
 
 def _mnasnet_text():
-    from mobilecost.loader import resolve_table
+    from mobilecost.spec.loader import resolve_table
 
     return resolve_table(TABLE).read_text(encoding="utf-8")
 
@@ -153,13 +153,13 @@ CALIBRATION_ROWS = {(224, 1.0), (160, 0.5), (128, 1.4), (96, 0.35)}
 
 
 def _pixel1_ms(alpha, resolution, device=PIXEL1):
-    from mobilecost.latency import estimate_latency
+    from mobilecost import estimate_latency
 
     return float(estimate_latency(TABLE, device, alpha=alpha, resolution=resolution)["time_ms"].sum())
 
 
 def test_pixel1_profile_is_calibrated_on_four_mnasnet_rows_only():
-    from mobilecost.devices import load_device
+    from mobilecost.latency.devices import load_device
 
     profile = load_device(PIXEL1)
     assert profile.status == "calibrated"
@@ -185,8 +185,8 @@ def test_pixel1_profile_predicts_the_held_out_readme_rows():
 def test_pixel1_calibration_is_reproducible(tmp_path):
     # The shipped numbers are what `mobilecost calibrate` writes from the spec-only profile (its
     # efficiencies and overhead copied from the Pixel 2 profile) and the four rows above.
-    from mobilecost.calibrate import Measurement, fit
-    from mobilecost.devices import load_device
+    from mobilecost.latency.calibrate import Measurement, fit
+    from mobilecost.latency.devices import load_device
 
     shipped, pixel2 = load_device(PIXEL1), load_device("pixel2_big_tflite_fp32_1t")
     base = shipped.model_copy(update={"efficiency": pixel2.efficiency, "overhead": pixel2.overhead,
@@ -208,7 +208,7 @@ def test_onnx_graph_runs_with_the_engine_shapes_and_parameters():
     ort = pytest.importorskip("onnxruntime")
     import numpy as np
 
-    from mobilecost.onnx_export import build_model, layer_shapes, parameter_count
+    from mobilecost.measure.onnx_graph import build_model, layer_shapes, parameter_count
 
     model = build_model(TABLE, 0.5, 96, seed=1)
     onnx.checker.check_model(model, full_check=True)

@@ -19,8 +19,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from mobilecost.cli import app  # noqa: E402
-from mobilecost.frames import evaluate  # noqa: E402
-from mobilecost.onnx_export import build_model, layer_shapes, parameter_count  # noqa: E402
+from mobilecost.api import evaluate  # noqa: E402
+from mobilecost.measure.onnx_graph import build_model, layer_shapes, parameter_count  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 TABLES = Path(__file__).resolve().parent.parent / "tables"

@@ -4,10 +4,10 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
-from mobilecost.frames import evaluate
-from mobilecost.loader import load_variant, tables_dir
-from mobilecost.papers import memory_table, paper_tables, separable_ratio
-from mobilecost.transforms import drop_rows, full_convolutions, separable_rows_at, with_classes
+from mobilecost.api import evaluate
+from mobilecost.spec.loader import load_variant, tables_dir
+from mobilecost.analysis.papers import memory_table, paper_tables, separable_ratio
+from mobilecost.analysis.transforms import drop_rows, full_convolutions, separable_rows_at, with_classes
 
 runner = CliRunner()
 

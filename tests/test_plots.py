@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
-from mobilecost.devices import list_devices
-from mobilecost.plots import pareto_front, plot_accuracy, plot_tradeoff
-from mobilecost.plots_layers import plot_layers, plot_roofline
+from mobilecost.latency.devices import list_devices
+from mobilecost.outputs.plots import pareto_front, plot_accuracy, plot_tradeoff
+from mobilecost.outputs.plots_layers import plot_layers, plot_roofline
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 ROOT = Path(__file__).resolve().parent.parent

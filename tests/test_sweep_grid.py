@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from mobilecost import sweep
-from mobilecost.frames import costs_for
-from mobilecost.memory import build_memory, peak_elements
-from mobilecost.numeric import evaluate_totals, grid_totals
+from mobilecost.api import costs_for
+from mobilecost.count.memory import build_memory, peak_elements
+from mobilecost.numeric.evaluation import evaluate_totals, grid_totals
 
 
 def _by_variant(rows):

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from mobilecost.errors import MobilecostError
-from mobilecost.frames import costs_for
-from mobilecost.numeric import evaluate_layers
-from mobilecost.workbook import (
+from mobilecost.api import costs_for
+from mobilecost.numeric.evaluation import evaluate_layers
+from mobilecost.outputs.workbook import (
     ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, build_review, export_review, write_xlsx,
 )
 
@@ -198,7 +198,7 @@ def test_table_text_is_written_as_text_never_a_formula(table_copy, tmp_path):
 
 
 def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
-    from mobilecost import workbook
+    from mobilecost.outputs import workbook
 
     target = tmp_path / "review.xlsx"
     target.write_bytes(b"previous version")
@@ -232,7 +232,7 @@ def test_summary_puts_published_figures_beside_the_counts(tmp_path):
 
 
 def test_progress_steps_are_announced_and_counted(tmp_path):
-    from mobilecost.workbook import export_steps
+    from mobilecost.outputs.workbook import export_steps
 
     seen = []
     variants = ["mobilenet_v1", "mobilenet_v3_small"]

@@ -1,0 +1,196 @@
+"""Reconciliation: mobilecost's count next to every published figure, and the walk between them.
+
+Each *reading* is a counting convention someone may have used -- BN folded or stored (2 or 4
+numbers per channel), 1000 or 1001 classes, the head scaled with alpha or not, the paper's algebra
+without rounding, another framework's width rules, SE counted or not, per-element work counted as
+mult-adds, the stem convolution left out. Every step of a reading is measured by the engine on a
+transformed configuration (a copy of the table with ``classes: 1001``, ``ideal`` mode, another
+semantics, the BN parts, the per-layer counts); nothing is typed in.
+
+A published figure is *explained* when a reading lands on it at its printed precision; otherwise
+the walk stops at the plain count and states the unexplained residual with its size, listing the
+readings tried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..api import as_spec, evaluate
+from .published import Published, figures_for
+from .transforms import with_classes
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # the convention behind the step
+    delta: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    name: str
+    steps: tuple[Step, ...]
+    value: float  # the count under this reading
+
+    @property
+    def plain(self) -> bool:
+        return not self.steps
+
+
+@dataclass(frozen=True)
+class Walk:
+    metric: str  # macs | params
+    figure: Published
+    printed: float  # the published figure in units (not millions)
+    decimals: int  # printed precision, in decimals of millions
+    base: float
+    reading: Reading  # the reading that lands, or the plain count
+    matched: bool
+    residual: float  # printed - reading value (0 when matched within precision)
+    tried: tuple[Reading, ...] = ()
+    also_matched_by: tuple[str, ...] = ()  # other sources for this configuration that land
+    printing: str = ""  # how the matching value prints as the figure: rounded or truncated
+
+
+@dataclass(frozen=True)
+class Explanation:
+    variant: str
+    title: str
+    alpha: float
+    resolution: int
+    macs: int
+    params: int
+    walks: tuple[Walk, ...]
+    elementwise: dict = field(default_factory=dict)  # per-element work not counted as MACs
+
+
+def decimals_of(value: float) -> int:
+    """Printed precision of a figure in millions: 4.24 -> 2, 569.0 -> 0, 4.253864 -> 6."""
+    text = repr(float(value))
+    if "e" in text:
+        return 6
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return len(frac)
+
+
+def lands(value: float, printed_millions: float, decimals: int, how: str = "rounded") -> bool:
+    """True when `value` prints as the published figure at its precision, rounded or truncated."""
+    return prints_as(value / 1e6, printed_millions, decimals, how)
+
+
+def prints_as(figure: float, printed: float, decimals: int, how: str = "rounded") -> bool:
+    """True when `figure` printed with `decimals` decimals, rounded or truncated, reads `printed`."""
+    unit = 10.0 ** (-decimals)
+    if how == "truncated":
+        return 0 <= figure - printed < unit - 1e-12
+    return abs(figure - printed) <= unit / 2 + 1e-9
+
+
+def _frame(spec, alpha, resolution, **kw) -> pd.DataFrame:
+    return evaluate(spec, alpha, resolution=resolution, **kw)
+
+
+def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, list[Reading]]:
+    """Every reading of MACs and of parameters, each step measured on a transformed configuration
+    (each configuration evaluated once, for both metrics)."""
+    t = base_frame.attrs["totals"]
+    classes = spec.classes + 1
+    more = _frame(with_classes(spec, classes), alpha, resolution).attrs["totals"]
+    ideal = _frame(spec, alpha, resolution, mode="ideal").attrs["totals"]
+    others = [(f"{name} width rules", f"{name}: {alt.description}",
+               _frame(spec, alpha, resolution, semantics=name).attrs["totals"])
+              for name, alt in spec.semantics.items()]
+    if spec.width.above_one and alpha < 1:
+        scaled = spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
+        others.append(("head scaled with alpha", f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
+                                                 "below 1 too", _frame(scaled, alpha, resolution).attrs["totals"]))
+    se = base_frame[base_frame["name"].str.contains(r"\.se\.")]
+
+    def of(metric: str) -> list[Reading]:
+        base = float(t[metric])
+        out = [Reading("mobilecost count as is", (), base)]
+
+        def add(name, *steps):
+            out.append(Reading(name, tuple(steps), base + sum(s.delta for s in steps)))
+
+        cls = Step(f"{classes} classes (TF-slim's extra background class): classifier grows by one output",
+                   float(more[metric] - t[metric]))
+        if metric == "params":
+            affine = Step("BN counted, not folded: gamma and beta stored (2 numbers per channel)", float(t["bn_affine"]))
+            stats = Step("BN moving mean and variance stored too (4 numbers per channel in all)", float(t["bn_stats"]))
+            add("torchvision parameters(): BN gamma/beta", affine)
+            add("Keras count_params(): BN gamma/beta and moving statistics", affine, stats)
+            add("TF-slim checkpoint: 1001 classes, BN folded", cls)
+            add("TF-slim checkpoint: 1001 classes, BN gamma/beta", cls, affine)
+            add("TF-slim checkpoint: 1001 classes, BN gamma/beta and statistics", cls, affine, stats)
+        else:
+            add("1001 classes", cls)
+            add("per-element work as mult-adds: BN not folded (one per output element)",
+                Step("BN scale-and-shift counted as a mult-add per element", float(t["bn_ops"])))
+            add("per-element work as mult-adds: activations",
+                Step("one mult-add per activated element", float(t["act_ops"])))
+            add("per-element work as mult-adds: pooling, SE scaling, residual adds",
+                Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
+            stem = base_frame.iloc[0]
+            add("stem convolution not counted",
+                Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
+                     -float(stem["macs"])))
+        add("paper algebra: alpha*M channels, no rounding (ideal mode)",
+            Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
+                 float(ideal[metric]) - base))
+        for name, label, other in others:
+            add(name, Step(label, float(other[metric]) - base))
+        if len(se):
+            add("SE not counted", Step("squeeze-and-excite layers left out", -float(se[metric].sum())))
+        return out
+
+    return {metric: of(metric) for metric in ("macs", "params")}
+
+
+def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
+    printed_m = figure.macs_millions if metric == "macs" else figure.params_millions
+    decimals = decimals_of(printed_m)
+    printed = printed_m * 1e6
+    base = readings[0]
+    # Rounded first, then truncated (papers print both ways: 568.7 M as 569 M, 300.8 M as 300 M);
+    # the plain count before any other reading.
+    for reading, how in [(base, "rounded"), (base, "truncated"),
+                         *[(r, "rounded") for r in readings[1:]], *[(r, "truncated") for r in readings[1:]]]:
+        if lands(reading.value, printed_m, decimals, how):
+            return Walk(metric, figure, printed, decimals, base.value, reading, True, 0.0, printing=how)
+    return Walk(metric, figure, printed, decimals, base.value, base, False, printed - base.value,
+                tried=tuple(readings[1:]))
+
+
+def explain(variant, alpha=1.0, resolution=None) -> Explanation:
+    spec = as_spec(variant)
+    resolution = int(resolution or spec.input.size)
+    frame = _frame(spec, alpha, resolution)
+    t = frame.attrs["totals"]
+    alpha = frame.attrs["alpha"]
+    figures = figures_for(spec.name, alpha, resolution)
+    readings = _readings(spec, alpha, resolution, frame)
+    walks = []
+    for figure in figures:
+        for metric, printed in (("macs", figure.macs_millions), ("params", figure.params_millions)):
+            if printed:
+                walks.append(_walk(metric, figure, readings[metric]))
+    walks = [_with_others(w, walks) for w in walks]
+    elementwise = {"BN scale-and-shift (folded at inference)": int(t["bn_ops"]),
+                   "activations": int(t["act_ops"]),
+                   "pooling, SE multiplies, shortcut adds, softmax": int(t["ew_ops"])}
+    return Explanation(spec.name, spec.title, alpha, resolution, int(t["macs"]), int(t["params"]),
+                       tuple(walks), elementwise)
+
+
+def _with_others(walk: Walk, walks: list[Walk]) -> Walk:
+    if walk.matched:
+        return walk
+    others = tuple(sorted({f"{w.figure.label}: {w.figure.source}" for w in walks
+                           if w.metric == walk.metric and w.matched and w.reading.plain}))
+    return Walk(**{**walk.__dict__, "also_matched_by": others})
+

@@ -1,0 +1,246 @@
+"""The papers' cost tables, reproduced by running the engine on (transformed) tables.
+
+Published figures come from ``data/paper_tables.csv`` and ``data/published_models.csv`` (each row
+with its source); mobilecost's figures are always computed: the one-layer network of MobileNets
+Table 3 is a two-row v1 table built here, the Conv and Shallow MobileNets of Tables 4-5 are
+``transforms`` of the V1 table, and the MobileNetV2 memory table is read off the per-layer shapes.
+Each function returns a DataFrame with ``published``, ``mobilecost`` and ``difference`` columns.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import sympy as sp
+
+from ..errors import MobilecostError
+from .explain import decimals_of, prints_as
+from ..api import as_spec, evaluate
+from .published import published_rows
+from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
+from .transforms import drop_rows, full_convolutions, separable_rows_at
+
+PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3")
+
+
+@lru_cache(maxsize=1)
+def paper_figures() -> tuple[dict, ...]:
+    path = Path(__file__).resolve().parent.parent / "data" / "paper_tables.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple({**r, "value": float(r["value"])} for r in csv.DictReader(handle))
+
+
+def _figure(table: str, row: str, metric: str) -> dict:
+    for r in paper_figures():
+        if r["table"] == table and r["row"] == row and r["metric"] == metric:
+            return r
+    raise MobilecostError(f"no published figure {table} / {row} / {metric}", field="data/paper_tables.csv")
+
+
+def _row(table, row, metric, published, ours, source, note="", significant=None) -> dict:
+    if published is not None and not _prints_as(ours, published, significant):
+        precision = f"{significant} significant figures" if significant else "the printed precision"
+        note = (f"{note}; " if note else "") + f"residual {ours - published:+.3f} beyond {precision}"
+    return {"table": table, "row": row, "metric": metric, "published": published, "mobilecost": ours,
+            "difference": None if published is None else ours - published, "source": source, "note": note}
+
+
+def _prints_as(ours: float, published: float, significant=None) -> bool:
+    """Does `ours` print as `published` at its printed precision (rounded or truncated)?"""
+    if significant:
+        return float(f"{ours:.{significant}g}") == published
+    decimals = decimals_of(published)
+    return prints_as(ours, published, decimals, "rounded") or prints_as(ours, published, decimals, "truncated")
+
+
+def separable_ratio() -> tuple[sp.Expr, sp.Expr]:
+    """MobileNets Eq. (5): depthwise separable / full convolution cost, simplified to 1/N + 1/D_K^2."""
+    dk, m, n, df = sp.symbols("D_K M N D_F", positive=True)
+    full = dk * dk * m * n * df * df
+    separable = dk * dk * m * df * df + m * n * df * df
+    ratio = separable / full
+    return ratio, sp.expand(sp.simplify(ratio))
+
+
+def _one_layer_table() -> VariantSpec:
+    """MobileNets Table 3's subject: one 3x3 depthwise separable layer on a 14x14x512 map.
+
+    A 1x1 ``feed`` row makes the 512 input channels (so alpha thins them too, as in the paper);
+    the figures sum every row but ``feed``.
+    """
+    rows = (V1Row(type="conv", s=1, filter="1x1x1x512", input="14x14x1", name="feed"),
+            V1Row(type="conv dw", s=1, filter="3x3x512", input="14x14x512"),
+            V1Row(type="conv", s=1, filter="1x1x512x512", input="14x14x512"))
+    return VariantSpec(name="table3_layer", title="one 14x14x512 layer", source="arXiv:1704.04861 Table 3",
+                       format="v1", input=InputSpec(size=14, channels=1),
+                       width=WidthSpec(rounding="truncate", min_channels=8), layers=rows)
+
+
+def _layer_sum(frame: pd.DataFrame, column: str) -> float:
+    return float(frame.loc[frame["name"] != "feed", column].sum()) / 1e6
+
+
+def _millions(frame: pd.DataFrame, metric: str, weights_only=False) -> float:
+    t = frame.attrs["totals"]
+    return (t["weights"] if weights_only else t[metric]) / 1e6
+
+
+def v1_tables(variant="mobilenet_v1") -> pd.DataFrame:
+    spec = as_spec(variant)
+    rows = []
+    base = evaluate(spec)
+    # Table 2: share by layer type. MACs shares from MACs; parameter shares from weights only.
+    tab = "mobilenet_v1 Table 2"
+    groups = base.groupby("type", sort=False)[["macs", "weights"]].sum()
+    groups = groups[(groups["macs"] > 0) | (groups["weights"] > 0)]
+    shares = groups / groups.sum() * 100
+    printed_sum = 0.0
+    for kind in shares.index:
+        for metric, col in (("macs_pct", "macs"), ("params_pct", "weights")):
+            fig = _figure(tab, kind, metric)
+            note = "shares of weights only (biases and BN left out) match the paper" if col == "weights" else ""
+            if metric == "macs_pct":
+                printed_sum += fig["value"]
+            if metric == "macs_pct" and abs(fig["value"] - shares.loc[kind, col]) > 0.005:
+                note = (f"printed {fig['value']:.2f} is the measured {shares.loc[kind, col]:.2f} with two digits "
+                        "swapped (erratum): see the column sum below")
+            rows.append(_row(tab, kind, metric, fig["value"], float(shares.loc[kind, col]), fig["source"], note))
+    rows.append(_row(tab, "sum of the printed MAC shares", "macs_pct", printed_sum, 100.0, "",
+                     "a share table sums to 100 %; the printed column does not"))
+    # Table 3: one layer, full conv vs separable, then alpha, then rho.
+    tab = "mobilenet_v1 Table 3"
+    layer = _one_layer_table()
+    cases = [("Convolution", evaluate(full_convolutions(layer))), ("Depthwise Separable Conv", evaluate(layer)),
+             ("alpha = 0.75", evaluate(layer, alpha=0.75)), ("rho = 0.714", evaluate(layer, alpha=0.75, rho=0.714))]
+    for name, frame in cases:
+        for metric in ("macs_millions", "params_millions"):
+            fig = _figure(tab, name, metric)
+            ours = _layer_sum(frame, "macs" if metric == "macs_millions" else "weights")
+            note = f"input {frame.attrs['resolution']}x{frame.attrs['resolution']}" if name.startswith("rho") else ""
+            rows.append(_row(tab, name, metric, fig["value"], ours, fig["source"], note))
+    # Tables 4 and 5: transformed networks; Tables 6 and 7: alpha and rho.
+    pub = {p.label: p for p in published_rows() if "1704.04861" in p.source}
+    conv = evaluate(full_convolutions(spec))
+    shallow_rows = separable_rows_at(spec, 14, 512)
+    shallow = evaluate(drop_rows(spec, shallow_rows))
+    for tab, label, frame, how in [
+        ("mobilenet_v1 Table 4", "MobileNetV1 (Conv MobileNet, full conv)", conv,
+         "every separable pair replaced by a full 3x3 convolution"),
+        ("mobilenet_v1 Table 5", "MobileNetV1 (Shallow, 5x 14x14x512 layers removed)", shallow,
+         f"{len(shallow_rows) // 2} separable 14x14x512 blocks dropped"),
+    ]:
+        p = pub[label]
+        rows.append(_row(tab, label, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, how))
+        rows.append(_row(tab, label, "params_millions", p.params_millions, _millions(frame, "params"), p.source, how))
+    for p in published_rows():
+        if "1704.04861" in p.source and p.variant == spec.name and ("Table 6" in p.source or "Table 7" in p.source):
+            frame = evaluate(spec, p.alpha, resolution=p.resolution)
+            tab = "mobilenet_v1 " + ("Table 6" if "Table 6" in p.source else "Table 7")
+            row = f"alpha={p.alpha:g} {p.resolution}"
+            rows.append(_row(tab, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source))
+            rows.append(_row(tab, row, "params_millions", p.params_millions, _millions(frame, "params"), p.source))
+    return pd.DataFrame(rows)
+
+
+def _headline(variant: str, source_key: str, table: str) -> list[dict]:
+    rows = []
+    for p in published_rows():
+        if p.variant == variant and source_key in p.source and (p.macs_millions or p.params_millions):
+            frame = evaluate(variant, p.alpha, resolution=p.resolution)
+            row = f"{p.label} alpha={p.alpha:g} {p.resolution}"
+            note = "see `mobilecost explain` for the walk"
+            if p.macs_millions:
+                rows.append(_row(table, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, note))
+            if p.params_millions:
+                rows.append(_row(table, row, "params_millions", p.params_millions, _millions(frame, "params"),
+                                 p.source, note))
+    return rows
+
+
+def v2_tables(variant="mobilenet_v2", v1_variant="mobilenet_v1") -> pd.DataFrame:
+    rows = _headline(variant, "1801.04381", "mobilenet_v2 headline")
+    rows += memory_table(v1_variant, variant)
+    return pd.DataFrame(rows)
+
+
+def v3_tables() -> pd.DataFrame:
+    rows = []
+    for variant in ("mobilenet_v3_large", "mobilenet_v3_small"):
+        for key in ("1905.02244 v1", "1905.02244 later", "ICCV 2019"):
+            rows += _headline(variant, key, f"mobilenet_v3 Table 3 ({key})")
+    return pd.DataFrame(rows)
+
+
+def _largest_per_side(frame: pd.DataFrame, skip) -> dict[int, int]:
+    """side -> the most channels of any tensor materialised at that side."""
+    kept = frame[~frame["name"].map(skip)]
+    kept = kept[kept["act_out"] > 0]
+    return {int(s): int(c) for s, c in kept.groupby("out_side")["out_ch"].max().items()}
+
+
+def _block_input_side(frame: pd.DataFrame) -> dict[int, int]:
+    """side of a block's *input* -> most output channels of blocks starting there (a row-wise reading)."""
+    first = frame.groupby("block", sort=False).first()
+    last = frame[frame["name"].str.endswith(".project")].set_index("block")["out_ch"]
+    out: dict[int, int] = {}
+    for block, ch in last.items():
+        side = int(first.loc[block, "in_side"])
+        out[side] = max(out.get(side, 0), int(ch))
+    return out
+
+
+def memory_table(v1_variant="mobilenet_v1", v2_variant="mobilenet_v2", bytes_per_element=2) -> list[dict]:
+    """MobileNetV2 Table 3: the most channels, and their memory, materialised at each spatial side.
+
+    V1: every layer output is materialised. V2 under the Sec. 5.1 schedule: only block inputs and
+    outputs are (expanded and depthwise tensors are sliced), and the first layer trick keeps the
+    stem's 32-channel output from being materialised whole.
+    """
+    tab = "mobilenet_v2 Table 3"
+    rows = []
+    v1 = evaluate(v1_variant)
+    v2 = evaluate(v2_variant)
+    first_block = v2["block"].iloc[1]
+    sliced = lambda n: n.endswith((".expand", ".dw")) or n == v2["name"].iloc[0] or n.startswith(first_block + ".dw")
+    readings = {
+        "MobileNetV1": ("largest layer output at that side", _largest_per_side(v1, lambda n: False), {}),
+        "MobileNetV2": ("block tensors at that side (expanded sliced, first-layer trick)",
+                        _largest_per_side(v2, sliced), _block_input_side(v2)),
+    }
+    for net, (reading, per_side, by_input) in readings.items():
+        best = 0
+        for side in (112, 56, 28, 14, 7, 1):
+            ch = per_side.get(side, 0)
+            k = side * side * ch * bytes_per_element / 1000
+            best = max(best, k)
+            fig_c = _figure(tab, f"{net} {side}", "channels")
+            note = reading
+            if ch != fig_c["value"] and by_input.get(side) == fig_c["value"]:
+                note = (f"printed {int(fig_c['value'])} = output channels of the blocks whose *input* is {side}x{side} "
+                        f"(a stride-2 block's output counted at its input side); at {side}x{side} itself the "
+                        f"largest materialised tensor has {ch} channels")
+            rows.append(_row(tab, f"{net} {side}x{side}", "channels", fig_c["value"], ch, fig_c["source"], note))
+            fig_m = _figure(tab, f"{net} {side}", "memory_k")
+            rows.append(_row(tab, f"{net} {side}x{side}", "memory_k (16-bit)", fig_m["value"], k, fig_m["source"],
+                             f"{side}x{side}x{ch} x {bytes_per_element} bytes / 1000", significant=2))
+        fig = _figure(tab, f"{net} max", "memory_k")
+        rows.append(_row(tab, f"{net} max", "memory_k (16-bit)", fig["value"], best, fig["source"],
+                         "the latest arXiv text: bytes of 16-bit activations", significant=2))
+        conf = _figure(tab + " (conference)", f"{net} max", "memory_k")
+        rows.append(_row(tab + " (conference)", f"{net} max", "memory_k", conf["value"], best / bytes_per_element,
+                         conf["source"], "the conference text: the same tensor counted in elements (1 byte each)",
+                         significant=2))
+    return rows
+
+
+def paper_tables(paper: str) -> pd.DataFrame:
+    if paper == "mobilenet_v1":
+        return v1_tables()
+    if paper == "mobilenet_v2":
+        return v2_tables()
+    if paper in ("mobilenet_v3", "mobilenet_v3_large", "mobilenet_v3_small"):
+        return v3_tables()
+    raise MobilecostError(f"unknown paper {paper!r}; use one of {', '.join(PAPERS)}", field="PAPER")

@@ -1,0 +1,61 @@
+"""Published figures (papers, TF-slim READMEs, Keras docs, torchvision metadata), with sources.
+
+The rows ship with the package (``data/published_models.csv``); each keeps its source text.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+FAMILY_NAMES = {
+    "MobileNetV1": "mobilenet_v1",
+    "MobileNetV2": "mobilenet_v2",
+    "MobileNetV3-Large": "mobilenet_v3_large",
+    "MobileNetV3-Small": "mobilenet_v3_small",
+    "MnasNet-A1": "mnasnet_a1",
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    label: str  # the row's variant text, e.g. "MobileNetV1 (Keras)"
+    variant: str | None  # mobilecost's name when the row is one of the four base networks
+    alpha: float
+    resolution: int
+    macs_millions: float | None
+    params_millions: float | None
+    top1: float | None
+    top5: float | None
+    source: str
+
+
+def _num(text: str):
+    return float(text) if text not in ("", None) else None
+
+
+@lru_cache(maxsize=1)
+def published_rows() -> tuple[Published, ...]:
+    path = Path(__file__).resolve().parent.parent / "data" / "published_models.csv"
+    rows = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            base = r["variant"].split(" (")[0]
+            if any(word in r["variant"] for word in ("full conv", "Shallow", "typo")):
+                base = ""  # a different network, or a misprint: never matched to a configuration
+            rows.append(Published(
+                label=r["variant"], variant=FAMILY_NAMES.get(base), alpha=float(r["alpha"]),
+                resolution=int(r["resolution"]), macs_millions=_num(r["macs_millions"]),
+                params_millions=_num(r["params_millions"]), top1=_num(r["top1"]), top5=_num(r["top5"]),
+                source=r["source"],
+            ))
+    return tuple(rows)
+
+
+def figures_for(variant: str, alpha: float, resolution: int) -> list[Published]:
+    """Published float-model figures for exactly this configuration."""
+    return [p for p in published_rows()
+            if p.variant == variant and abs(p.alpha - alpha) < 1e-9 and p.resolution == resolution
+            and "quant" not in p.label.lower() and (p.macs_millions or p.params_millions)]

@@ -1,0 +1,60 @@
+"""The `mobilecost` application, its shared options and the one way a command reports bad input."""
+
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from ..errors import MobilecostError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Exact cost calculator for MobileNets V1, V2, V3-Large and V3-Small, and for networks described by tables like theirs (MnasNet-A1 ships too).")
+
+EXIT_BAD_INPUT = 2
+
+
+class Mode(str, Enum):
+    exact = "exact"
+    ideal = "ideal"
+
+
+class Convention(str, Enum):
+    paper = "paper"
+    torchvision = "torchvision"
+    keras = "keras"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class SweepFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+    table = "table"
+
+
+VARIANT_HELP = "A built-in variant (see `mobilecost list`) or the path of a .yaml table."
+ALPHA_OPT = typer.Option("1.0", "--alpha", "-a", help="Width multiplier alpha (> 0).")
+RHO_OPT = typer.Option(None, "--rho", help="Resolution multiplier rho: input side round(224 * rho).")
+RES_OPT = typer.Option(None, "--resolution", "-r", help="Input side in pixels (instead of --rho).")
+MODE_OPT = typer.Option(Mode.exact, "--mode", help="exact: reference rounding; ideal: the papers' algebra.")
+SEM_OPT = typer.Option(None, "--semantics", help="A named alternative of the table, e.g. keras or torchvision.")
+CONV_OPT = typer.Option(Convention.paper, "--convention", help="What `params` sums: paper, torchvision or keras.")
+OUT_OPT = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+# `sweep` renders CSV for grids larger than this (configurations) in SWEEP_BLOCKS blocks, with a progress bar.
+SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE, SWEEP_BLOCKS = 200_000, 20_000, 20
+
+
+def fail(exc: MobilecostError) -> None:
+    typer.echo(f"mobilecost: error: {exc}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+

@@ -1,0 +1,131 @@
+"""`mobilecost` commands of the calculator itself: list, report, sweep, formula, validate."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..errors import MobilecostError
+from .app import (
+    ALPHA_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE,
+    VARIANT_HELP, Convention, Mode, ReportFormat, SweepFormat, app, fail,
+)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the built-in variants and the sources their tables follow."""
+    from ..spec.loader import list_variants, load_variant
+
+    for name in list_variants():
+        spec = load_variant(name)
+        typer.echo(f"{name:20s} {spec.title:20s} {spec.source}")
+
+
+@app.command()
+def report(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    mode: Mode = MODE_OPT,
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
+    output: Optional[str] = OUT_OPT,
+) -> None:
+    """Per-layer MACs, parameters and activations, totals, share by layer type, published figures."""
+    from ..api import evaluate, share_by_type
+    from ..outputs.files import emit
+    from ..outputs.report import render
+
+    try:
+        frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics, convention.value)
+        emit(render(frame, share_by_type(frame), fmt.value), output)
+    except MobilecostError as exc:
+        fail(exc)
+
+
+@app.command()
+def sweep(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    alpha: str = typer.Option("0.25:1.0:0.25", "--alpha", "-a", help="List (0.5,1.0) or range START:STOP:STEP."),
+    resolution: Optional[str] = typer.Option(None, "--resolution", "-r", help="List or range of input sides."),
+    rho: Optional[str] = typer.Option(None, "--rho", help="List or range of rho (instead of --resolution)."),
+    mode: Mode = MODE_OPT,
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    fmt: SweepFormat = typer.Option(SweepFormat.csv, "--format", "-f"),
+    output: Optional[str] = OUT_OPT,
+    device: Optional[str] = typer.Option(None, "--device", "-d",
+                                         help="Add a simulated latency_ms column for this device profile."),
+    dtype: str = typer.Option("fp32", "--dtype", help="Bytes per element for act_peak_bytes and weight_bytes: fp32, fp16 or int8."),
+) -> None:
+    """Totals for every (alpha, resolution) of a grid, one row per configuration."""
+    import numpy as np
+
+    from ..api import parse_grid
+    from ..api import sweep as run_sweep
+    from ..outputs.files import emit
+    from ..outputs.progress import StepProgress
+    from ..outputs.report import render_sweep
+
+    try:
+        alphas = parse_grid(alpha, "--alpha")
+        if resolution is not None and rho is not None:
+            raise MobilecostError("give either --rho or --resolution, not both", field="--rho/--resolution")
+        resolutions = parse_grid(resolution, "--resolution", integer=True) if resolution else None
+        rhos = parse_grid(rho, "--rho") if rho else None
+        if resolutions is None and rhos is None:
+            resolutions = [224]
+        columns = len(resolutions) if resolutions is not None else len(rhos)
+        large = alphas.size * columns > (SWEEP_LARGE_WITH_DEVICE if device is not None else SWEEP_LARGE)
+        blocks = SWEEP_BLOCKS if large and fmt == SweepFormat.csv else 1
+        # The bar shows on stderr only once the work has taken more than a second: for a large grid,
+        # rendering the rows (in blocks, same text as in one piece) takes longer than evaluating them.
+        with StepProgress(1 + blocks, "sweep") as progress:
+            frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype)
+            progress(f"{len(frame):,} configurations evaluated")
+            pieces = []
+            for rows in np.array_split(np.arange(len(frame)), blocks):
+                text = render_sweep(frame.iloc[rows[0]:rows[-1] + 1] if blocks > 1 else frame, fmt.value)
+                pieces.append(text if not pieces else text.split("\n", 1)[1])  # one CSV header
+                progress(f"{rows[-1] + 1:,} of {len(frame):,} rows rendered")
+            text = "".join(pieces)
+        emit(text, output)
+        if device is not None:
+            typer.echo(f"latency_ms: {frame.attrs['label']}", err=True)
+    except MobilecostError as exc:
+        fail(exc)
+
+
+@app.command()
+def formula(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    metric: str = typer.Option("macs", "--metric", "-m", help="macs, params, weights, biases, bn_affine, bn_stats, act_out, ..."),
+    mode: Mode = typer.Option(Mode.ideal, "--mode", help="ideal: the papers' closed form; exact: with rounding."),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of plain text."),
+    output: Optional[str] = OUT_OPT,
+) -> None:
+    """The total of a metric as a formula in alpha and rho."""
+    from ..analysis.formulas import total_formula
+    from ..outputs.files import emit
+
+    try:
+        emit(total_formula(variant, metric, mode.value, semantics, convention.value, latex), output)
+    except MobilecostError as exc:
+        fail(exc)
+
+
+@app.command()
+def validate(table: str = typer.Argument(..., help="Path of a .yaml table (or a built-in name).")) -> None:
+    """Check a table: YAML, keys, types, rows, and the input-size column against shape propagation."""
+    from ..numeric.checked import validate_table
+
+    try:
+        typer.echo(validate_table(table))
+    except MobilecostError as exc:
+        fail(exc)

@@ -1,0 +1,163 @@
+"""`mobilecost` commands for export: ``export`` (workbook, CSV, JSON), ``check`` (budgets), ``plot``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
+from ..errors import MobilecostError
+from ..outputs.progress import StepProgress
+
+EXIT_OVER_BUDGET = 1
+DEVICE_HELP = "A device profile (see tables/devices/) for simulated latency."
+
+
+@app.command()
+def export(
+    variants: List[str] = typer.Argument(..., help=VARIANT_HELP),
+    xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Write the design-review workbook here."),
+    csv_dir: Optional[str] = typer.Option(None, "--csv", help="Write summary.csv, sweep.csv, layers_*.csv here."),
+    json_path: Optional[str] = typer.Option(None, "--json", help="Write the summary and layers as JSON here."),
+    alpha: str = typer.Option("1.0", "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP."),
+    resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range."),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+) -> None:
+    """Design-review workbook (live alpha/rho formulas), CSV and JSON for the given variants."""
+    from ..api import parse_grid
+    from ..outputs.workbook import export_review, export_steps
+
+    try:
+        alphas = parse_grid(alpha, "--alpha")
+        resolutions = parse_grid(resolution, "--resolution", integer=True)
+        with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
+            export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value,
+                          device, on_step=progress)
+    except MobilecostError as exc:
+        fail(exc)
+    written = [p for p in (xlsx, csv_dir, json_path) if p]
+    typer.echo(f"mobilecost: wrote {', '.join(written)}", err=True)
+
+
+@app.command()
+def check(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    max_macs: Optional[str] = typer.Option(None, "--max-macs", help="e.g. 150M"),
+    max_params: Optional[str] = typer.Option(None, "--max-params", help="e.g. 4.2M (counted by --convention)"),
+    max_peak_memory: Optional[str] = typer.Option(None, "--max-peak-memory", help="Peak activation memory, e.g. 2MB or 2MiB."),
+    max_latency_ms: Optional[str] = typer.Option(None, "--max-latency-ms", help="Simulated latency on --device, e.g. 20."),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("fp32", "--dtype", help="Activation dtype for the memory budget: fp32, fp16, int8."),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+) -> None:
+    """Exit 1 with a one-line reason when a budget is exceeded, 0 when the configuration fits (for CI)."""
+    from ..analysis.budget import Limit, check_budget, describe_fit, parse_quantity
+    from ..api import checked_spec, resolve_point, sweep
+
+    try:
+        limits = []
+        if max_macs:
+            limits.append(Limit("macs", "MACs", parse_quantity(max_macs, "count", "--max-macs"), "count"))
+        if max_params:
+            limits.append(Limit("params", f"params ({convention.value})",
+                                parse_quantity(max_params, "count", "--max-params"), "count"))
+        if max_peak_memory:
+            limits.append(Limit("act_peak_bytes", f"peak activation memory ({dtype})",
+                                parse_quantity(max_peak_memory, "bytes", "--max-peak-memory"), "bytes"))
+        if max_latency_ms:
+            if not device:
+                raise MobilecostError("a latency budget needs --device", field="--max-latency-ms")
+            limits.append(Limit("latency_ms", f"simulated latency on {device}",
+                                parse_quantity(max_latency_ms, "ms", "--max-latency-ms"), "ms"))
+        if not limits:
+            raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
+                                  "--max-latency-ms)", field="--max-macs")
+        point = resolve_point(checked_spec(variant, semantics), alpha, rho, resolution)
+        row = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+                    convention=convention.value, device=device if max_latency_ms else None, dtype=dtype).iloc[0]
+    except MobilecostError as exc:
+        fail(exc)
+    where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
+    reasons = check_budget(row, limits)
+    if reasons:
+        typer.echo(f"mobilecost: over budget: {where}: " + "; ".join(reasons), err=True)
+        raise typer.Exit(EXIT_OVER_BUDGET)
+    typer.echo(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", err=True)
+
+
+class PlotKind(str, Enum):
+    tradeoff = "tradeoff"
+    accuracy = "accuracy"
+    layers = "layers"
+    roofline = "roofline"
+
+
+@app.command()
+def plot(
+    kind: PlotKind = typer.Argument(..., help="tradeoff, accuracy, layers or roofline."),
+    variants: Optional[List[str]] = typer.Argument(None, help=VARIANT_HELP + " (accuracy: families to show; default all)."),
+    output: str = typer.Option(..., "--output", "-o", help="FILE.png, FILE.svg or FILE.pdf (written atomically)."),
+    metric: str = typer.Option("macs", "--metric", "-m", help="tradeoff: macs, params, act_peak_bytes or latency_ms."),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
+    semantics: Optional[str] = SEM_OPT,
+    convention: Convention = CONV_OPT,
+    mode: Mode = typer.Option(Mode.exact, "--mode", help="tradeoff: exact (reference rounding, steps visible) or ideal."),
+) -> None:
+    """Figures: the alpha-rho trade-off plane, accuracy against cost, per-block bars, the roofline."""
+    try:
+        from ..outputs.plots import save_figure
+
+        with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
+            fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
+                          mode.value, progress)
+            save_figure(fig, output)
+    except MobilecostError as exc:
+        fail(exc)
+    typer.echo(f"mobilecost: wrote {output}", err=True)
+
+
+def _one(variants, kind: str) -> str:
+    if len(variants) != 1:
+        raise MobilecostError(f"'{kind}' draws one variant; got {len(variants)}", field="VARIANT")
+    return variants[0]
+
+
+def _steps(kind, variants, device) -> int:
+    if kind is PlotKind.tradeoff:
+        return len(variants)
+    if kind is PlotKind.accuracy and device is not None:
+        from ..api import checked_spec
+        from ..outputs.plots import accuracy_points
+
+        return len(accuracy_points([checked_spec(v).name for v in variants] or None))
+    return 1
+
+
+def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, convention, mode, on_step):
+    from ..outputs import plots, plots_layers
+
+    metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
+    if kind is PlotKind.tradeoff:
+        if not variants:
+            raise MobilecostError("name at least one variant", field="VARIANT")
+        return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
+    if kind is PlotKind.accuracy:
+        from ..api import checked_spec
+
+        families = [checked_spec(v).name for v in variants] or None
+        return plots.plot_accuracy(families, device, semantics, on_step=on_step)
+    variant = _one(variants, kind.value)
+    if kind is PlotKind.layers:
+        return plots_layers.plot_layers(variant, alpha, resolution, rho, device, semantics, convention)
+    return plots_layers.plot_roofline(variant, device, alpha, resolution, rho, semantics)

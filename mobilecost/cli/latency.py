@@ -1,0 +1,157 @@
+"""`mobilecost` commands for simulated latency: `devices`, `latency`, `calibrate`.
+
+Rendering only; the model lives in latency.py, the fitting in calibrate.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, fail
+from ..errors import MobilecostError
+
+DEVICE_HELP = "A device profile: a built-in name (see `mobilecost devices`) or the path of a profile .yaml."
+
+
+class LatencyFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def devices() -> None:
+    """List the built-in device profiles: peak arithmetic, status and how each was obtained."""
+    from ..latency.devices import list_devices, load_device
+
+    try:
+        blocks = []
+        for name in list_devices():
+            p = load_device(name)
+            threads = "thread" if p.threads == 1 else "threads"
+            blocks.append("\n".join([
+                f"{name}  [{p.status}]  {p.precision}, {p.threads} {threads}",
+                f"  {p.title}",
+                f"  peak: {p.peak.arithmetic()}",
+                f"  bandwidth: cache {p.memory.cache_gb_s:g} GB/s up to {p.memory.cache_bytes:,} bytes, "
+                f"DRAM {p.memory.dram_gb_s:g} GB/s",
+                f"  {p.error_label()}",
+                f"  obtained: {p.obtained}",
+            ]))
+        typer.echo("\n\n".join(blocks))
+    except MobilecostError as exc:
+        fail(exc)
+
+
+def render_latency(frame, fmt: str) -> str:
+    from ..outputs.report import text_table
+
+    attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
+    if fmt == "json":
+        doc = {
+            "simulated": True, "label": attrs["label"], "variant": attrs["variant"], "alpha": attrs["alpha"],
+            "rho": attrs["rho"], "resolution": attrs["resolution"], "mode": attrs["mode"], "device": device,
+            "totals": totals, "layers": json.loads(frame.to_json(orient="records")),
+        }
+        return json.dumps(doc, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write(f"# {attrs['label']}\n")
+        buf.write(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
+                  f"simulated latency {totals['latency_ms']:.3f} ms\n")
+        frame.to_csv(buf, index=False, float_format="%.6g")
+        return buf.getvalue()
+    rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
+             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]
+    right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms")
+    text = text_table(("layer", "op", *right, "bound"), rows, right)
+    share = ", ".join(f"{b} {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
+    head = [
+        f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
+        f"resolution={attrs['resolution']}",
+        f"device profile: {device['name']} -- {device['title']}",
+        f"  peak {device['peak']}; {device['precision']}, {device['threads']} thread(s)",
+        f"  source: {device['obtained']}",
+        f"  {device['status']}: {device['calibration_error']}",
+    ]
+    tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
+            f"time by bound: {share}"]
+    return "\n".join(head) + "\n" + text + "\n".join(tail) + "\n"
+
+
+@app.command()
+def latency(
+    variant: str = typer.Argument(..., help=VARIANT_HELP),
+    device: str = typer.Option(..., "--device", "-d", help=DEVICE_HELP),
+    alpha: str = ALPHA_OPT,
+    rho: Optional[str] = RHO_OPT,
+    resolution: Optional[str] = RES_OPT,
+    mode: Mode = MODE_OPT,
+    semantics: Optional[str] = SEM_OPT,
+    fmt: LatencyFormat = typer.Option(LatencyFormat.table, "--format", "-f"),
+    output: Optional[str] = OUT_OPT,
+) -> None:
+    """Simulated per-layer time on a device profile, with what bounds each layer, and the total."""
+    from ..api import estimate_latency
+    from ..outputs.files import emit
+
+    try:
+        frame = estimate_latency(variant, device, alpha, rho, resolution, mode.value, semantics)
+        emit(render_latency(frame, fmt.value), output)
+    except MobilecostError as exc:
+        fail(exc)
+
+
+def render_fit(profile, measurements, result) -> str:
+    from ..outputs.report import text_table
+
+    loo = result.loo_predicted_ms
+    rows = []
+    for i, m in enumerate(measurements):
+        rows.append((m.variant, f"{m.alpha:g}", str(m.resolution), f"{m.latency_ms:.3f}",
+                     f"{result.predicted_ms[i]:.3f}", f"{result.errors_pct[i]:+.1f}",
+                     "-" if loo is None else f"{loo[i]:.3f}",
+                     "-" if loo is None else f"{result.loo_errors_pct[i]:+.1f}"))
+    right = ("measured ms", "fitted ms", "residual %", "leave-one-out ms", "leave-one-out %")
+    text = text_table(("variant", "alpha", "resolution", *right), rows, right)
+    eff = profile.efficiency
+    lines = [
+        f"calibrated {profile.name} from base {profile.calibration.base} on {len(measurements)} measurements",
+        text.rstrip("\n"),
+        f"fit: mean |residual| {profile.calibration.fit_mape_pct:.2f} %"
+        + ("" if profile.calibration.loo_mape_pct is None
+           else f"; leave-one-out mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
+        f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
+        f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
+        f"overhead {profile.overhead.us:.3g} us per step",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def calibrate(
+    measurements: str = typer.Argument(..., help="CSV with columns variant, alpha, resolution, latency_ms."),
+    base: str = typer.Option(..., "--base", "-b", help="The profile to start from (its peak, bandwidth and priors)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the base's)."),
+    output: str = typer.Option(..., "--output", "-o", help="Where to write the calibrated profile (.yaml)."),
+) -> None:
+    """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
+    from ..latency.calibrate import calibrate as run_calibration
+    from ..latency.devices import dump_device
+    from ..outputs.files import write_atomic
+
+    try:
+        if not output.endswith((".yaml", ".yml")):
+            raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
+        profile, rows, result = run_calibration(measurements, base, name)
+        text = dump_device(profile)
+        write_atomic(output, text)
+        typer.echo(render_fit(profile, rows, result), nl=False)
+        typer.echo(f"wrote {output}", err=True)
+    except MobilecostError as exc:
+        fail(exc)

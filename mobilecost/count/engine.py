@@ -1,0 +1,170 @@
+"""Symbolic engine: a validated table -> per-layer costs as exact expressions in alpha and rho.
+
+Two modes:
+
+* ``exact`` -- the reference implementations' arithmetic: channels rounded by the table's width
+  rule, input side ``round(size * rho)`` (or an explicit resolution), strided sides ``ceil(H/s)``
+  (or the table's padding alternative);
+* ``ideal`` -- the papers' algebra: ``alpha*M`` channels and ``rho*D`` sides, no rounding; its
+  totals are the closed forms the papers reason with.
+
+Built once per (table, mode, semantics) and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import MobilecostError
+from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, Width, decode  # noqa: F401
+from ..spec.loader import table_digest
+from .ops import Shapes, op_cost
+from .rounding import (
+    ALPHA, RHO, ceil_div, exact_fraction, make_divisible, pad_bottom_right, round_half_up, scale_by, truncate,
+)
+from ..spec.models import VariantSpec
+
+MODES = ("exact", "ideal")
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    layer: Layer
+    exprs: dict  # field -> sympy expression in ALPHA, RHO
+
+
+@dataclass(frozen=True)
+class CostTable:
+    spec: VariantSpec
+    mode: str
+    semantics: str
+    layers: tuple[LayerCost, ...]
+
+    def total(self, field: str) -> sp.Expr:
+        return sp.Add(*(lc.exprs[field] for lc in self.layers))
+
+
+def build_costs(spec: VariantSpec, mode: str = "exact", semantics: str | None = None) -> CostTable:
+    if mode not in MODES:
+        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
+    semantics = semantics or "default"
+    return _build(table_digest(spec), spec, mode, semantics)
+
+
+_CACHE: dict = {}
+
+
+def _build(digest: str, spec: VariantSpec, mode: str, semantics: str) -> CostTable:
+    key = (digest, mode, semantics)
+    if key not in _CACHE:
+        read = spec.with_semantics(semantics)
+        _CACHE[key] = CostTable(spec, mode, semantics, _propagate(read, decode(read), mode == "exact"))
+    return _CACHE[key]
+
+
+class _Widths:
+    """Turns a layer's `Width` rule into an expression."""
+
+    def __init__(self, spec: VariantSpec, exact: bool):
+        self.policy = spec.width
+        self.exact = exact
+        self.classes = spec.classes
+
+    def round(self, value, block_output=False, rule=None):
+        if not self.exact:
+            return value
+        p = self.policy
+        rule = rule or p.rounding
+        if rule == "truncate":
+            # A make_divisible table's truncated SE squeeze keeps at least 1 channel: MnasNet's max(1, int(v)).
+            return truncate(value, p.minimum if p.rounding == "truncate" else 1)
+        if block_output and p.truncate_first:
+            value = sp.floor(value)
+        return make_divisible(value, p.divisor)
+
+    def channels(self, width: Width, in_ch, known: dict):
+        kind, c = width.kind, sp.Integer(width.c)
+        if kind == "scaled":
+            return self.round(c * ALPHA, width.block_output)
+        if kind == "fixed":
+            return c
+        if kind == "above_one":
+            return sp.Piecewise((c, ALPHA <= 1), (self.round(c * ALPHA), True))
+        if kind == "input_ratio":
+            ratio = sp.Rational(width.c, width.of)
+            return self.round(scale_by(in_ch, ratio) if self.exact else in_ch * ratio)
+        if kind == "squeeze":
+            ratio = exact_fraction(self.policy.se_ratio)
+            base = known[width.ref][1] if width.ref else in_ch
+            return self.round(scale_by(base, ratio) if self.exact else base * ratio, rule=self.policy.se_rounding)
+        if kind == "like":
+            return known[width.ref][1]
+        if kind == "same":
+            return in_ch
+        if kind == "classes":
+            return sp.Integer(self.classes)
+        raise MobilecostError(f"unknown width rule {kind!r}")
+
+
+def _out_side(layer: Layer, h, exact: bool, padding) -> sp.Expr:
+    if layer.op in ("global_pool", "fc"):
+        return sp.Integer(1)
+    if layer.stride == 1 or layer.op not in ("conv", "pointwise", "depthwise"):
+        return h
+    if not exact:
+        return h / layer.stride
+    rule = padding.depthwise if layer.op == "depthwise" else padding.conv
+    if rule == "bottom_right":
+        return pad_bottom_right(h, layer.kernel, layer.stride)
+    return ceil_div(h, layer.stride)
+
+
+def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tuple[LayerCost, ...]:
+    size = spec.input.size
+    side0 = round_half_up(size * RHO) if exact else size * RHO
+    known = {"input": (side0, sp.Integer(spec.input.channels))}
+    widths = _Widths(spec, exact)
+    result = []
+    for layer in layers:
+        in_side, in_ch = known[layer.inputs[0]]
+        out_ch = widths.channels(layer.width, in_ch, known)
+        out_side = _out_side(layer, in_side, exact, spec.padding)
+        known[layer.name] = (out_side, out_ch)
+        shapes = Shapes(in_side, in_ch, out_side, out_ch)
+        own = op_cost(layer, shapes)
+        act_out = out_side**2 * out_ch
+        zero = sp.Integer(0)
+        exprs = {
+            "in_side": in_side, "in_ch": in_ch, "out_side": out_side, "out_ch": out_ch,
+            "macs": own.get("macs", zero),
+            "weights": own.get("weights", zero),
+            "biases": out_ch if layer.bias else zero,
+            "bn_affine": 2 * out_ch if layer.bn else zero,
+            "bn_stats": 2 * out_ch if layer.bn else zero,
+            "act_in": in_side**2 * in_ch,
+            "act_out": act_out,
+            "bn_ops": act_out if layer.bn else zero,
+            "act_ops": act_out if layer.act else zero,
+            "ew_ops": own.get("ew_ops", zero),
+        }
+        if layer.residual:
+            exprs = _only_where_widths_agree(exprs, in_ch, known[layer.inputs[1]][1], exact)
+        result.append(LayerCost(layer, exprs))
+    return tuple(result)
+
+
+def _only_where_widths_agree(exprs: dict, a, b, exact: bool) -> dict:
+    """A shortcut add exists only where both inputs have the same width."""
+    if not exact or (a.is_Number and b.is_Number):
+        present = sp.Integer(1 if sp.simplify(a.subs(ALPHA, 1) - b.subs(ALPHA, 1)) == 0 else 0)
+    elif a == b:
+        present = sp.Integer(1)
+    else:
+        present = sp.Piecewise((1, sp.Eq(a, b)), (0, True))
+    out = dict(exprs)
+    for field in COST_FIELDS:
+        out[field] = present * exprs[field]
+    out["present"] = present
+    return out

@@ -1,0 +1,255 @@
+"""Fit a device profile's free parameters to measured latencies.
+
+Free parameters: the inverse efficiencies of the four multiply-accumulate classes, of the memory
+branch and of element-wise steps, and the per-step overhead (`latency.PARAMS`). With each
+layer's compute/memory branch fixed, the simulated total is linear in them, so the fit alternates
+between fixing the branches and solving a non-negative least-squares problem:
+
+    minimise  sum_i ((F_i . theta - y_i) / y_i)^2  +  PRIOR_WEIGHT * sum_j ((theta_j - k theta0_j) / (k theta0_j))^2,
+    theta >= theta0 k / 10,
+
+where theta0 are the base profile's values and k the single speed factor that best maps the base
+profile onto the measurements. The prior keeps the parameters the data cannot separate near the
+base profile's proportions, so 3-4 measurements suffice; residuals are relative (percent) errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .devices import Calibration, DeviceProfile, load_device
+from ..errors import MobilecostError
+from .model import PARAMS, costs_terms, features, layer_times, theta_of
+
+PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
+MAX_ROUNDS = 30
+MIN_SHARE_OF_PRIOR = 0.1
+COLUMNS = ("variant", "alpha", "resolution", "latency_ms")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    variant: str
+    alpha: float
+    resolution: int
+    latency_ms: float
+    where: str = ""
+
+    def describe(self) -> str:
+        return f"{self.variant} alpha={self.alpha:g} resolution={self.resolution}: {self.latency_ms:g} ms"
+
+
+@dataclass(frozen=True)
+class Fit:
+    theta: np.ndarray
+    predicted_ms: np.ndarray
+    measured_ms: np.ndarray
+    loo_predicted_ms: np.ndarray | None
+
+    @property
+    def errors_pct(self) -> np.ndarray:
+        return (self.predicted_ms - self.measured_ms) / self.measured_ms * 100
+
+    @property
+    def loo_errors_pct(self) -> np.ndarray | None:
+        if self.loo_predicted_ms is None:
+            return None
+        return (self.loo_predicted_ms - self.measured_ms) / self.measured_ms * 100
+
+
+def read_measurements(path: str) -> list[Measurement]:
+    """Rows of a CSV with columns variant, alpha, resolution, latency_ms (others are ignored)."""
+    file = Path(path)
+    if not file.is_file():
+        raise MobilecostError("no such measurements file", where=str(path))
+    with file.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise MobilecostError(f"missing column(s) {', '.join(missing)}; need {', '.join(COLUMNS)}",
+                                  where=f"{path}:1", field=missing[0])
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            rows.append(_measurement(row, f"{path}:{line}"))
+    if not rows:
+        raise MobilecostError("no measurements", where=str(path))
+    return rows
+
+
+def _measurement(row: dict, where: str) -> Measurement:
+    def number(field, kind):
+        text = (row.get(field) or "").strip()
+        try:
+            value = kind(float(text)) if kind is int else float(text)
+        except ValueError:
+            raise MobilecostError(f"expected a number, got {text!r}", where=where, field=field) from None
+        if not math.isfinite(value) or value <= 0 or (kind is int and value != float(text)):
+            raise MobilecostError(f"expected a positive {'whole ' if kind is int else ''}number, got {text!r}",
+                                  where=where, field=field)
+        return value
+
+    variant = (row.get("variant") or "").strip()
+    if not variant:
+        raise MobilecostError("empty variant", where=where, field="variant")
+    return Measurement(variant, number("alpha", float), number("resolution", int), number("latency_ms", float), where)
+
+
+def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) -> np.ndarray:
+    """Non-negative least squares, min |a x - b| with x >= 0 (Lawson and Hanson's active-set method)."""
+    m, n = a.shape
+    x = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    w = a.T @ (b - a @ x)
+    for _ in range(max_iter):
+        if passive.all() or w[~passive].max(initial=-np.inf) <= tol:
+            break
+        j = np.argmax(np.where(passive, -np.inf, w))
+        passive[j] = True
+        while True:
+            z = np.zeros(n)
+            z[passive] = np.linalg.lstsq(a[:, passive], b, rcond=None)[0]
+            if z[passive].min() > 0:
+                x = z
+                break
+            shrink = passive & (z <= 0)
+            step = np.min(x[shrink] / (x[shrink] - z[shrink]))
+            x = x + step * (z - x)
+            passive &= x > tol
+            x[~passive] = 0.0
+        w = a.T @ (b - a @ x)
+    return x
+
+
+def measurement_terms(profile: DeviceProfile, measurements) -> list:
+    """The model's per-layer terms at every measured configuration (one Terms per measurement)."""
+    from ..api import costs_for
+    from ..numeric.evaluation import check_resolution
+
+    out = []
+    for m in measurements:
+        try:
+            costs = costs_for(m.variant)
+            check_resolution(costs, m.resolution)
+        except MobilecostError as exc:
+            raise MobilecostError(exc.message, where=m.where or exc.where, field="variant" if exc.field is None else exc.field) from None
+        out.append(costs_terms(profile, costs, [m.alpha], [m.resolution / costs.spec.input.size]))
+    return out
+
+
+def _predict(terms: list, theta) -> np.ndarray:
+    return np.array([layer_times(t, theta)["time_ms"].sum() for t in terms])
+
+
+def _features(terms: list, theta) -> np.ndarray:
+    return np.vstack([features(t, theta) for t in terms])
+
+
+def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT) -> np.ndarray:
+    """Parameters that best explain `measured` (ms), pulled towards the scaled base values theta0."""
+    y = np.asarray(measured, dtype=float)
+    theta0 = np.maximum(np.asarray(theta0, dtype=float), 1e-9)
+    ratio = _predict(terms, theta0) / y
+    prior = theta0 * (ratio.sum() / (ratio**2).sum())
+    penalty = math.sqrt(prior_weight)
+    # No parameter may fall below a tenth of its prior: a layer class never becomes free of cost.
+    floor = prior * MIN_SHARE_OF_PRIOR
+
+    def objective(theta):
+        rel = (_predict(terms, theta) - y) / y
+        return float((rel**2).sum() + prior_weight * (((theta - prior) / prior) ** 2).sum())
+
+    theta, best, best_value = prior, prior, objective(prior)
+    for _ in range(MAX_ROUNDS):
+        f = _features(terms, theta)
+        a = np.vstack([f / y[:, None], penalty * np.diag(1 / prior)])
+        b = np.concatenate([np.ones(len(y)), penalty * np.ones(len(prior))])
+        new = floor + nnls(a, b - a @ floor)  # theta = floor + z, z >= 0
+        value = objective(new)
+        if value < best_value - 1e-15:
+            best, best_value = new, value
+        if np.allclose(new, theta, rtol=1e-9, atol=1e-15):
+            break
+        theta = new
+    return best
+
+
+def fit_shared_prior(groups, theta0, rounds: int = 15, ridge: float = 1e-3) -> np.ndarray:
+    """Relative parameters shared by many devices, each with its own speed factor.
+
+    `groups` is a list of (terms, measured_ms) pairs, one per device profile. Alternates between
+    each group's best speed factor k_g and one NNLS solve for the shared theta over all rows
+    (relative residuals, a weak ridge towards theta0). The result is normalised so that its
+    pointwise entry equals theta0's: only proportions are shared, the speed is each device's own.
+    Used to learn the generic profiles' efficiencies from published measurements.
+    """
+    theta0 = np.maximum(np.asarray(theta0, dtype=float), 1e-9)
+    theta = theta0.copy()
+    floor = theta0 * 0.01
+    for _ in range(rounds):
+        blocks, rhs = [], []
+        for terms, y in groups:
+            y = np.asarray(y, dtype=float)
+            ratio = _predict(terms, theta) / y
+            k = ratio.sum() / (ratio**2).sum()
+            blocks.append(k * _features(terms, theta) / y[:, None])
+            rhs.append(np.ones(len(y)))
+        a, b = np.vstack(blocks), np.concatenate(rhs)
+        weight = math.sqrt(ridge * len(b))
+        a = np.vstack([a, weight * np.diag(1 / theta0)])
+        b = np.concatenate([b, weight * np.ones(len(theta0))])
+        theta = floor + nnls(a, b - a @ floor)
+        theta = theta * theta0[1] / theta[1]
+    return theta
+
+
+def fit(profile: DeviceProfile, measurements, prior_weight: float = PRIOR_WEIGHT, leave_one_out: bool = True) -> Fit:
+    terms = measurement_terms(profile, measurements)
+    y = np.array([m.latency_ms for m in measurements])
+    theta0 = theta_of(profile)
+    theta = fit_theta(terms, y, theta0, prior_weight)
+    loo = None
+    if leave_one_out and len(y) >= 2:
+        loo = np.empty(len(y))
+        for i in range(len(y)):
+            keep = [j for j in range(len(y)) if j != i]
+            held = fit_theta([terms[j] for j in keep], y[keep], theta0, prior_weight)
+            loo[i] = _predict([terms[i]], held)[0]
+    return Fit(theta, _predict(terms, theta), y, loo)
+
+
+def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str, name: str | None = None) -> DeviceProfile:
+    """The base profile with fitted efficiencies and overhead, marked calibrated on `measurements`."""
+    theta = np.maximum(result.theta, 1e-6)
+    source = (f"fitted by mobilecost calibrate to {len(measurements)} measurements in {data} "
+              f"(base profile {base.name}, prior weight {PRIOR_WEIGHT})")
+    eff = {p: round(float(1 / theta[i]), 6) for i, p in enumerate(PARAMS[:6])}
+    loo = result.loo_errors_pct
+    calibration = {
+        "base": base.name, "data": data,
+        "rows": tuple(m.describe() for m in measurements),
+        "fit_mape_pct": round(float(np.abs(result.errors_pct).mean()), 3),
+        "loo_mape_pct": None if loo is None else round(float(np.abs(loo).mean()), 3),
+    }
+    update = {
+        "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),
+        "overhead": base.overhead.model_copy(update={"us": round(float(result.theta[6] * 1000), 4), "source": source}),
+        "status": "calibrated",
+        "obtained": f"calibrated on {len(measurements)} measurements ({data}); peak and bandwidth from {base.name}'s spec",
+        "calibration": Calibration(**calibration),
+    }
+    if name:
+        update["name"] = name
+    return base.model_copy(update=update)
+
+
+def calibrate(measurements_path: str, base, name: str | None = None):
+    """Read, fit and return (new profile, fit) -- the `mobilecost calibrate` command's work."""
+    profile = load_device(base)
+    measurements = read_measurements(measurements_path)
+    result = fit(profile, measurements)
+    return calibrated_profile(profile, result, measurements, Path(measurements_path).name, name), measurements, result

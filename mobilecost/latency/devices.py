@@ -1,0 +1,173 @@
+"""Device profiles: hardware + runtime + threads + precision, read from YAML and validated.
+
+A profile is named by a built-in name (``tables/devices/<name>.yaml``) or by the path of a
+profile file (for instance one written by ``mobilecost calibrate``). Every number carries its
+source; ``status`` says whether the figures are spec-only or calibrated, and on what.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import MobilecostError
+from ..numeric.liveness import DTYPE_BYTES as ACTIVATION_BYTES
+from ..spec.loader import display_path, first_error, read_located_yaml, tables_dir
+
+# Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth
+# for the memory-bound branch of multiply-accumulate layers.
+OP_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
+EFFICIENCIES = (*OP_CLASSES[:4], "memory", "elementwise")
+DTYPE_BYTES = {**ACTIVATION_BYTES, "uint8": 1}  # a profile's precision may also be uint8
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Peak(_Strict):
+    """Peak multiply-accumulate rate = clock x MACs per cycle per core x cores used."""
+
+    clock_ghz: float = Field(gt=0)
+    macs_per_cycle: float = Field(gt=0, description="per core, at the profile's precision")
+    cores: int = Field(ge=1)
+    source: str = Field(min_length=1)
+
+    @property
+    def gmacs(self) -> float:
+        return self.clock_ghz * self.macs_per_cycle * self.cores
+
+    def arithmetic(self) -> str:
+        cores = "core" if self.cores == 1 else "cores"
+        return (f"{self.clock_ghz:g} GHz x {self.macs_per_cycle:g} MAC/cycle x {self.cores} {cores}"
+                f" = {self.gmacs:.4g} GMAC/s")
+
+
+class Memory(_Strict):
+    """Bandwidth: a layer whose bytes fit in `cache_bytes` streams at cache speed, others at DRAM speed."""
+
+    cache_bytes: int = Field(ge=0)
+    cache_gb_s: float = Field(gt=0)
+    dram_gb_s: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+
+class Efficiency(_Strict):
+    """Achieved fraction of peak (MAC classes) or of bandwidth (memory, elementwise)."""
+
+    conv: float = Field(gt=0)
+    pointwise: float = Field(gt=0)
+    depthwise: float = Field(gt=0)
+    fc: float = Field(gt=0)
+    memory: float = Field(gt=0)
+    elementwise: float = Field(gt=0)
+    source: str = Field(min_length=1)
+
+
+class Overhead(_Strict):
+    us: float = Field(ge=0, description="fixed cost of every executed step (op dispatch, kernel launch)")
+    source: str = Field(min_length=1)
+
+
+class Calibration(_Strict):
+    base: str = Field(min_length=1)
+    data: str = Field(min_length=1)
+    rows: tuple[str, ...] = Field(min_length=1)
+    fit_mape_pct: float = Field(ge=0)
+    loo_mape_pct: Optional[float] = Field(default=None, ge=0)
+
+
+class DeviceProfile(_Strict):
+    name: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    hardware: str = Field(min_length=1)
+    runtime: str = Field(min_length=1)
+    threads: int = Field(ge=1)
+    precision: Literal["fp32", "fp16", "int8", "uint8"]
+    peak: Peak
+    memory: Memory
+    efficiency: Efficiency
+    overhead: Overhead
+    status: Literal["spec-only", "calibrated"]
+    obtained: str = Field(min_length=1, description="how the figures were obtained, in one sentence")
+    calibration: Optional[Calibration] = None
+    path: Optional[str] = Field(default=None, exclude=True)
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.precision]
+
+    def error_label(self) -> str:
+        """The calibration error as printed beside every simulated latency."""
+        if self.calibration is None:
+            return "uncalibrated (no measurements of this device)"
+        loo = self.calibration.loo_mape_pct
+        loo_text = f", leave-one-out {loo:.1f} %" if loo is not None else ""
+        return f"calibration fit error {self.calibration.fit_mape_pct:.1f} %{loo_text} on {len(self.calibration.rows)} rows"
+
+    def label(self) -> str:
+        return (f"simulated latency on {self.name} ({self.title}); source: {self.obtained}; "
+                f"{self.status}: {self.error_label()}")
+
+
+def devices_dir() -> Path:
+    return tables_dir() / "devices"
+
+
+def list_devices() -> list[str]:
+    return [p.stem for p in sorted(devices_dir().glob("*.yaml"))]
+
+
+def resolve_device(name_or_path: str) -> Path:
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith((".yaml", ".yml")) or candidate.is_file():
+        if not candidate.is_file():
+            raise MobilecostError("no such device profile file", where=text, field="--device")
+        return candidate
+    builtin = devices_dir() / f"{text}.yaml"
+    if builtin.is_file():
+        return builtin
+    known = list_devices()
+    close = [k for k in known if k.startswith(text)][:3] or difflib.get_close_matches(text, known, n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known devices: {', '.join(known)}"
+    raise MobilecostError(f"unknown device {text!r}{hint} (or give the path of a profile .yaml)", field="--device")
+
+
+def load_device(device) -> DeviceProfile:
+    """A built-in device name, a profile path, or an already loaded profile."""
+    if isinstance(device, DeviceProfile):
+        return device
+    path = resolve_device(device)
+    return parse_device(path.read_text(encoding="utf-8"), display_path(path))
+
+
+def parse_device(text: str, path: str) -> DeviceProfile:
+    document = read_located_yaml(text, path)
+    if not isinstance(document, dict):
+        raise MobilecostError("a device profile is a YAML mapping (name, title, hardware, runtime, ...)", where=path)
+    try:
+        profile = DeviceProfile.model_validate(dict(document))
+    except ValidationError as exc:
+        raise first_error(exc, document, path) from None
+    if profile.status == "calibrated" and profile.calibration is None:
+        raise MobilecostError("a calibrated profile needs a calibration block (base, data, rows, fit_mape_pct)",
+                              where=f"{path}:{document.lines['status']}", field="calibration")
+    return profile.model_copy(update={"path": path})
+
+
+def dump_device(profile: DeviceProfile) -> str:
+    """The profile as YAML text, in the order of the shipped profiles."""
+    import yaml
+
+    data = profile.model_dump(mode="json", exclude_none=True)
+    if "calibration" in data:
+        data["calibration"]["rows"] = list(data["calibration"]["rows"])
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+__all__ = ["DeviceProfile", "EFFICIENCIES", "OP_CLASSES", "dump_device", "list_devices", "load_device",
+           "parse_device", "resolve_device"]

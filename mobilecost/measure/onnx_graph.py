@@ -1,0 +1,269 @@
+"""Build the network a table describes as an ONNX graph, with random weights.
+
+Nothing here knows an architecture: the graph follows the engine's evaluated layers one by one.
+Channels and sides come from `frames.evaluate` (the same numbers the cost reports print); op,
+kernel, stride, activation, bias, batch norm and producers come from each `Layer`. One builder
+per op type, in the registry `BUILDERS`.
+
+Node and initializer names are the layer names (``b4.se.reduce``, ``b4.se.reduce.weight``,
+``b4.dw.bn.mean``, ...); every layer's output tensor is named after the layer, so a graph viewer
+such as Netron shows the rows of the cost report.
+
+ONNX operator semantics used (onnx.ai/onnx/operators): Conv weight is (M, C/group, kH, kW) and
+``pads`` is [top, left, bottom, right]; HardSigmoid is max(0, min(1, alpha*x + beta)) and
+HardSwish is x * HardSigmoid(x) with alpha = 1/6, beta = 1/2 -- the ReLU6(x + 3) / 6 of
+MobileNetV3 (arXiv:1905.02244 Sec. 5.2).
+
+onnx is an optional dependency (``pip install mobilecost[measure]``), imported inside functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import MobilecostError
+
+OPSET = 17  # HardSwish needs 14; onnxruntime 1.17+ runs opset 17 everywhere
+BN_EPSILON = 1e-3  # Keras BatchNormalization's epsilon in the MobileNet applications
+INSTALL_HINT = "this command needs onnx and onnxruntime: pip install 'mobilecost[measure]'"
+
+
+def require_onnx():
+    """The onnx module, or one line saying how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise MobilecostError(INSTALL_HINT) from None
+    return onnx
+
+
+@dataclass
+class _Graph:
+    """Nodes and initializers being collected, plus the tensor each layer name resolves to."""
+
+    helper: object
+    rng: np.random.Generator
+    fold_bn: bool
+    padding: object  # the table's PaddingSpec under the chosen semantics
+    nodes: list = field(default_factory=list)
+    initializers: list = field(default_factory=list)
+    tensors: dict = field(default_factory=lambda: {"input": "input"})
+
+    def constant(self, name: str, values: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(values, dtype=np.float32), name))
+        return name
+
+    def relu6_bounds(self) -> list[str]:
+        """The Clip bounds (0, 6), one pair shared by every ReLU6 of the graph."""
+        if not any(t.name == "relu6.min" for t in self.initializers):
+            self.constant("relu6.min", np.array(0.0))
+            self.constant("relu6.max", np.array(6.0))
+        return ["relu6.min", "relu6.max"]
+
+    def node(self, op: str, inputs: list[str], output: str, name: str, **attrs) -> str:
+        self.nodes.append(self.helper.make_node(op, inputs, [output], name=name, **attrs))
+        return output
+
+    def source(self, layer, position: int = 0) -> str:
+        return self.tensors[layer.inputs[position]]
+
+
+# -- per-op builders: each returns the name of the layer's output tensor ------------------------
+
+def _pads(g: _Graph, layer, row) -> list[int]:
+    """Pads that make ONNX's floor((H + pads - k) / s) + 1 equal the engine's output side."""
+    k, s, h, out = layer.kernel, layer.stride, int(row.in_side), int(row.out_side)
+    rule = g.padding.depthwise if layer.op == "depthwise" else g.padding.conv
+    if s > 1 and rule == "bottom_right":
+        # Keras MobileNet: ZeroPadding2D(((0, 1), (0, 1))) then a 'valid' convolution.
+        return [0, 0, 1, 1]
+    total = max((out - 1) * s + k - h, 0)  # TensorFlow 'SAME': out = ceil(h / s)
+    begin = total // 2
+    return [begin, begin, total - begin, total - begin]
+
+
+def _convolution(g: _Graph, layer, row, group: int, weight_shape: tuple) -> str:
+    name = layer.name
+    fan_in = int(np.prod(weight_shape[1:]))
+    weight = g.rng.normal(0.0, np.sqrt(2.0 / fan_in), size=weight_shape)
+    bias = g.rng.normal(0.0, 0.01, size=weight_shape[0]) if layer.bias else None
+    bn = _batch_norm_values(g, weight_shape[0]) if layer.bn else None
+    if bn is not None and g.fold_bn:
+        # y = gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta, folded into the conv.
+        gamma, beta, mean, var = bn
+        factor = gamma / np.sqrt(var + BN_EPSILON)
+        weight = weight * factor.reshape(-1, *([1] * (len(weight_shape) - 1)))
+        bias = beta + ((bias if bias is not None else 0.0) - mean) * factor
+        bn = None
+    inputs = [g.source(layer), g.constant(f"{name}.weight", weight)]
+    if bias is not None:
+        inputs.append(g.constant(f"{name}.bias", bias))
+    out = g.node("Conv", inputs, f"{name}.conv" if (bn is not None or layer.act) else name, name,
+                 kernel_shape=[layer.kernel, layer.kernel], strides=[layer.stride, layer.stride],
+                 pads=_pads(g, layer, row), group=group)
+    if bn is not None:
+        gamma, beta, mean, var = bn
+        out = g.node("BatchNormalization",
+                     [out, g.constant(f"{name}.bn.scale", gamma), g.constant(f"{name}.bn.bias", beta),
+                      g.constant(f"{name}.bn.mean", mean), g.constant(f"{name}.bn.var", var)],
+                     f"{name}.bn" if layer.act else name, f"{name}.bn", epsilon=BN_EPSILON)
+    return _activation(g, layer, out)
+
+
+def _batch_norm_values(g: _Graph, channels: int):
+    gamma = g.rng.uniform(0.5, 1.5, channels)
+    beta = g.rng.normal(0.0, 0.1, channels)
+    mean = g.rng.normal(0.0, 0.1, channels)
+    var = g.rng.uniform(0.5, 1.5, channels)
+    return gamma, beta, mean, var
+
+
+def _activation(g: _Graph, layer, tensor: str) -> str:
+    act, name = layer.act, layer.name
+    if not act:
+        return tensor
+    node = f"{name}.act"
+    if act == "relu":
+        return g.node("Relu", [tensor], name, node)
+    if act == "relu6":
+        return g.node("Clip", [tensor, *g.relu6_bounds()], name, node)
+    if act == "hswish":
+        return g.node("HardSwish", [tensor], name, node)
+    if act == "hsigmoid":
+        return g.node("HardSigmoid", [tensor], name, node, alpha=1.0 / 6.0, beta=0.5)
+    if act == "sigmoid":
+        return g.node("Sigmoid", [tensor], name, node)
+    raise MobilecostError(f"no ONNX activation for {act!r}", field=name)
+
+
+def _build_dense(g, layer, row):
+    k = layer.kernel
+    return _convolution(g, layer, row, 1, (int(row.out_ch), int(row.in_ch), k, k))
+
+
+def _build_depthwise(g, layer, row):
+    c = int(row.out_ch)
+    if c != int(row.in_ch):
+        raise MobilecostError("a depthwise layer keeps its channel count", field=layer.name)
+    return _convolution(g, layer, row, c, (c, 1, layer.kernel, layer.kernel))
+
+
+def _build_fc(g, layer, row):
+    name, n_in, n_out = layer.name, int(row.in_side) ** 2 * int(row.in_ch), int(row.out_ch)
+    flat = g.node("Flatten", [g.source(layer)], f"{name}.flatten", f"{name}.flatten", axis=1)
+    inputs = [flat, g.constant(f"{name}.weight", g.rng.normal(0.0, np.sqrt(1.0 / n_in), (n_out, n_in)))]
+    if layer.bias:
+        inputs.append(g.constant(f"{name}.bias", np.zeros(n_out)))
+    out = g.node("Gemm", inputs, name if not layer.act else f"{name}.gemm", name, transB=1)
+    return _activation(g, layer, out)
+
+
+def _build_global_pool(g, layer, row):
+    return g.node("GlobalAveragePool", [g.source(layer)], layer.name, layer.name)
+
+
+def _build_scale(g, layer, row):
+    return g.node("Mul", [g.source(layer, 0), g.source(layer, 1)], layer.name, layer.name)
+
+
+def _build_add(g, layer, row):
+    return g.node("Add", [g.source(layer, 0), g.source(layer, 1)], layer.name, layer.name)
+
+
+def _build_softmax(g, layer, row):
+    return g.node("Softmax", [g.source(layer)], layer.name, layer.name, axis=-1)
+
+
+BUILDERS = {
+    "conv": _build_dense,
+    "pointwise": _build_dense,
+    "depthwise": _build_depthwise,
+    "fc": _build_fc,
+    "global_pool": _build_global_pool,
+    "scale": _build_scale,
+    "add": _build_add,
+    "softmax": _build_softmax,
+}
+
+
+# -- the whole network ---------------------------------------------------------------------------
+
+def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, seed=0, fold_bn=False):
+    """An onnx ModelProto of the table's network at (alpha, resolution), batch 1, NCHW float32."""
+    onnx = require_onnx()
+    from onnx import TensorProto, helper
+
+    from ..api import costs_for, evaluate
+
+    frame = evaluate(variant, alpha, rho, resolution, "exact", semantics)
+    costs = costs_for(variant, "exact", semantics)
+    spec = costs.spec.with_semantics(costs.semantics)
+    layers = {lc.layer.name: lc.layer for lc in costs.layers}
+    g = _Graph(helper, np.random.default_rng(seed), fold_bn, spec.padding)
+    rows = {row.name: row for row in frame.itertuples(index=False)}
+    for lc in costs.layers:
+        layer = lc.layer
+        if layer.name not in rows:  # a shortcut add the rounded widths rule out: its input passes on
+            g.tensors[layer.name] = g.source(layer)
+            continue
+        try:
+            builder = BUILDERS[layer.op]
+        except KeyError:
+            raise MobilecostError(f"no ONNX builder for op {layer.op!r}", field=layer.name) from None
+        g.tensors[layer.name] = builder(g, layer, rows[layer.name])
+
+    side, channels = int(frame.attrs["resolution"]), spec.input.channels
+    last = frame.iloc[-1]
+    out_shape = [1, int(last.out_ch)] if _is_flat(frame, layers) else [1, int(last.out_ch), 1, 1]
+    graph = helper.make_graph(
+        g.nodes, f"{spec.name}_{_alpha_text(alpha)}_{side}",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, channels, side, side])],
+        [helper.make_tensor_value_info(g.tensors[last["name"]], TensorProto.FLOAT, out_shape)],
+        g.initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="mobilecost", doc_string=_doc(frame, seed, fold_bn))
+    model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime releases back to 1.10
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def _is_flat(frame, layers) -> bool:
+    """Whether the output is (1, C): after an fc layer nothing returns to 4-D."""
+    return any(layers[name].op == "fc" for name in frame["name"])
+
+
+def _alpha_text(alpha) -> str:
+    return f"{float(alpha):g}".replace(".", "_")
+
+
+def _doc(frame, seed, fold_bn) -> str:
+    a = frame.attrs
+    return (f"{a['title']} alpha={a['alpha']:g} resolution={a['resolution']} semantics={a['semantics']}; "
+            f"random weights, seed {seed}; batch norm {'folded into the convolutions' if fold_bn else 'kept'}")
+
+
+def parameter_count(model) -> int:
+    """Elements of the trainable and statistics initializers (activation bounds excluded)."""
+    return sum(int(np.prod(t.dims)) for t in model.graph.initializer if t.name not in ("relu6.min", "relu6.max"))
+
+
+def layer_shapes(model) -> dict[str, tuple[int, ...]]:
+    """Every tensor's shape after ONNX shape inference, by tensor name."""
+    onnx = require_onnx()
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    shapes = {}
+    for info in [*inferred.graph.value_info, *inferred.graph.output]:
+        shapes[info.name] = tuple(d.dim_value for d in info.type.tensor_type.shape.dim)
+    return shapes
+
+
+def save_model(model, path: str) -> None:
+    """Serialise and write atomically."""
+    from ..outputs.files import write_atomic
+
+    write_atomic(path, model.SerializeToString())

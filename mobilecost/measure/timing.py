@@ -1,0 +1,167 @@
+"""Time exported networks with onnxruntime on this machine.
+
+Each configuration is exported (`onnx_export.build_model`, batch norm folded as deployed networks
+are), loaded into one onnxruntime CPU session with ``intra_op_num_threads`` threads, run
+``warmup`` times untimed, then ``repeats`` times, each run timed alone with
+``time.perf_counter``. The timed runs of up to 32 configurations (a strided, mixed share of the
+grid) are interleaved round-robin, so a burst of load from other processes spreads over all of them
+instead of inflating one. A configuration's latency is the median run; the spread is the quartiles
+and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
+calibration reads, plus the spread and what the figures depend on: runtime, threads, CPU model.
+
+onnxruntime is an optional dependency (``pip install mobilecost[measure]``), imported inside functions.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MobilecostError
+from .onnx_graph import INSTALL_HINT, build_model
+
+COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
+           "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu")
+CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB for MobileNets)
+
+
+def require_onnxruntime():
+    """The onnxruntime module, or one line saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MobilecostError(INSTALL_HINT) from None
+    return onnxruntime
+
+
+def cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The CPU's model name as the kernel reports it (Linux), else what platform knows."""
+    try:
+        for line in Path(cpuinfo).read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    threads: int = 1
+    repeats: int = 30
+    warmup: int = 5
+    seed: int = 0
+    semantics: str | None = None
+
+    def check(self) -> "Settings":
+        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+            if getattr(self, name) < low:
+                raise MobilecostError(f"{name} must be at least {low}, got {getattr(self, name)}",
+                                      field=f"--{name}")
+        return self
+
+
+def open_session(model, settings: Settings):
+    """An onnxruntime CPU session of the model, warmed up, and the input it is timed on."""
+    ort = require_onnxruntime()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feed_info = session.get_inputs()[0]
+    shape = [int(d) for d in feed_info.shape]
+    feed = {feed_info.name: np.random.default_rng(settings.seed).normal(size=shape).astype(np.float32)}
+    for _ in range(settings.warmup):
+        session.run(None, feed)
+    return session, feed
+
+
+def time_once(session, feed) -> float:
+    """Milliseconds of one batch-1 run."""
+    start = time.perf_counter()
+    session.run(None, feed)
+    return (time.perf_counter() - start) * 1e3
+
+
+def summarise(times_ms: np.ndarray) -> dict:
+    """Median, quartiles and extremes of a set of run times."""
+    p25, median, p75 = np.percentile(times_ms, [25, 50, 75])
+    return {"latency_ms": float(median), "latency_p25_ms": float(p25), "latency_p75_ms": float(p75),
+            "latency_min_ms": float(times_ms.min()), "latency_max_ms": float(times_ms.max())}
+
+
+def configurations(variants: Iterable[str], alphas: Iterable[float], resolutions: Iterable[int]):
+    return [(v, float(a), int(r)) for v in variants for a in alphas for r in resolutions]
+
+
+def check_configurations(configs, settings: Settings) -> None:
+    """Refuse the whole request up front (missing runtime, bad variant, too small an input)."""
+    from ..api import costs_for, resolve_point
+    from ..numeric.evaluation import check_resolution
+    from .onnx_graph import require_onnx
+
+    settings.check()
+    require_onnx()
+    require_onnxruntime()
+    for variant, alpha, resolution in configs:
+        costs = costs_for(variant, "exact", settings.semantics)
+        check_resolution(costs, resolve_point(costs.spec, alpha, resolution=resolution).resolution)
+
+
+def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+    """One row per (variant, alpha, resolution): latency statistics and the context they hold in.
+
+    Up to `CHUNK` sessions are open at once and their timed runs interleaved round-robin, so a burst
+    of load from other processes spreads over every configuration instead of inflating one.
+    `on_step(done, total, text)` reports progress in units of one session built or one round run.
+    """
+    settings.check()
+    ort = require_onnxruntime()
+    context = {"repeats": settings.repeats, "warmup": settings.warmup, "threads": settings.threads,
+               "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model()}
+    report = on_step or (lambda done, total, text: None)
+    total, done, rows = len(configs) * (1 + settings.repeats), 0, {}
+    n_chunks = -(-len(configs) // CHUNK)
+    for c in range(n_chunks):
+        # Strided chunks mix variants and sizes, so no configuration shares all its rounds with one kind.
+        chunk = list(range(c, len(configs), n_chunks))
+        sessions = []
+        for index in chunk:
+            variant, alpha, resolution = configs[index]
+            model = build_model(variant, alpha, resolution, semantics=settings.semantics, seed=settings.seed,
+                                fold_bn=True)
+            sessions.append(open_session(model, settings))
+            done += 1
+            report(done, total, f"loaded {_variant_name(variant)} {alpha:g} {resolution}")
+        times = np.empty((len(chunk), settings.repeats))
+        for i in range(settings.repeats):
+            for j, (session, feed) in enumerate(sessions):
+                times[j, i] = time_once(session, feed)
+            done += len(chunk)
+            report(done, total, f"timing round {i + 1}/{settings.repeats} of {len(chunk)} configurations")
+        for index, runs in zip(chunk, times):
+            variant, alpha, resolution = configs[index]
+            rows[index] = {"variant": _variant_name(variant), "alpha": alpha, "resolution": resolution,
+                           **summarise(runs), **context}
+        del sessions
+    return pd.DataFrame([rows[i] for i in range(len(configs))], columns=list(COLUMNS))
+
+
+def _variant_name(variant) -> str:
+    from ..spec.loader import load_variant
+
+    return load_variant(variant).name if isinstance(variant, str) else variant.name
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    text = frame.assign(alpha=[f"{a:g}" for a in frame["alpha"]])
+    return text.to_csv(index=False, float_format="%.4f", lineterminator="\n")

@@ -1,0 +1,187 @@
+"""Render evaluated tables: rich terminal table, JSON, CSV, Markdown. No arithmetic here."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from ..conventions import header_line
+from ..analysis.published import figures_for
+
+LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
+                 "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
+                 "bn_ops", "act_ops", "ew_ops"]
+
+
+def _dim(value) -> str:
+    value = _py(value)
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def _shape(side, ch) -> str:
+    return f"{_dim(side)}x{_dim(side)}x{_dim(ch)}"
+
+
+def report_dict(frame: pd.DataFrame, shares: pd.DataFrame) -> dict:
+    a = frame.attrs
+    published = [
+        {"label": p.label, "macs_millions": p.macs_millions, "params_millions": p.params_millions,
+         "top1": p.top1, "source": p.source}
+        for p in figures_for(a["variant"], a["alpha"], a["resolution"])
+    ] if a["mode"] == "exact" else []
+    return {
+        "variant": a["variant"], "alpha": a["alpha"], "rho": a["rho"], "resolution": a["resolution"],
+        "mode": a["mode"], "semantics": a["semantics"], "convention": a["convention"],
+        "conventions": header_line(a["convention"], a["mode"], a["semantics"]),
+        "totals": {k: _py(v) for k, v in a["totals"].items()},
+        "layers": [{k: _py(v) for k, v in row.items()} for row in frame[LAYER_COLUMNS].to_dict("records")],
+        "share_by_type": [{k: _py(v) for k, v in row.items()} for row in shares.to_dict("records")],
+        "published": published,
+        "memory": a.get("memory"),
+    }
+
+
+def _py(value):
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def render(frame: pd.DataFrame, shares: pd.DataFrame, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report_dict(frame, shares), indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        frame[LAYER_COLUMNS].to_csv(buf, index=False)
+        return buf.getvalue()
+    if fmt == "markdown":
+        return _markdown(frame, shares)
+    return _rich(frame, shares)
+
+
+def commas(value) -> str:
+    """A count with thousands separators (commas): whole numbers as such, others with one decimal."""
+    value = _py(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+def _title(a: dict) -> str:
+    res = a["resolution"]
+    res = f"{res}" if isinstance(res, int) or float(res).is_integer() else f"{res:.1f}"
+    return f"{a['title']}  alpha={a['alpha']:g}  rho={a['rho']:.4g}  input {res}x{res}"
+
+
+def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
+    a = frame.attrs
+    lines = [f"## {_title(a)}", "", f"_{header_line(a['convention'], a['mode'], a['semantics'])}_", ""]
+    lines.append("| layer | op | k | s | input | output | MACs | params | activations |")
+    lines.append("|---|---|---|---|---|---|---:|---:|---:|")
+    for row in frame.itertuples():
+        lines.append(f"| {row.name} | {row.op} | {row.kernel} | {row.stride} | {_shape(row.in_side, row.in_ch)} | "
+                     f"{_shape(row.out_side, row.out_ch)} | {commas(row.macs)} | {commas(row.params)} | "
+                     f"{commas(row.act_out)} |")
+    t = a["totals"]
+    lines.append(f"| **total** | | | | | | **{commas(t['macs'])}** | **{commas(t['params'])}** | "
+                 f"{commas(t['act_out'])} |")
+    mem = a.get("memory")
+    if mem:
+        lines += ["", f"Peak live activations: {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
+                  f"{mem['peak_layer']} (live: {', '.join(mem['peak_live'])}); weights {commas(mem['weight_bytes'])} bytes"]
+    lines += ["", "| layer type | MACs | % | params | % |", "|---|---:|---:|---:|---:|"]
+    for row in shares.itertuples():
+        lines.append(f"| {row.type} | {commas(row.macs)} | {row.macs_pct:.2f} | {commas(row.params)} | "
+                     f"{row.params_pct:.2f} |")
+    pub = report_dict(frame, shares)["published"]
+    if pub:
+        lines += ["", "| published | MACs (M) | params (M) | source |", "|---|---:|---:|---|"]
+        for p in pub:
+            lines.append(f"| {p['label']} | {p['macs_millions'] or ''} | {p['params_millions'] or ''} | {p['source']} |")
+    return "\n".join(lines) + "\n"
+
+
+def rich_text(*items, width: int) -> str:
+    """Rich tables (and lines of text) as plain text: no colour, no terminal codes, `width` columns."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
+    for item in items:
+        console.print(item)
+    return console.file.getvalue()
+
+
+def text_table(headers, rows, right=(), width: int = 200) -> str:
+    """One plain rich table as text: columns named in `right` are right-aligned, the others left."""
+    from rich.table import Table
+
+    table = Table()
+    for h in headers:
+        table.add_column(h, justify="right" if h in right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return rich_text(table, width=width)
+
+
+def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
+    from rich.table import Table
+
+    a = frame.attrs
+    table = Table(title=_title(a), caption=header_line(a["convention"], a["mode"], a["semantics"]))
+    for col, justify in [("layer", "left"), ("op", "left"), ("k", "right"), ("s", "right"), ("input", "right"),
+                         ("output", "right"), ("MACs", "right"), ("params", "right"), ("activations", "right")]:
+        table.add_column(col, justify=justify)
+    for row in frame.itertuples():
+        table.add_row(row.name, row.op, str(row.kernel), str(row.stride), _shape(row.in_side, row.in_ch),
+                      _shape(row.out_side, row.out_ch), commas(row.macs), commas(row.params), commas(row.act_out))
+    t = a["totals"]
+    table.add_section()
+    table.add_row("total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"]))
+    items = [table]
+
+    split = Table(title="Totals")
+    for col in ("MACs", "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta", "BN mean/var", "params",
+                "elementwise ops"):
+        split.add_column(col, justify="right")
+    split.add_row(commas(t["macs"]), commas(t["flops"]), commas(t["weights"]), commas(t["biases"]), commas(t["bn_affine"]),
+                  commas(t["bn_stats"]), commas(t["params"]),
+                  commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
+    items.append(split)
+    mem = a.get("memory")
+    if mem:
+        items.append(f"Peak live activations {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
+                      f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
+                      f"{commas(mem['weight_bytes'])} bytes; sum of outputs {commas(t['act_out'])} elements "
+                      "(a sum, not a peak)")
+
+    by_type = Table(title="Share by layer type")
+    for col in ("type", "MACs", "% MACs", "params", "% params"):
+        by_type.add_column(col, justify="left" if col == "type" else "right")
+    for row in shares.itertuples():
+        by_type.add_row(row.type, commas(row.macs), f"{row.macs_pct:.2f}", commas(row.params), f"{row.params_pct:.2f}")
+    items.append(by_type)
+
+    pub = report_dict(frame, shares)["published"]
+    if pub:
+        pt = Table(title="Published figures for this configuration")
+        for col in ("source", "MACs (M)", "params (M)", "top-1"):
+            pt.add_column(col, justify="left" if col == "source" else "right")
+        pt.add_row("mobilecost", f"{t['macs'] / 1e6:.1f}", f"{t['params'] / 1e6:.3f}", "")
+        for p in pub:
+            pt.add_row(f"{p['label']}: {p['source']}", f"{p['macs_millions'] or ''}", f"{p['params_millions'] or ''}",
+                       f"{p['top1'] or ''}")
+        items.append(pt)
+    return rich_text(*items, width=160)
+def render_sweep(frame: pd.DataFrame, fmt: str) -> str:
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=1)
+    if fmt == "table":
+        rows = [[f"{v:,}" if isinstance(v, (int,)) or (hasattr(v, "dtype") and v.dtype.kind == "i")
+                 else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row]
+                for row in frame.itertuples(index=False)]
+        return text_table(frame.columns, rows, right=[c for c in frame.columns if c != "variant"])
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue()

@@ -1,0 +1,216 @@
+"""Read a variant table from YAML (safely), validate it, and say exactly where it is wrong.
+
+Only this module reads YAML. A table is named either by a built-in variant name
+(``mobilenet_v1``) or by a path to a user's own ``.yaml`` file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import MobilecostError
+from .models import ROW_MODELS, VariantSpec, parse_size
+
+
+def tables_dir() -> Path:
+    """Where the built-in tables live: inside the installed package, or the repository's tables/."""
+    packaged = Path(__file__).resolve().parent.parent / "tables"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "tables"
+
+
+def list_variants() -> list[str]:
+    return [p.stem for p in sorted(tables_dir().glob("*.yaml"))]
+
+
+class _LineDict(dict):
+    lines: dict
+    line: int
+
+
+class _LineList(list):
+    lines: list
+    line: int
+
+
+class _SafeLineLoader(yaml.SafeLoader):
+    """yaml.SafeLoader (no object construction) that remembers the line of every key and item."""
+
+
+def _construct_mapping(loader, node):
+    loader.flatten_mapping(node)
+    result = _LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise MobilecostError("a mapping key must be a plain value", where=f"line {key_node.start_mark.line + 1}")
+        if key in result:
+            raise MobilecostError(f"duplicate key {key!r}", where=f"line {key_node.start_mark.line + 1}")
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader, node):
+    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _line_of(document, loc) -> int | None:
+    """The line of the deepest node of `loc` (a pydantic error location) that the YAML has."""
+    node, line = document, getattr(document, "line", None)
+    for key in loc:
+        if isinstance(node, _LineDict) and key in node:
+            line = node.lines[key]
+            node = node[key]
+        elif isinstance(node, _LineList) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.lines[key]
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
+    err = exc.errors()[0]
+    loc = prefix + tuple(err["loc"])
+    # pydantic nests union/tagged members in loc; keep what names the YAML.
+    field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    line = _line_of(document, loc)
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    value = err.get("input")
+    if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)):
+        msg = f"{msg} (got {value!r})"
+    return MobilecostError(msg, where=f"{path}:{line}" if line else path, field=field or None)
+
+
+def resolve_table(name_or_path: str) -> Path:
+    """A built-in variant name or a path to a .yaml file -> the table's path."""
+    text = str(name_or_path)
+    candidate = Path(text)
+    if text.endswith((".yaml", ".yml")) or candidate.exists():
+        if not candidate.is_file():
+            raise MobilecostError("no such table file", where=text)
+        return candidate
+    builtin = tables_dir() / f"{text}.yaml"
+    if builtin.is_file():
+        return builtin
+    known = list_variants()
+    close = difflib.get_close_matches(text, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known variants: {', '.join(known)}"
+    raise MobilecostError(f"unknown variant {text!r}{hint} (or give the path of a .yaml table)")
+
+
+def load_variant(name_or_path: str) -> VariantSpec:
+    """Load, validate and check one variant table."""
+    path = resolve_table(name_or_path)
+    text = path.read_text(encoding="utf-8")
+    return _load_text(text, display_path(path))
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def read_located_yaml(text: str, path: str):
+    """Parse YAML safely; mappings and lists remember the line of each key and item (for file:line errors)."""
+    try:
+        return yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - a SafeLoader subclass
+    except MobilecostError as exc:
+        raise MobilecostError(exc.message, where=f"{path}:{exc.where.split()[-1]}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise MobilecostError(f"malformed YAML: {problem}", where=where) from None
+
+
+@lru_cache(maxsize=64)
+def _load_text(text: str, path: str) -> VariantSpec:
+    document = read_located_yaml(text, path)
+    if not isinstance(document, dict):
+        raise MobilecostError("a table is a YAML mapping with name, format, width and layers", where=path)
+
+    rows = document.get("layers")
+    header = {k: v for k, v in document.items() if k != "layers"}
+    header["layers"] = ()
+    try:
+        spec = VariantSpec.model_validate(header)
+    except ValidationError as exc:
+        raise first_error(exc, document, path) from None
+    if not isinstance(rows, list) or not rows:
+        raise MobilecostError("a table needs a non-empty list of rows", where=f"{path}:{_line_of(document, ('layers',)) or 1}", field="layers")
+
+    row_model = ROW_MODELS[spec.format]
+    validated = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise MobilecostError("each row is a mapping of the paper's columns", where=f"{path}:{rows.lines[index]}", field=f"layers[{index}]")
+        try:
+            validated.append(row_model.model_validate(dict(row)))
+        except ValidationError as exc:
+            raise first_error(exc, document, path, prefix=("layers", index)) from None
+    spec = spec.model_copy(update={"layers": tuple(validated), "path": path, "line_of_row": tuple(rows.lines)})
+
+    for name in spec.semantics:
+        try:
+            spec.with_semantics(name)
+        except ValidationError as exc:
+            raise first_error(exc, document, path, prefix=("semantics", name, "width")) from None
+    for name in {*spec.width.fixed, *spec.width.above_one, *spec.width.input_ratio}:
+        if name not in {row.name for row in spec.layers}:
+            raise MobilecostError(
+                f"width rule names layer {name!r}, but no row has that name",
+                where=f"{path}:{_line_of(document, ('width',))}", field="width",
+            )
+    _check_names_unique(spec)
+    return spec
+
+
+def _check_names_unique(spec: VariantSpec) -> None:
+    seen = {}
+    for index, row in enumerate(spec.layers):
+        if row.name is None:
+            continue
+        if row.name in seen:
+            raise MobilecostError(f"layer name {row.name!r} is used twice", where=row_location(spec, index), field="name")
+        seen[row.name] = index
+
+
+def row_location(spec: VariantSpec, index: int) -> str:
+    """'file:line' of the table row `index` (0-based)."""
+    if spec.line_of_row and 0 <= index < len(spec.line_of_row):
+        return f"{spec.path}:{spec.line_of_row[index]}"
+    return spec.path or spec.name
+
+
+def table_digest(spec: VariantSpec) -> str:
+    """A short content hash that keys every cache built from this table."""
+    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+
+
+__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir"]

@@ -1,0 +1,210 @@
+"""Validated, frozen description of a variant table (what the YAML says, checked).
+
+The row models mirror the papers' own columns:
+
+* ``v1``: MobileNets (arXiv:1704.04861) Table 1 -- type, stride, filter shape, input size;
+* ``v2``: MobileNetV2 (arXiv:1801.04381) Table 2 -- input, operator, t, c, n, s;
+* ``v3``: MobileNetV3 (arXiv:1905.02244) Tables 1-2 -- input, operator, exp size, #out, SE, NL, s.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, field_validator
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _dash_to_none(value):
+    """The papers print '-' for an empty cell; so do the tables."""
+    return None if value == "-" else value
+
+
+def _check_mark(value):
+    if value in ("✓", "yes", True):
+        return True
+    if value in ("-", "no", False, None):
+        return False
+    raise ValueError("expected ✓ or - (or true/false)")
+
+
+Dash = BeforeValidator(_dash_to_none)
+OptInt = Annotated[Union[PositiveInt, None], Dash]
+Check = Annotated[bool, BeforeValidator(_check_mark)]
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(?:\^2|²|x\s*(\d+))\s*x\s*(\d+)\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'224x224x3', '224^2x3' or '224²x3' -> (side, channels); sides must be square."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError(f"expected a size like 224x224x3 or 224^2x3, got {text!r}")
+    side, other_side, channels = match.groups()
+    if other_side is not None and other_side != side:
+        raise ValueError(f"only square inputs are supported, got {text!r}")
+    return int(side), int(channels)
+
+
+def _size(value):
+    parse_size(value)
+    return str(value)
+
+
+Size = Annotated[str, BeforeValidator(_size)]
+
+
+class InputSpec(_Frozen):
+    size: PositiveInt = 224
+    channels: PositiveInt = 3
+
+
+class WidthSpec(_Frozen):
+    """How the width multiplier alpha becomes channel counts."""
+
+    rounding: Literal["truncate", "make_divisible"]
+    divisor: PositiveInt = 8
+    min_channels: PositiveInt | None = None
+    truncate_first: bool = False
+    expansion: Literal["input_ratio", "absolute"] = "input_ratio"
+    se_ratio: float = Field(0.25, gt=0, le=1)
+    # SE squeeze width = round(se_ratio * channels of `se_of`): the expanded (depthwise) width as in
+    # MobileNetV3, or the block's input width as in MnasNet (tensorflow/tpu mnasnet_model.py);
+    # rounded by `se_rounding` (default: `rounding`; `truncate` = max(1, int(v)) as MnasNet does).
+    se_of: Literal["expanded", "input"] = "expanded"
+    se_rounding: Literal["truncate", "make_divisible"] | None = None
+    fixed: tuple[str, ...] = ()
+    above_one: tuple[str, ...] = ()
+    input_ratio: tuple[str, ...] = ()
+
+    @property
+    def minimum(self) -> int:
+        if self.min_channels is not None:
+            return self.min_channels
+        return self.divisor if self.rounding == "make_divisible" else 1
+
+
+class PaddingSpec(_Frozen):
+    """Output side of strided layers: `same` = ceil(H/s); `bottom_right` = pad one
+    row and column at the bottom/right then convolve 'valid': floor((H+1-k)/s)+1."""
+
+    conv: Literal["same", "bottom_right"] = "same"
+    depthwise: Literal["same", "bottom_right"] = "same"
+
+
+def _padding(value):
+    if isinstance(value, str):
+        return {"conv": value, "depthwise": value}
+    return value
+
+
+Padding = Annotated[PaddingSpec, BeforeValidator(_padding)]
+
+
+class SemanticsSpec(_Frozen):
+    """A named alternative reading of the same table (e.g. another framework's rules)."""
+
+    description: str
+    width: dict = Field(default_factory=dict)
+    padding: dict | str | None = None
+
+
+class _Row(_Frozen):
+    name: str | None = None
+    note: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value):
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("layer names are letters, digits and underscores")
+        return value
+
+
+class V1Row(_Row):
+    type: Literal["conv", "conv dw", "avg pool", "fc", "softmax"]
+    s: PositiveInt = 1
+    filter: str | None = None
+    input: Size
+
+    @field_validator("filter")
+    @classmethod
+    def _filter(cls, value):
+        if value is not None and not re.fullmatch(r"\d+(x\d+){1,3}", value.replace(" ", "")):
+            raise ValueError(f"expected a filter shape like 3x3x32x64, got {value!r}")
+        return value
+
+
+class V2Row(_Row):
+    input: Size
+    operator: Literal["conv2d", "conv2d 3x3", "bottleneck", "conv2d 1x1", "avgpool 7x7"]
+    t: OptInt = None
+    c: Annotated[Union[PositiveInt, Literal["k"], None], Dash] = None
+    n: OptInt = None
+    s: OptInt = None
+
+
+class V3Row(_Row):
+    input: Size
+    operator: str
+    exp: OptInt = None
+    out: Annotated[Union[PositiveInt, Literal["k"], None], Dash] = None
+    se: Check = False
+    nl: Annotated[Union[Literal["RE", "HS"], None], Dash] = None
+    s: OptInt = None
+    skip: Check = True  # bneck rows: '-' = no shortcut add even where widths agree (MnasNet 'noskip')
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, value):
+        if not re.fullmatch(r"(conv2d(,? ?\d+x\d+)?(, NBN)?|bneck, \d+x\d+|pool, \d+x\d+)", value):
+            raise ValueError(
+                "expected one of 'conv2d', 'conv2d, 3x3', 'conv2d, 1x1', 'conv2d 1x1, NBN', "
+                f"'bneck, KxK', 'pool, 7x7'; got {value!r}"
+            )
+        return value
+
+
+ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row}
+
+
+class VariantSpec(_Frozen):
+    """A whole table: metadata, width and padding rules, alternatives, rows."""
+
+    name: str
+    title: str
+    source: str
+    format: Literal["v1", "v2", "v3"]
+    input: InputSpec = InputSpec()
+    classes: PositiveInt = 1000
+    activation: Literal["relu", "relu6"] = "relu6"
+    se_gate: Literal["hsigmoid", "sigmoid"] = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's sigmoid
+    width: WidthSpec
+    padding: Padding = PaddingSpec()
+    semantics: dict[str, SemanticsSpec] = Field(default_factory=dict)
+    layers: tuple[Any, ...]  # rows validated one by one with ROW_MODELS[format]
+    # Where the table came from (filled by the loader, not by the YAML).
+    path: str = ""
+    line_of_row: tuple[int, ...] = ()
+
+    def with_semantics(self, name: str | None) -> "VariantSpec":
+        """The same table read under a named alternative (None or 'default': as written)."""
+        if name in (None, "default"):
+            return self
+        if name not in self.semantics:
+            from ..errors import MobilecostError
+
+            known = ", ".join(["default", *self.semantics]) or "default"
+            raise MobilecostError(
+                f"unknown semantics {name!r} for {self.name}; known: {known}", field="--semantics"
+            )
+        alt = self.semantics[name]
+        width = WidthSpec.model_validate({**self.width.model_dump(), **alt.width})
+        padding = self.padding
+        if alt.padding is not None:
+            padding = PaddingSpec.model_validate({**self.padding.model_dump(), **_padding(alt.padding)})
+        return self.model_copy(update={"width": width, "padding": padding})
