@@ -3,16 +3,15 @@
 Run: python3 benchmarks/sweep_throughput.py [--grid 200] [--device pixel4_a76_tflite_fp32_1t]
 
 For each variant, a grid of N alphas x N input resolutions (default 200 x 200 = 40,000 configurations)
-is evaluated through the compiled vectorised functions, one metric at a time:
+goes through the numeric stage, one metric at a time, each figure including the evaluation of the
+per-layer values it needs:
 
-* ``macs``, ``params`` (weights + biases): `numeric.grid_totals` -- alpha factors on the unique alphas,
-  rho factors on the unique rhos, totals as their matrix product (what `sweep` uses); and, for
-  comparison, ``macs/point``: `numeric.evaluate_totals` point by point on the flattened grid;
-* ``act_peak``: the memory model's per-step live sets on the grid and their running maximum (`numeric.grid_peak`);
-* ``latency_ms``: the latency model on the grid (`latency.grid_latency`, what `sweep` uses): per-layer
-  MACs and bytes as products of alpha and rho factors, the layers whose bandwidth and bound do not change
-  over the grid summed as one matrix product, the others point by point; and, for comparison,
-  ``latency/point``: every layer's fields at every configuration (`latency.sweep_latency`);
+* ``macs``, ``params`` (weights + biases): `values_on_grid` (alpha factors on the unique alphas, rho
+  factors on the unique rhos) and the totals as one matrix product (what `sweep` uses); for comparison,
+  ``macs/point``: `values_at` on the flattened grid, every layer at every configuration;
+* ``act_peak``: the sequential schedule's live sets on the grid and their running maximum (`peak_live`);
+* ``latency_ms``: the latency model on the grid values (`total_latency`); ``latency/point``: the same
+  model on point-by-point values;
 * ``sweep()``: the public `mobilecost.sweep` with every count and the peak memory (DataFrame included);
   ``sweep(device)`` adds the simulated latency.
 
@@ -32,11 +31,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 from mobilecost import sweep
-from mobilecost.api import costs_for
+from mobilecost.api import compiled_for, costs_for
 from mobilecost.latency.devices import load_device
-from mobilecost.latency.model import grid_latency, sweep_latency
-from mobilecost.count.memory import build_memory
-from mobilecost.numeric.evaluation import evaluate_totals, grid_peak, grid_totals
+from mobilecost.latency.model import total_latency
+from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.values import values_at, values_on_grid
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 TARGET = 1_000_000
@@ -70,15 +69,20 @@ def main() -> None:
     profile = load_device(args.device)
     for variant in VARIANTS:
         costs = costs_for(variant)
-        plan = build_memory(costs, "sequential")
+        compiled = compiled_for(costs.spec)
+        plan = build_plan(compiled)
         rhos = resolutions / 224
+
+        def grid():
+            return values_on_grid(costs, compiled, alphas, rhos)
+
         rates = {
-            "macs": points / best_of(lambda: grid_totals(costs, alphas, rhos, fields=("macs",))),
-            "params": points / best_of(lambda: grid_totals(costs, alphas, rhos, fields=("weights", "biases"))),
-            "act_peak": points / best_of(lambda: grid_peak(costs, ("live", id(plan)), plan.live, alphas, rhos)),
-            "latency_ms": points / best_of(lambda: grid_latency(profile, costs, alphas, rhos)),
-            "macs/point": points / best_of(lambda: evaluate_totals(costs, a, r, fields=("macs",))),
-            "latency/point": points / best_of(lambda: sweep_latency(costs, profile, a, r), repeats=3),
+            "macs": points / best_of(lambda: grid().totals(("macs",))),
+            "params": points / best_of(lambda: grid().totals(("weights", "biases"))),
+            "act_peak": points / best_of(lambda: peak_live(plan, grid())),
+            "latency_ms": points / best_of(lambda: total_latency(profile, grid())),
+            "macs/point": points / best_of(lambda: values_at(compiled, a, r).totals(("macs",))),
+            "latency/point": points / best_of(lambda: total_latency(profile, values_at(compiled, a, r)), repeats=3),
             "sweep()": points / best_of(lambda: sweep(variant, alphas, resolutions), repeats=3),
             "sweep(device)": points / best_of(lambda: sweep(variant, alphas, resolutions, device=args.device), repeats=3),
         }

@@ -13,17 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .conventions import PARAM_PARTS, check_convention, flops_of, params_of
-from .numeric.compiled import compiled_layers
+from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, params_of
 from .errors import MobilecostError
 from .spec.layers import COST_FIELDS, layer_type
-from .spec.loader import load_variant
-from .numeric.evaluation import check_resolution, grid_peak, grid_totals
+from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
+from .numeric.values import values_at
 from .spec.models import VariantSpec
-
-
-def as_spec(variant) -> VariantSpec:
-    return variant if isinstance(variant, VariantSpec) else load_variant(variant)
 
 
 def check_alpha(alpha) -> float:
@@ -71,36 +66,6 @@ def resolve_point(spec: VariantSpec, alpha=1.0, rho=None, resolution=None, mode=
     return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
 
 
-def costs_for(variant, mode="exact", semantics=None):
-    """The cached symbolic CostTable; in exact mode the table's input-size column has been checked."""
-    from .count.engine import build_costs
-
-    spec = as_spec(variant)
-    if mode == "exact":
-        _checked(spec, mode, semantics)
-    return build_costs(spec, mode, semantics)
-
-
-def checked_spec(variant, semantics=None) -> VariantSpec:
-    """The table's spec after the checks `costs_for` makes in exact mode, without the symbolic build
-    (for callers that only read its name, title or source)."""
-    spec = as_spec(variant)
-    _checked(spec, "exact", semantics)
-    return spec
-
-
-def _checked(spec, mode, semantics):
-    """The compiled per-layer evaluator, after the table's input-size column has been checked."""
-    from .numeric.checked import check_input_column
-
-    if mode not in ("exact", "ideal"):
-        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
-    compiled = compiled_layers(spec, mode, semantics)
-    if mode == "exact":
-        check_input_column(compiled)
-    return compiled
-
-
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
              convention="paper", dtype="fp32") -> pd.DataFrame:
     """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions.
@@ -109,26 +74,28 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     ``weight_bytes`` (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's
     live set while the layer runs); ``.attrs['memory']`` holds the peak and where it happens."""
     spec = as_spec(variant)
-    compiled = _checked(spec, mode, semantics)
+    compiled = compiled_for(spec, mode, semantics)
     point = resolve_point(spec, alpha, rho, resolution, mode)
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     check_convention(convention)
-    values = compiled.counts(point.alpha, point.rho)
+    at_point = values_at(compiled, point.alpha, point.rho)
+    values = at_point.at(0)
     layers = compiled.layers
     frame = pd.DataFrame({**layer_columns(layers), "row": [layer.row + 1 for layer in layers], **values})
     frame["params"] = params_of(frame, convention)
-    from .numeric.liveness import dtype_bytes, sequential_live
+    from .numeric.liveness import build_plan, live_sets
 
     nbytes = dtype_bytes(dtype)
-    live, live_names = sequential_live(layers, values["act_in"][0], values["act_out"])
+    live = live_sets(build_plan(compiled), at_point, 0, dtype)
     frame["in_bytes"] = frame["act_in"] * nbytes
     frame["out_bytes"] = frame["act_out"] * nbytes
     frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
-    frame["live_bytes"] = np.asarray(live) * nbytes
-    peak = int(np.argmax(live))
-    memory = {"dtype": dtype, "act_peak_bytes": _scalar(live[peak] * nbytes), "peak_layer": layers[peak].name,
-              "peak_live": list(live_names[peak]), "weight_bytes": _scalar(frame["weight_bytes"].sum())}
+    frame["live_bytes"] = live.step_live * nbytes
+    peak = live.peak_step
+    memory = {"dtype": dtype, "act_peak_bytes": _scalar(live.step_live[peak] * nbytes), "peak_layer": layers[peak].name,
+              "peak_live": list(live.plan.members(_present_at(live.plan, at_point))[peak]),
+              "weight_bytes": _scalar(frame["weight_bytes"].sum())}
     frame = _drop_absent_shortcuts(frame)
     totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
     totals["flops"] = flops_of(totals["macs"])
@@ -219,31 +186,30 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     if mode == "exact":
         for r in res:
             check_resolution(costs, int(r))
+    from .numeric.liveness import build_plan, peak_live
+    from .numeric.values import grid_shaped, values_on_grid
+
+    compiled = compiled_for(costs.spec, mode, semantics)
+    values = values_on_grid(costs, compiled, alphas, rho)
     a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
     a_flat, i_flat = a_grid.ravel(), r_index.ravel()
-    # The grid's totals are matrix products of alpha-only and rho-only factors (numeric.grid_totals).
-    totals = {f: v.ravel() for f, v in grid_totals(costs, alphas, rho).items()}
+    totals = {f: grid_shaped(values, v).ravel() for f, v in values.totals(COST_FIELDS).items()}
     frame = pd.DataFrame({"variant": costs.spec.name, "alpha": a_flat, "rho": rho[i_flat],
                           "resolution": res[i_flat], **totals})
     frame["params"] = params_of(frame, convention)
-    from .count.memory import build_memory, dtype_bytes, peak_elements
-
     nbytes = dtype_bytes(dtype)
-    plan = build_memory(costs)
-    grid = grid_peak(costs, ("live", id(plan)), plan.live, alphas, rho)
-    peak = grid[0].ravel() if grid is not None else peak_elements(plan, a_flat, rho[i_flat])[0]
+    peak = grid_shaped(values, peak_live(build_plan(compiled), values)[0]).ravel()
     frame["act_peak_bytes"] = (peak * nbytes).astype(np.int64) if mode == "exact" else peak * nbytes
     frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
     frame["flops"] = flops_of(frame["macs"])
     cols = ["variant", "alpha", "rho", "resolution", "macs", "flops", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
-    if device is not None:  # simulated latency on a device profile (latency.py); .attrs says so
-        from .latency.model import describe, grid_latency
+    if device is not None:  # simulated latency on a device profile (latency/model.py); .attrs says so
         from .latency.devices import load_device
+        from .latency.model import describe, total_latency
 
         profile = load_device(device)
-        # Over the whole grid at once: per-layer counts are alpha factors x rho factors (latency.grid_latency).
-        frame["latency_ms"] = grid_latency(profile, costs, alphas, rho).ravel()
+        frame["latency_ms"] = grid_shaped(values, total_latency(profile, values)).ravel()
         cols.append("latency_ms")
         frame = frame[cols]
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
@@ -251,22 +217,29 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     return frame[cols]
 
 
+def _present_at(plan, values, point: int = 0) -> tuple:
+    from .numeric.liveness import presence
+
+    return tuple(presence(plan, values)[:, point]) if plan.residuals else ()
+
+
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
     """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile."""
     from .latency.devices import load_device
-    from .latency.model import BOUNDS, describe, layer_terms, layer_times, theta_of
-    from .spec.layers import FIELDS
+    from .latency.model import BOUNDS, describe, layer_terms, layer_times, parameters_of
 
     profile = load_device(device)
     frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
-    fields = {f: frame[f].to_numpy(dtype=float)[:, None] for f in FIELDS}
-    terms = layer_terms(profile, frame["op"], frame["act"], fields)
-    times = layer_times(terms, theta_of(profile))
+    compiled = compiled_for(as_spec(variant), mode, semantics)
+    values = values_at(compiled, frame.attrs["alpha"], frame.attrs["rho"])
+    terms = layer_terms(profile, values)
+    times = layer_times(terms, parameters_of(profile))
+    kept = ~((np.array([layer.op for layer in compiled.layers]) == "add") & (np.asarray(values["act_out"])[:, 0] == 0))
     out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
-    out["bytes_moved"] = terms.bytes_moved[:, 0]
+    out["bytes_moved"] = np.asarray(terms.bytes_moved)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
-        out[key] = times[key][:, 0]
-    out["bound"] = times["bound"][:, 0]
+        out[key] = np.asarray(times[key])[kept, 0]
+    out["bound"] = times["bound"][kept, 0]
     totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
     totals["latency_ms"] = float(out["time_ms"].sum())
     totals["macs"] = int(frame["macs"].sum())
@@ -274,3 +247,17 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics")})
     out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
     return out
+
+
+def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
+                     schedule="sequential", slices=None, dtype="fp32"):
+    """The live tensors and elements of every step of `schedule` at one configuration (numeric.liveness)."""
+    from .numeric.liveness import build_plan, live_sets
+
+    spec = as_spec(variant)
+    compiled = compiled_for(spec, mode, semantics)
+    point = resolve_point(spec, alpha, rho, resolution, mode)
+    if mode == "exact":
+        check_resolution(compiled.layers, point.resolution, spec.name)
+    plan = build_plan(compiled, schedule, slices)
+    return live_sets(plan, values_at(compiled, point.alpha, point.rho), 0, dtype)

@@ -53,3 +53,15 @@ def flops_of(macs):
 def header_line(convention: str, mode: str, semantics: str) -> str:
     return (f"MACs = multiply-accumulates (FLOPs = 2 x MACs); {CONVENTION_TEXT[convention]}; "
             f"mode {mode}; semantics {semantics}")
+
+
+# Bytes per activation or weight element.
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
+
+
+def dtype_bytes(dtype: str) -> int:
+    try:
+        return DTYPE_BYTES[dtype]
+    except KeyError:
+        raise MobilecostError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPE_BYTES)}",
+                              field="--dtype") from None

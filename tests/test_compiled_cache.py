@@ -4,6 +4,7 @@ import numpy as np
 
 from mobilecost import load_variant
 from mobilecost.numeric import compiled
+from mobilecost.numeric.values import values_at
 
 
 def _fresh(monkeypatch, tmp_path):
@@ -14,11 +15,11 @@ def _fresh(monkeypatch, tmp_path):
 def test_stored_evaluator_gives_identical_values(monkeypatch, tmp_path):
     _fresh(monkeypatch, tmp_path)
     spec = load_variant("mobilenet_v3_small")
-    built = compiled.compiled_layers(spec, "exact", "torchvision").evaluate(0.75, 160 / 224)
+    built = values_at(compiled.compiled_layers(spec, "exact", "torchvision"), 0.75, 160 / 224).at(0)
     stored = list(tmp_path.glob("layers-*.py"))
     assert len(stored) == 1
     monkeypatch.setattr(compiled, "_MEMORY", {})
-    loaded = compiled.compiled_layers(spec, "exact", "torchvision").evaluate(0.75, 160 / 224)
+    loaded = values_at(compiled.compiled_layers(spec, "exact", "torchvision"), 0.75, 160 / 224).at(0)
     for field in built:
         np.testing.assert_array_equal(built[field], loaded[field])
 
@@ -26,12 +27,12 @@ def test_stored_evaluator_gives_identical_values(monkeypatch, tmp_path):
 def test_damaged_cache_file_is_rebuilt(monkeypatch, tmp_path):
     _fresh(monkeypatch, tmp_path)
     spec = load_variant("mobilenet_v1")
-    expected = compiled.compiled_layers(spec).evaluate(1.0, 1.0)["macs"].sum()
+    expected = values_at(compiled.compiled_layers(spec), 1.0, 1.0).at(0)["macs"].sum()
     (path,) = tmp_path.glob("layers-*.py")
     path.write_text("def broken(:\n")
     monkeypatch.setattr(compiled, "_MEMORY", {})
     # MobileNets: 568,740,352 mult-adds at 1.0 / 224 (Keras Applications counts the same).
-    assert compiled.compiled_layers(spec).evaluate(1.0, 1.0)["macs"].sum() == expected == 568_740_352
+    assert values_at(compiled.compiled_layers(spec), 1.0, 1.0).at(0)["macs"].sum() == expected == 568_740_352
 
 
 def test_report_with_a_warm_cache_does_not_import_sympy(tmp_path):

@@ -12,7 +12,9 @@ import pytest
 
 from mobilecost import evaluate
 from mobilecost.api import costs_for
-from mobilecost.numeric.evaluation import evaluate_totals
+from mobilecost.numeric.checked import compiled_for
+from mobilecost.numeric.values import values_at
+from mobilecost.spec.layers import COST_FIELDS
 
 WEIGHT_OPS = {"conv", "pointwise", "depthwise", "fc"}
 
@@ -42,7 +44,7 @@ def test_every_keras_configuration_exactly(keras_rows, semantics_rule):
         costs = costs_for(variant, "exact", semantics)
         alpha = np.array([float(r["alpha"]) for r in rows])
         rho = np.array([int(r["resolution"]) / 224 for r in rows])
-        t = evaluate_totals(costs, alpha, rho)
+        t = values_at(compiled_for(costs.spec, "exact", semantics), alpha, rho).totals(COST_FIELDS)
         trainable = t["weights"] + t["biases"] + t["bn_affine"]
         total = trainable + t["bn_stats"]
         for i, r in enumerate(rows):

@@ -8,6 +8,9 @@ from mobilecost.errors import MobilecostError
 from mobilecost.api import costs_for, sweep
 from mobilecost import estimate_latency
 from mobilecost.latency.model import layer_terms, layer_times, theta_of, total_latency
+from mobilecost.numeric.checked import compiled_for
+from mobilecost.numeric.values import LayerValues, values_at
+from mobilecost.spec.layers import Layer, Width
 
 # A profile written here: peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s;
 # efficiencies conv 0.45, pointwise 0.6, depthwise 0.2, fc 0.3, memory 0.5, elementwise 0.25; overhead 15 us.
@@ -25,11 +28,12 @@ def one_layer(op, act, in_side, in_ch, out_side, out_ch, macs, weights, biases=0
         "in_side": in_side, "in_ch": in_ch, "out_side": out_side, "out_ch": out_ch, "macs": macs,
         "weights": weights, "biases": biases, "act_in": in_side**2 * in_ch, "act_out": out_side**2 * out_ch,
     }
-    return {k: np.array([[float(v)]]) for k, v in fields.items()}
+    layer = Layer(name="layer", op=op, row=0, width=Width("same"), act=act)
+    return LayerValues((layer,), "exact", {k: np.array([[float(v)]]) for k, v in fields.items()})
 
 
 def time_of(op, act, fields, profile):
-    terms = layer_terms(profile, [op], [act], fields)
+    terms = layer_terms(profile, fields)
     times = layer_times(terms, theta_of(profile))
     return {k: v[0, 0] for k, v in times.items()}
 
@@ -93,8 +97,8 @@ def test_int8_profile_moves_a_quarter_of_the_bytes():
     fp32 = HAND
     int8 = fp32.model_copy(update={"precision": "int8"})
     fields = one_layer("depthwise", "relu6", 56, 128, 56, 128, 56 * 56 * 9 * 128, 9 * 128)
-    a = layer_terms(fp32, ["depthwise"], ["relu6"], fields).bytes_moved[0, 0]
-    b = layer_terms(int8, ["depthwise"], ["relu6"], fields).bytes_moved[0, 0]
+    a = layer_terms(fp32, fields).bytes_moved[0, 0]
+    b = layer_terms(int8, fields).bytes_moved[0, 0]
     assert a == (401_408 * 2 + 1_152) * 4 and b == a / 4
 
 
@@ -103,9 +107,9 @@ def test_vectorised_sweep_matches_single_points_and_grows_with_alpha():
     for row in frame.itertuples():
         one = estimate_latency("mobilenet_v3_large", "pixel4_a76_tflite_fp32_1t", row.alpha, resolution=row.resolution)
         assert row.latency_ms == pytest.approx(one.attrs["totals"]["latency_ms"], rel=1e-9)
-    costs = costs_for("mobilenet_v3_large")
+    compiled = compiled_for(costs_for("mobilenet_v3_large").spec)
     alphas = np.linspace(0.25, 1.5, 200)
-    grid = total_latency(load_device("pixel4_a76_tflite_fp32_1t"), costs, alphas, np.ones_like(alphas))
+    grid = total_latency(load_device("pixel4_a76_tflite_fp32_1t"), values_at(compiled, alphas, np.ones_like(alphas)))
     assert grid.shape == (200,) and np.all(np.diff(grid) >= -1e-9)
 
 

@@ -1,10 +1,11 @@
-"""The grid path of the latency model (latency.grid_latency) gives the point-by-point model's numbers.
+"""The latency model on a grid gives the point-by-point numbers.
 
-`total_latency` evaluates every layer's fields at every point (checked against hand-derived figures in
-test_latency.py); `grid_latency` builds the same quantities from alpha factors x rho factors and sums
-most layers as one matrix product. The two must agree to float rounding over grids wide enough that
-layers switch between cache and DRAM bandwidth, between compute and memory bound, and (exact mode)
-shortcuts appear and vanish with alpha inside the grid.
+The model is one function of the numeric stage's per-layer values (checked against hand-derived figures
+in test_latency.py). On a grid those values are alpha factors x rho factors, and the model's maxima and
+bandwidth choices keep that form wherever the grid's bounds decide them, so most layers are summed as
+one matrix product. The grid and the point-by-point evaluation must agree to float rounding over grids
+wide enough that layers switch between cache and DRAM bandwidth, between compute and memory bound, and
+(exact mode) shortcuts appear and vanish with alpha inside the grid.
 """
 
 import shutil
@@ -13,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import mobilecost.numeric.evaluation
+import mobilecost.numeric.factors
 from mobilecost.latency.devices import load_device
-from mobilecost.api import costs_for, sweep
-from mobilecost.latency.model import grid_latency, layer_fields, layer_terms, layer_times, theta_of, total_latency
+from mobilecost.api import compiled_for, costs_for, sweep
+from mobilecost.latency.model import layer_terms, layer_times, theta_of, total_latency
+from mobilecost.numeric.columns import GridColumn
+from mobilecost.numeric.values import values_at, values_on_grid
 
 VARIANTS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 CPU, GPU = "pixel4_a76_tflite_fp32_1t", "jetson_nano_gpu_ncnn_fp16"
@@ -27,7 +30,13 @@ RESOLUTIONS = np.arange(32, 481, 32)  # 32 is the networks' total stride
 
 def point_by_point(profile, costs, alphas, rhos, theta=None):
     a, r = np.meshgrid(alphas, rhos, indexing="ij")
-    return total_latency(profile, costs, a.ravel(), r.ravel(), theta).reshape(a.shape)
+    values = values_at(compiled_for(costs.spec, costs.mode), a.ravel(), r.ravel())
+    return total_latency(profile, values, theta).reshape(a.shape)
+
+
+def grid_latency(profile, costs, alphas, rhos, theta=None):
+    values = values_on_grid(costs, compiled_for(costs.spec, costs.mode), alphas, rhos)
+    return total_latency(profile, values, theta)
 
 
 def max_relative(got, want):
@@ -50,9 +59,9 @@ def test_the_grid_spans_every_branch_of_the_model():
     """What the comparisons above cover: layers whose bandwidth, bound or presence changes inside the grid."""
     profile, costs = load_device(CPU), costs_for("mobilenet_v2")
     a, r = np.meshgrid(ALPHAS, RESOLUTIONS / 224, indexing="ij")
-    fields = layer_fields(costs, a.ravel(), r.ravel())
+    fields = values_at(compiled_for(costs.spec), a.ravel(), r.ravel())
     ops = [lc.layer.op for lc in costs.layers]
-    terms = layer_terms(profile, ops, [lc.layer.act for lc in costs.layers], fields)
+    terms = layer_terms(profile, fields)
     times = layer_times(terms, theta_of(profile))
     mac = np.array([op in ("conv", "pointwise", "depthwise", "fc") for op in ops])
     # A convolution moves its input, output, weights and biases; fp32 on this profile.
@@ -71,10 +80,15 @@ def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
     # Slow depthwise and memory, fast pointwise: moves layers across the compute/memory boundary.
     theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5])
     want = point_by_point(profile, costs, ALPHAS, rhos, theta)
-    assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
-    # When the counts do not separate, the grid path evaluates point by point and agrees all the same.
-    monkeypatch.setattr(mobilecost.numeric.evaluation, "grid_factors", lambda *args: None)
-    assert max_relative(grid_latency(profile, costs, ALPHAS, rhos, theta), want) < 1e-9
+    values = values_on_grid(costs, compiled_for(costs.spec), ALPHAS, rhos)
+    assert isinstance(values["macs"], GridColumn)
+    assert max_relative(total_latency(profile, values, theta), want) < 1e-9
+    # When the counts do not separate, the grid is evaluated point by point and agrees all the same.
+    monkeypatch.setattr(mobilecost.numeric.factors, "_factor_functions", lambda *args: None)
+    values = values_on_grid(costs, compiled_for(costs.spec), ALPHAS, rhos)
+    assert isinstance(values["macs"], np.ndarray)
+    got = total_latency(profile, values, theta).reshape(ALPHAS.size, rhos.size)
+    assert max_relative(got, want) < 1e-9
 
 
 def test_sweep_with_a_users_table_and_profile(tmp_path):
@@ -86,8 +100,8 @@ def test_sweep_with_a_users_table_and_profile(tmp_path):
     frame = sweep(str(table), ALPHAS, resolutions, device=str(device))
     assert list(frame["alpha"]) == list(np.repeat(ALPHAS, len(resolutions)))  # alpha-major, as without a device
     assert list(frame["resolution"]) == resolutions * ALPHAS.size
-    want = total_latency(load_device(str(device)), costs_for(str(table)), frame["alpha"].to_numpy(),
-                         frame["rho"].to_numpy())
+    compiled = compiled_for(costs_for(str(table)).spec)
+    want = total_latency(load_device(str(device)), values_at(compiled, frame["alpha"].to_numpy(), frame["rho"].to_numpy()))
     assert max_relative(frame["latency_ms"].to_numpy(), want) < 1e-9
     plain = sweep(str(table), ALPHAS, resolutions)
     assert frame.drop(columns="latency_ms").equals(plain)

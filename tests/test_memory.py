@@ -2,15 +2,14 @@
 
 import numpy as np
 import pytest
-import sympy as sp
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
 from mobilecost.errors import MobilecostError
-from mobilecost.api import costs_for, sweep
+from mobilecost.api import compiled_for, live_activations, sweep
 from mobilecost.spec.loader import load_variant
-from mobilecost.count.memory import build_memory, live_sets, peak_elements
-from mobilecost.count.rounding import ALPHA, RHO
+from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.values import values_at
 
 runner = CliRunner()
 
@@ -39,13 +38,13 @@ def tiny(tmp_path):
     return load_variant(str(path))
 
 
-def _live(plan, alpha=1.0, rho=1.0):
-    ls = live_sets(plan, alpha, rho, "fp32")
-    return {s.name: (sorted(t for t, _ in m), v) for s, m, v in zip(plan.steps, ls.members, ls.step_live)}, ls
+def _live(variant, alpha=1.0, rho=1.0, **schedule):
+    ls = live_activations(variant, alpha, rho, **schedule)
+    return {s.name: (sorted(t for t, _ in m), v) for s, m, v in zip(ls.plan.steps, ls.members, ls.step_live)}, ls
 
 
 def test_tiny_sequential_live_sets_hold_the_shortcut(tiny):
-    live, ls = _live(build_memory(costs_for(tiny)))
+    live, ls = _live(tiny)
     # Hand-derived: the block input (conv1) stays live until b1.add reads it.
     assert live["conv1"] == (["conv1", "input"], 192 + 512)
     assert live["b1.expand"] == (["b1.expand", "conv1"], 512 + 1024)
@@ -57,37 +56,31 @@ def test_tiny_sequential_live_sets_hold_the_shortcut(tiny):
 
 
 def test_tiny_sliced_schedule_never_holds_the_expanded_tensor(tiny):
-    plan = build_memory(costs_for(tiny), "v2-sliced")
-    live, ls = _live(plan)
-    assert [s.slices for s in plan.steps if s.slices] == [2, 2]  # t = 2 slices per block
+    live, ls = _live(tiny, schedule="v2-sliced")
+    assert [s.slices for s in ls.plan.steps if s.slices] == [2, 2]  # t = 2 slices per block
     # Block b1 as one step: conv1 (input, held) + project output + one 8-channel slice of expand and of dw.
     assert live["b1"][1] == 512 + 512 + (8 * 64 + 8 * 64)
     assert ls.peak_elems == 2048
-    forced = build_memory(costs_for(tiny), "v2-sliced", slices=4)
-    assert _live(forced)[0]["b1"][1] == 512 + 512 + (4 * 64 + 4 * 64)
+    assert _live(tiny, schedule="v2-sliced", slices=4)[0]["b1"][1] == 512 + 512 + (4 * 64 + 4 * 64)
 
 
 def test_mobilenet_v2_224_fp16_peak():
     # MobileNetV2 Table 2: block 2 expands 16 -> 96 channels at 112x112, its stride-2 depthwise gives 56x56x96.
-    plan = build_memory(costs_for("mobilenet_v2"))
-    ls = live_sets(plan, 1.0, 1.0, "fp16")
-    assert plan.steps[ls.peak_step].name == "b2.dw"
+    ls = live_activations("mobilenet_v2", dtype="fp16")
+    assert ls.plan.steps[ls.peak_step].name == "b2.dw"
     assert sorted(t for t, _ in ls.members[ls.peak_step]) == ["b2.dw", "b2.expand"]
     assert ls.peak_elems == 112 * 112 * 96 + 56 * 56 * 96 == 1_505_280
     assert ls.peak_elems * ls.bytes_per_element == 3_010_560
 
 
-def test_mobilenet_v1_peak_and_symbolic_form():
-    plan = build_memory(costs_for("mobilenet_v1"))
-    ls = live_sets(plan, 1.0, 1.0)
+def test_mobilenet_v1_peak_in_both_modes():
+    ls = live_activations("mobilenet_v1")
     # MobileNets Table 1: the first pointwise reads 112x112x32 and writes 112x112x64.
-    assert plan.steps[ls.peak_step].name == "b1.pw"
+    assert ls.plan.steps[ls.peak_step].name == "b1.pw"
     assert ls.peak_elems == 112 * 112 * (32 + 64)
-    ideal = build_memory(costs_for("mobilenet_v1", "ideal"))
-    peak = ideal.peak()
-    assert isinstance(peak, sp.Max)  # a Max over steps, not a sum
-    assert sp.nsimplify(peak.subs({ALPHA: sp.Rational(1, 2), RHO: 1}).doit()) == 112 * 112 * (16 + 32)
-    values, where = peak_elements(ideal, np.array([0.5, 1.0]), np.array([1.0, 1.0]))
+    # The papers' algebra at alpha = 0.5: the same step holds 112x112x(16 + 32).
+    compiled = compiled_for(load_variant("mobilenet_v1"), "ideal")
+    values, where = peak_live(build_plan(compiled), values_at(compiled, np.array([0.5, 1.0]), np.array([1.0, 1.0])))
     assert list(values) == [112 * 112 * 48, 112 * 112 * 96] and list(where) == [list(where)[0]] * 2
 
 
@@ -111,15 +104,14 @@ def test_memory_cli(tiny, tmp_path):
 
 
 @pytest.mark.parametrize("variant", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
-def test_report_columns_agree_with_the_symbolic_plan(variant):
+def test_report_columns_agree_with_the_memory_plan(variant):
     from mobilecost.api import evaluate
 
-    plan = build_memory(costs_for(variant))
     for alpha in (0.35, 1.0, 1.3):
         frame = evaluate(variant, alpha, dtype="fp16")
-        ls = live_sets(plan, alpha, 1.0, "fp16")
+        ls = live_activations(variant, alpha, dtype="fp16")
         assert frame.attrs["memory"]["act_peak_bytes"] == ls.peak_elems * 2
-        assert frame.attrs["memory"]["peak_layer"] == plan.steps[ls.peak_step].name
+        assert frame.attrs["memory"]["peak_layer"] == ls.plan.steps[ls.peak_step].name
         assert frame["live_bytes"].max() == ls.peak_elems * 2
         assert (frame["weight_bytes"] == 2 * (frame["weights"] + frame["biases"])).all()
 

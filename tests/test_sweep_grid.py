@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from mobilecost import sweep
-from mobilecost.api import costs_for
-from mobilecost.count.memory import build_memory, peak_elements
-from mobilecost.numeric.evaluation import evaluate_totals, grid_totals
+from mobilecost.api import compiled_for, costs_for
+from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.values import values_at, values_on_grid
+from mobilecost.spec.layers import COST_FIELDS
 
 
 def _by_variant(rows):
@@ -58,23 +59,26 @@ def test_grid_equals_point_by_point_evaluation(variant, mode):
     alphas = np.array([0.2, 0.33, 0.35, 0.5001, 0.77, 1.0, 1.13, 1.4])
     rhos = np.array([33, 97, 113, 127, 160, 199, 225, 321]) / 224
     costs = costs_for(variant, mode)
-    grid = grid_totals(costs, alphas, rhos)
+    compiled = compiled_for(costs.spec, mode)
+    grid = values_on_grid(costs, compiled, alphas, rhos)
+    assert grid.grid is not None and not isinstance(grid["macs"], np.ndarray)  # the factor form, not a fallback
     a, r = np.meshgrid(alphas, rhos, indexing="ij")
-    points = evaluate_totals(costs, a, r)
-    for field, values in grid.items():
+    points = values_at(compiled, a.ravel(), r.ravel()).totals(COST_FIELDS)
+    for field, values in grid.totals(COST_FIELDS).items():
+        assert values.shape == (alphas.size, rhos.size)
         if mode == "exact":
-            assert np.array_equal(values, points[field]), field
+            assert np.array_equal(values.ravel(), points[field]), field
         else:
-            np.testing.assert_allclose(values, points[field], rtol=1e-12)
+            np.testing.assert_allclose(values.ravel(), points[field], rtol=1e-12)
 
 
 def test_grid_peak_memory_equals_the_memory_model_and_a_hand_count():
     alphas = np.array([0.25, 0.5, 0.75, 1.0])
     resolutions = np.array([97, 128, 224])
     frame = sweep("mobilenet_v3_large", alphas, resolutions, dtype="int8")
-    plan = build_memory(costs_for("mobilenet_v3_large"))
+    compiled = compiled_for(costs_for("mobilenet_v3_large").spec)
     a, r = np.meshgrid(alphas, resolutions / 224, indexing="ij")
-    expected, _ = peak_elements(plan, a.ravel(), r.ravel())
+    expected, _ = peak_live(build_plan(compiled), values_at(compiled, a.ravel(), r.ravel()))
     assert np.array_equal(frame["act_peak_bytes"].to_numpy(), expected.astype(np.int64))
     v1 = sweep("mobilenet_v1", [1.0], [224], dtype="fp32")
     assert v1["act_peak_bytes"].iloc[0] == 112 * 112 * (32 + 64) * 4

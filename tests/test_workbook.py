@@ -15,7 +15,8 @@ import pytest
 
 from mobilecost.errors import MobilecostError
 from mobilecost.api import costs_for
-from mobilecost.numeric.evaluation import evaluate_layers
+from mobilecost.numeric.checked import compiled_for
+from mobilecost.numeric.values import values_at
 from mobilecost.outputs.workbook import (
     ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, build_review, export_review, write_xlsx,
 )
@@ -118,7 +119,7 @@ def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, sheet,
     book, variant = sheet
     alpha, res = SETTINGS[k][sheet]
     costs = costs_for(str(user) if variant == "my_v2" else variant, "exact", BOOKS[book][1])
-    expected = evaluate_layers(costs, alpha, res / 224)
+    expected = values_at(compiled_for(costs.spec, costs.mode, costs.semantics), alpha, res / 224).at(0)
     expected["params"] = expected["weights"] + expected["biases"]  # the paper convention
     fws, vws = formulas[book][variant], values[(book, k)][variant]
     header = _header(fws)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..api import as_spec, evaluate
+from ..api import evaluate
+from ..numeric.checked import as_spec
 from .published import Published, figures_for
 from .transforms import with_classes
 

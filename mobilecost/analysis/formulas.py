@@ -25,7 +25,7 @@ def total_expression(costs, metric: str, convention: str = "paper") -> sp.Expr:
 
 
 def total_formula(variant, metric="macs", mode="ideal", semantics=None, convention="paper", latex=False) -> str:
-    from ..api import costs_for
+    from ..numeric.checked import costs_for
 
     costs = costs_for(variant, mode, semantics)
     expr = total_expression(costs, metric, convention)

@@ -18,7 +18,8 @@ import sympy as sp
 
 from ..errors import MobilecostError
 from .explain import decimals_of, prints_as
-from ..api import as_spec, evaluate
+from ..api import evaluate
+from ..numeric.checked import as_spec
 from .published import published_rows
 from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
 from .transforms import drop_rows, full_convolutions, separable_rows_at

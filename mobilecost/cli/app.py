@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
-from typing import Optional
 
 import typer
 

@@ -60,7 +60,8 @@ def check(
 ) -> None:
     """Exit 1 with a one-line reason when a budget is exceeded, 0 when the configuration fits (for CI)."""
     from ..analysis.budget import Limit, check_budget, describe_fit, parse_quantity
-    from ..api import checked_spec, resolve_point, sweep
+    from ..api import resolve_point, sweep
+    from ..numeric.checked import checked_spec
 
     try:
         limits = []
@@ -137,7 +138,7 @@ def _steps(kind, variants, device) -> int:
     if kind is PlotKind.tradeoff:
         return len(variants)
     if kind is PlotKind.accuracy and device is not None:
-        from ..api import checked_spec
+        from ..numeric.checked import checked_spec
         from ..outputs.plots import accuracy_points
 
         return len(accuracy_points([checked_spec(v).name for v in variants] or None))
@@ -153,7 +154,7 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
             raise MobilecostError("name at least one variant", field="VARIANT")
         return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
     if kind is PlotKind.accuracy:
-        from ..api import checked_spec
+        from ..numeric.checked import checked_spec
 
         families = [checked_spec(v).name for v in variants] or None
         return plots.plot_accuracy(families, device, semantics, on_step=on_step)

@@ -46,16 +46,15 @@ def memory(
     output: Optional[str] = OUT_OPT,
 ) -> None:
     """The live activation set at every step, and its peak (where, and what is live there)."""
-    from ..api import costs_for, evaluate
-    from ..count.memory import build_memory, live_sets
+    from ..api import evaluate, live_activations
     from ..outputs.files import emit
     from ..outputs.render_memory import render_memory
 
     try:
         frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics)
         a = frame.attrs
-        plan = build_memory(costs_for(variant, mode.value, semantics), schedule.value, slices)
-        ls = live_sets(plan, a["alpha"], a["rho"], dtype.value)
+        ls = live_activations(variant, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
+                              dtype.value)
         title = f"{a['title']}  alpha={a['alpha']:g}  input {a['resolution']}x{a['resolution']}  mode {mode.value}"
         emit(render_memory(ls, title, a["totals"]["act_out"], fmt.value), output)
     except MobilecostError as exc:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .devices import Calibration, DeviceProfile, load_device
 from ..errors import MobilecostError
-from .model import PARAMS, costs_terms, features, layer_times, theta_of
+from .model import PARAMS, Parameters, features, layer_terms, layer_times, theta_of
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
 MAX_ROUNDS = 30
@@ -127,17 +127,17 @@ def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) 
 
 def measurement_terms(profile: DeviceProfile, measurements) -> list:
     """The model's per-layer terms at every measured configuration (one Terms per measurement)."""
-    from ..api import costs_for
-    from ..numeric.evaluation import check_resolution
+    from ..numeric.checked import as_spec, check_resolution, compiled_for
+    from ..numeric.values import values_at
 
     out = []
     for m in measurements:
         try:
-            costs = costs_for(m.variant)
-            check_resolution(costs, m.resolution)
+            compiled = compiled_for(as_spec(m.variant))
+            check_resolution(compiled.layers, m.resolution, compiled.spec.name)
         except MobilecostError as exc:
             raise MobilecostError(exc.message, where=m.where or exc.where, field="variant" if exc.field is None else exc.field) from None
-        out.append(costs_terms(profile, costs, [m.alpha], [m.resolution / costs.spec.input.size]))
+        out.append(layer_terms(profile, values_at(compiled, m.alpha, m.resolution / compiled.spec.input.size)))
     return out
 
 
@@ -237,7 +237,8 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     }
     update = {
         "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),
-        "overhead": base.overhead.model_copy(update={"us": round(float(result.theta[6] * 1000), 4), "source": source}),
+        "overhead": base.overhead.model_copy(update={"us": round(Parameters.of(result.theta).overhead_ms * 1000, 4),
+                                                      "source": source}),
         "status": "calibrated",
         "obtained": f"calibrated on {len(measurements)} measurements ({data}); peak and bandwidth from {base.name}'s spec",
         "calibration": Calibration(**calibration),

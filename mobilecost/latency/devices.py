@@ -14,7 +14,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import MobilecostError
-from ..numeric.liveness import DTYPE_BYTES as ACTIVATION_BYTES
+from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
 from ..spec.loader import display_path, first_error, read_located_yaml, tables_dir
 
 # Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth

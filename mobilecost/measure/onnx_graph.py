@@ -197,7 +197,8 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
     onnx = require_onnx()
     from onnx import TensorProto, helper
 
-    from ..api import costs_for, evaluate
+    from ..api import evaluate
+    from ..numeric.checked import costs_for
 
     frame = evaluate(variant, alpha, rho, resolution, "exact", semantics)
     costs = costs_for(variant, "exact", semantics)

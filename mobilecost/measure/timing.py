@@ -105,8 +105,9 @@ def configurations(variants: Iterable[str], alphas: Iterable[float], resolutions
 
 def check_configurations(configs, settings: Settings) -> None:
     """Refuse the whole request up front (missing runtime, bad variant, too small an input)."""
-    from ..api import costs_for, resolve_point
-    from ..numeric.evaluation import check_resolution
+    from ..api import resolve_point
+    from ..numeric.checked import costs_for
+    from ..numeric.checked import check_resolution
     from .onnx_graph import require_onnx
 
     settings.check()

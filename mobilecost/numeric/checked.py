@@ -1,20 +1,56 @@
-"""Checks a table must pass before it is used: the paper's input-size column agrees with
-shape propagation at alpha = rho = 1 (in exact mode, under every named semantics)."""
+"""A table as the numeric stage uses it, after the checks it must pass: the paper's input-size column
+agrees with shape propagation at alpha = rho = 1 (in exact mode, under every named semantics), and an
+input is no smaller than the network's total stride."""
 
 from __future__ import annotations
 
 from .compiled import CompiledLayers, compiled_layers
+from .values import values_at
+from ..spec.models import VariantSpec
 from ..errors import MobilecostError
-from ..spec.loader import load_variant, row_location
+from ..spec.loader import load_variant, row_location, table_digest
+
+
+def as_spec(variant) -> VariantSpec:
+    return variant if isinstance(variant, VariantSpec) else load_variant(variant)
+
+
+def costs_for(variant, mode="exact", semantics=None):
+    """The cached symbolic CostTable; in exact mode the table's input-size column has been checked."""
+    from ..count.engine import build_costs
+
+    spec = as_spec(variant)
+    if mode == "exact":
+        compiled_for(spec, mode, semantics)
+    return build_costs(spec, mode, semantics)
+
+
+def checked_spec(variant, semantics=None) -> VariantSpec:
+    """The table's spec after the checks `costs_for` makes in exact mode, without the symbolic build
+    (for callers that only read its name, title or source)."""
+    spec = as_spec(variant)
+    compiled_for(spec, "exact", semantics)
+    return spec
+
+
+def compiled_for(spec, mode="exact", semantics=None):
+    """The compiled per-layer evaluator, after the table's input-size column has been checked."""
+    if mode not in ("exact", "ideal"):
+        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
+    compiled = compiled_layers(spec, mode, semantics)
+    if mode == "exact":
+        check_input_column(compiled)
+    return compiled
+
 
 _CHECKED: set = set()
 
 
 def check_input_column(compiled: CompiledLayers) -> None:
-    key = id(compiled)
+    key = (table_digest(compiled.spec), compiled.semantics)
     if key in _CHECKED:
         return
-    values = compiled.evaluate(1.0, 1.0)
+    values = values_at(compiled, 1.0, 1.0).at(0)
     for i, layer in enumerate(compiled.layers):
         if layer.check is None:
             continue
@@ -40,3 +76,24 @@ def validate_table(name_or_path: str) -> str:
     named = ", ".join(spec.semantics) or "none"
     return (f"{spec.path}: ok: {spec.title}, {len(spec.layers)} rows -> {layer_count} layers; input sizes agree "
             f"with shape propagation at alpha = rho = 1; alternative semantics: {named}")
+
+
+def total_stride(layers) -> int:
+    stride = 1
+    for layer in layers:
+        stride *= layer.stride
+    return stride
+
+
+def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:
+    """Refuse inputs smaller than the network's total stride."""
+    layers = getattr(costs_or_layers, "layers", costs_or_layers)
+    layers = [getattr(item, "layer", item) for item in layers]
+    stride = total_stride(layers)
+    name = name or getattr(getattr(costs_or_layers, "spec", None), "name", "this network")
+    if resolution < stride:
+        raise MobilecostError(
+            f"resolution {resolution} is too small for {name}: its strides divide the input "
+            f"side by {stride}, so the input must be at least {stride}x{stride}",
+            field="--resolution",
+        )

@@ -27,27 +27,14 @@ from ..spec.models import VariantSpec
 
 @dataclass(frozen=True)
 class CompiledLayers:
-    """Layer structure plus f(alpha, rho) -> one value per (layer, field) in FIELDS order."""
+    """Layer structure plus f(alpha, rho) -> one value per (layer, field) in FIELDS order; `values.values_at`
+    evaluates it."""
 
     spec: VariantSpec
     mode: str
     semantics: str
     layers: tuple[Layer, ...]
     function: object
-
-    def evaluate(self, alpha, rho) -> dict[str, np.ndarray]:
-        """Per-layer values at one point: field -> float array over layers."""
-        raw = self.function(float(alpha), float(rho))
-        n = len(FIELDS)
-        table = np.array([float(v) for v in raw]).reshape(len(self.layers), n)
-        return {field: table[:, j] for j, field in enumerate(FIELDS)}
-
-    def counts(self, alpha, rho) -> dict[str, np.ndarray]:
-        """`evaluate`, as whole numbers (int64) in exact mode."""
-        values = self.evaluate(alpha, rho)
-        if self.mode == "exact":
-            return {f: np.rint(v).astype(np.int64) for f, v in values.items()}
-        return values
 
 
 def cache_dir() -> Path:
@@ -128,10 +115,3 @@ def _store(path: Path, source: str) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
-
-
-def total_stride(layers) -> int:
-    stride = 1
-    for layer in layers:
-        stride *= layer.stride
-    return stride

@@ -1,52 +1,237 @@
-"""Element sizes and the sequential schedule's live sets from numbers at one configuration.
+"""Activation memory: which tensors are live at every step of a schedule, and the peak live set.
 
-The sympy-free half of the memory model (memory.py holds the symbolic half), so that a
-single-configuration report does not need sympy.
+A tensor lives from the step that makes it to the last step that reads it on any branch
+(``Layer.inputs`` is the graph), so a residual block's input stays live across the block and an SE
+block's depthwise output across the squeeze. The live set of a step is every tensor alive during it,
+its own output included; the **peak** is the largest live set, never a sum over steps.
+
+Schedules:
+
+* ``sequential`` -- one layer per step, every output materialised whole;
+* ``v2-sliced`` -- MobileNetV2 (arXiv:1801.04381) Sec. 5.1: an inverted residual block (expand ->
+  depthwise -> project) runs as one step over ``k`` slices of its expanded channels, so only one
+  slice of the expanded tensor and of the depthwise output exists at a time (``k`` defaults to the
+  block's expansion factor t); blocks with SE, or without an expansion layer, are not sliced.
+
+A shortcut add that the rounded widths rule out at some alpha has no output there: its readers read
+the projection instead. Which adds exist depends on alpha only, so the plan gives the live tensors
+for each pattern of present adds, and the numbers come from the numeric stage's per-layer values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..conventions import DTYPE_BYTES, dtype_bytes
 from ..errors import MobilecostError
+from .columns import GridColumn, weighted_totals_peak
+from .values import LayerValues, values_at
 
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
-
-
-def dtype_bytes(dtype: str) -> int:
-    try:
-        return DTYPE_BYTES[dtype]
-    except KeyError:
-        raise MobilecostError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPE_BYTES)}",
-                              field="--dtype") from None
+SCHEDULES = ("sequential", "v2-sliced")
+INPUT = "input"
 
 
-def sequential_live(layers, act_in_first: float, act_out) -> tuple[list[float], list[tuple[str, ...]]]:
-    """The sequential schedule's live set per layer, from numbers at one configuration (no sympy).
+@dataclass(frozen=True)
+class Step:
+    name: str  # the layer's name, or the block's name for a sliced block
+    layers: tuple[str, ...]  # layers executed in this step
+    slices: int | None = None  # slice count of a sliced block
+    sliced: tuple[int, int] | None = None  # (expand, depthwise) layer indices whose outputs are sliced
 
-    `layers` are the decoded layers in order and `act_out` their output elements; a shortcut add
-    with no output (ruled out by the rounded widths) passes its projection on to its readers.
-    Returns (live elements per layer, live tensor names per layer).
-    """
-    size = {"input": float(act_in_first)}
-    alias = {}
-    for layer, out in zip(layers, act_out):
-        if layer.residual and out == 0:
-            alias[layer.name] = alias.get(layer.inputs[0], layer.inputs[0])
-        else:
-            size[layer.name] = float(out)
 
-    start, end = {"input": 0}, {"input": 0}
-    for i, layer in enumerate(layers):
-        if layer.name in size:
-            start[layer.name] = end[layer.name] = i
-    for i, layer in enumerate(layers):
-        if layer.name in alias:
+@dataclass(frozen=True)
+class MemoryPlan:
+    layers: tuple
+    schedule: str
+    steps: tuple[Step, ...]
+
+    @property
+    def residuals(self) -> tuple[int, ...]:
+        return tuple(i for i, layer in enumerate(self.layers) if layer.residual)
+
+    def members(self, present: tuple[bool, ...]) -> tuple[tuple[str, ...], ...]:
+        """Per step, the tensors live during it, given which shortcut adds exist (in `residuals` order)."""
+        return _members(self, tuple(bool(p) for p in present))
+
+    def weights(self, present: tuple[bool, ...]) -> np.ndarray:
+        """(steps, 1 + layers): 1 where a tensor (the input, then each layer's output) is live in a step."""
+        index = {INPUT: 0, **{layer.name: i + 1 for i, layer in enumerate(self.layers)}}
+        out = np.zeros((len(self.steps), len(self.layers) + 1))
+        for row, live in enumerate(self.members(present)):
+            out[row, [index[t] for t in live]] = 1.0
+        return out
+
+
+def build_plan(compiled, schedule: str = "sequential", slices: int | None = None) -> MemoryPlan:
+    """The schedule's steps for the layers of a compiled table (`numeric.compiled.CompiledLayers`)."""
+    if schedule not in SCHEDULES:
+        raise MobilecostError(f"unknown schedule {schedule!r}; use {' or '.join(SCHEDULES)}", field="--schedule")
+    if slices is not None and (int(slices) != slices or slices < 1):
+        raise MobilecostError(f"the slice count must be a positive whole number, got {slices!r}", field="--slices")
+    layers = tuple(compiled.layers)
+    fused = _sliced_blocks(layers) if schedule == "v2-sliced" else {}
+    position = {layer.name: i for i, layer in enumerate(layers)}
+    steps, done = [], set()
+    for layer in layers:
+        block = next((b for b, trio in fused.items() if layer.name in trio), None)
+        if block is None:
+            steps.append(Step(layer.name, (layer.name,)))
             continue
+        if block in done:
+            continue
+        done.add(block)
+        expand, dw, _ = fused[block]
+        width = layers[position[expand]].width
+        if slices is not None:
+            k = int(slices)
+        elif width.kind == "input_ratio":
+            k = max(1, round(width.c / width.of))
+        else:  # an absolute expansion width: t is its ratio to the block input at alpha = rho = 1
+            k = max(1, round(width.c / int(values_at(compiled, 1.0, 1.0).at(0)["in_ch"][position[expand]])))
+        steps.append(Step(block, fused[block], k, (position[expand], position[dw])))
+    return MemoryPlan(layers, schedule, tuple(steps))
+
+
+def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
+    """block -> (expand, dw, project) for blocks the v2-sliced schedule fuses."""
+    names = {layer.name for layer in layers}
+    blocks = {}
+    for layer in layers:
+        if layer.name.endswith(".expand") and layer.op == "pointwise":
+            block = layer.name[: -len(".expand")]
+            dw, project = f"{block}.dw", f"{block}.project"
+            if dw in names and project in names and f"{block}.se.pool" not in names:
+                blocks[block] = (layer.name, dw, project)
+    return blocks
+
+
+@lru_cache(maxsize=256)
+def _members_cached(plan: MemoryPlan, present: tuple[bool, ...]):
+    layers, steps = plan.layers, plan.steps
+    step_of = {name: i for i, step in enumerate(steps) for name in step.layers}
+    absent = {layers[i].name for i, p in zip(plan.residuals, present) if not p}
+    alias = {}
+    for layer in layers:
+        if layer.name in absent:
+            alias[layer.name] = alias.get(layer.inputs[0], layer.inputs[0])
+    tensors = [INPUT] + [layer.name for layer in layers if layer.name not in absent
+                         and (len(steps[step_of[layer.name]].layers) == 1 or layer.name == steps[step_of[layer.name]].layers[-1])]
+    start = {t: (0 if t == INPUT else step_of[t]) for t in tensors}
+    end = dict(start)
+    for layer in layers:
+        if layer.name in absent:
+            continue
+        here = step_of[layer.name]
         for src in layer.inputs:
             src = alias.get(src, src)
-            end[src] = max(end[src], i)
-    live, names = [], []
-    for i in range(len(layers)):
-        here = tuple(t for t in size if start[t] <= i <= end[t])
-        names.append(here)
-        live.append(sum(size[t] for t in here))
-    return live, names
+            if src in end and (src == INPUT or step_of[src] != here):
+                end[src] = max(end[src], here)
+    return tuple(tuple(t for t in tensors if start[t] <= i <= end[t]) for i in range(len(steps)))
+
+
+def _members(plan: MemoryPlan, present: tuple[bool, ...]):
+    return _members_cached(plan, present)
+
+
+def tensor_sizes(values: LayerValues):
+    """The input, then every layer's output, in elements: a column (1 + layers) x points."""
+    act_in, act_out = values["act_in"], values["act_out"]
+    if isinstance(act_out, GridColumn):
+        first = act_in.only([0])
+        return GridColumn(act_out.factors, act_out.layers + 1, np.concatenate([first.owner, act_out.owner + 1]),
+                          np.concatenate([first.term, act_out.term]), np.concatenate([first.coef, act_out.coef]),
+                          {**first.dense, **{i + 1: v for i, v in act_out.dense.items()}})
+    return np.vstack([np.asarray(act_in)[:1], np.asarray(act_out)])
+
+
+def presence(plan: MemoryPlan, values: LayerValues) -> np.ndarray:
+    """Which shortcut adds exist: bool array (residual adds, points), or (residual adds, alphas) on a grid."""
+    act_out = values["act_out"]
+    if isinstance(act_out, GridColumn):
+        rows = [act_out.layer(i) > 0 for i in plan.residuals]
+        if any(np.any(r != r[:, :1]) for r in rows):
+            raise MobilecostError("a shortcut's presence changes with the resolution", field="table")
+        return np.array([r[:, 0] for r in rows], dtype=bool).reshape(len(rows), act_out.factors.shape[0])
+    return np.asarray(act_out)[list(plan.residuals)] > 0
+
+
+def scratch(plan: MemoryPlan, values: LayerValues) -> np.ndarray:
+    """Elements that exist only during a step (one slice of a sliced block's expanded tensors): (steps, points)."""
+    if not any(step.sliced for step in plan.steps):
+        return None
+    if isinstance(values["out_ch"], GridColumn):
+        raise MobilecostError("the v2-sliced schedule is evaluated one configuration at a time", field="--schedule")
+    out_ch, side = np.asarray(values["out_ch"]), np.asarray(values["out_side"])
+    rows = []
+    for step in plan.steps:
+        if step.sliced is None:
+            rows.append(np.zeros(out_ch.shape[1]))
+            continue
+        expand, dw = step.sliced
+        per_slice = np.ceil(out_ch[expand] / step.slices) if values.mode == "exact" else out_ch[expand] / step.slices
+        rows.append(per_slice * (side[expand] ** 2 + side[dw] ** 2))
+    return np.array(rows)
+
+
+def peak_live(plan: MemoryPlan, values: LayerValues) -> tuple[np.ndarray, np.ndarray]:
+    """(peak live elements, the first step where it happens) at every point (on a grid: (alphas, rhos))."""
+    sizes = tensor_sizes(values)
+    present = presence(plan, values)
+    extra = scratch(plan, values)
+    patterns, group = np.unique(present.T, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    if isinstance(sizes, GridColumn):
+        peak, where = np.empty(sizes.factors.shape), np.empty(sizes.factors.shape, dtype=np.int64)
+        for g, pattern in enumerate(patterns):
+            index = np.flatnonzero(group == g)
+            peak[index], where[index] = weighted_totals_peak(sizes.select_alphas(index), plan.weights(tuple(pattern)))
+        return peak, where
+    sizes = np.asarray(sizes)
+    peak, where = np.empty(sizes.shape[1]), np.empty(sizes.shape[1], dtype=np.int64)
+    for g, pattern in enumerate(patterns):
+        index = np.flatnonzero(group == g)
+        live = plan.weights(tuple(pattern)) @ sizes[:, index]
+        if extra is not None:
+            live = live + extra[:, index]
+        peak[index], where[index] = live.max(axis=0), live.argmax(axis=0)
+    return peak, where
+
+
+@dataclass(frozen=True)
+class LiveSet:
+    """The live set of every step at one configuration (numbers, for reports)."""
+
+    plan: MemoryPlan
+    dtype: str
+    step_live: np.ndarray  # elements per step
+    tensor_elems: dict  # tensor -> elements
+    members: tuple[tuple[tuple[str, float], ...], ...]  # per step: (tensor, weight)
+    peak_step: int
+
+    @property
+    def peak_elems(self) -> float:
+        return float(self.step_live[self.peak_step])
+
+    @property
+    def bytes_per_element(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+
+def live_sets(plan: MemoryPlan, values: LayerValues, point: int = 0, dtype: str = "fp32") -> LiveSet:
+    """Every step's live tensors and elements at configuration `point` of a list."""
+    dtype_bytes(dtype)
+    sizes = np.asarray(tensor_sizes(values))[:, point]
+    present = tuple(presence(plan, values)[:, point]) if plan.residuals else ()
+    members = plan.members(present)
+    names = [INPUT] + [layer.name for layer in plan.layers]
+    elems = {name: float(v) for name, v in zip(names, sizes)}
+    live = plan.weights(present) @ sizes
+    extra = scratch(plan, values)
+    if extra is not None:
+        live = live + extra[:, point]
+    tensors = {t: elems[t] for t in names if any(t in step for step in members) or elems[t] == 0}
+    weighted = tuple(tuple((t, 1.0) for t in step if elems[t] != 0) for step in members)
+    return LiveSet(plan, dtype, live, tensors, weighted, int(np.argmax(live)))

@@ -165,7 +165,7 @@ def _outline():
 
 
 def _title(variant, semantics) -> str:
-    from ..api import checked_spec
+    from ..numeric.checked import checked_spec
 
     return checked_spec(variant, semantics).title
 

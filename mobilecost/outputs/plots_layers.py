@@ -108,7 +108,7 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
 
 
 def _table_source(variant, semantics) -> str:
-    from ..api import checked_spec
+    from ..numeric.checked import checked_spec
 
     return checked_spec(variant, semantics).source
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from ..analysis.explain import Explanation, Walk
 from .report import commas
 
-if TYPE_CHECKING:  # memory.py builds sympy plans; `explain` and `paper` render without importing it
-    from ..count.memory import LiveSet
+if TYPE_CHECKING:
+    from ..numeric.liveness import LiveSet
 
 
 def _kb(nbytes) -> str:

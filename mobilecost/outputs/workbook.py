@@ -19,9 +19,11 @@ import pandas as pd
 
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from ..errors import MobilecostError
-from ..api import costs_for, layer_columns, sweep
+from ..api import layer_columns, sweep
+from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS
-from ..numeric.evaluation import evaluate_layers
+from ..numeric.compiled import compiled_layers
+from ..numeric.values import values_at
 from .files import replacing, write_atomic
 from ..analysis.published import figures_for
 from .workbook_formulas import SheetPrinter, input_cells
@@ -64,7 +66,7 @@ def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFrame:
-    values = evaluate_layers(costs, alpha, rho)
+    values = values_at(compiled_layers(costs.spec, costs.mode, costs.semantics), alpha, rho).at(0)
     frame = pd.DataFrame({**layer_columns([lc.layer for lc in costs.layers]), **values})
     frame["params"] = params_of(frame, convention)
     return frame
