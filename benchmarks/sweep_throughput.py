@@ -26,9 +26,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from mobilecost.cli.process import tune_process  # noqa: E402
+
+tune_process()  # as the command line does, before numpy loads
+
+import numpy as np  # noqa: E402
+
 
 from mobilecost import sweep
 from mobilecost.api import compiled_for, costs_for

@@ -4,6 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from mobilecost.cli.process import tune_process  # noqa: E402
+
+tune_process()  # as the command line does (one BLAS thread, grid arrays kept by the allocator)
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "reference"
 SHARED = ROOT.parent / "shared" / "reference"

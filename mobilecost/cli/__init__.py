@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import sys
 
-import typer
+from .process import tune_process
+
+tune_process()  # before numpy loads
+
+import typer  # noqa: E402
 
 # Each module registers its commands on `app` when imported.
-from . import core, export, latency, measure, memory  # noqa: F401
-from .app import EXIT_BAD_INPUT, app, fail  # noqa: F401
+from . import core, export, latency, measure, memory  # noqa: F401,E402
+from .app import EXIT_BAD_INPUT, app, fail  # noqa: F401,E402
 
 
 def main() -> None:

@@ -18,45 +18,65 @@ from __future__ import annotations
 
 import numpy as np
 
-# A byte count this close (relative) to a threshold is decided point by point, never from bounds.
+# A value this close (relative) to a threshold is decided point by point, never from bounds.
 MARGIN = 1e-12
 
 
 class GridFactors:
-    """Alpha factors (terms, alphas) and rho factors (terms, rhos); term 0 is the constant 1."""
+    """Alpha factors (terms, alphas) and rho factors (terms, rhos) of one grid; term 0 is the constant 1."""
 
     def __init__(self, alpha_factors: np.ndarray, rho_factors: np.ndarray):
-        ones_a, ones_r = np.ones((1, alpha_factors.shape[1])), np.ones((1, rho_factors.shape[1]))
-        self.a = np.vstack([ones_a, alpha_factors])
-        self.r = np.vstack([ones_r, rho_factors])
-        corners = np.stack([self.a.min(1) * self.r.min(1), self.a.min(1) * self.r.max(1),
-                            self.a.max(1) * self.r.min(1), self.a.max(1) * self.r.max(1)])
-        self.lo, self.hi = corners.min(axis=0), corners.max(axis=0)
+        self.a = np.vstack([np.ones((1, alpha_factors.shape[1])), alpha_factors])
+        self.r = np.vstack([np.ones((1, rho_factors.shape[1])), rho_factors])
+        self.lo, self.hi = _term_bounds(self.a, self.r)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.a.shape[1], self.r.shape[1]
 
-    def add_term(self, alpha_factor: np.ndarray, rho_factor: np.ndarray) -> int:
-        """Append one term; returns its index."""
-        self.a = np.vstack([self.a, alpha_factor[None, :]])
-        self.r = np.vstack([self.r, rho_factor[None, :]])
-        products = np.outer([alpha_factor.min(), alpha_factor.max()], [rho_factor.min(), rho_factor.max()])
-        self.lo, self.hi = np.append(self.lo, products.min()), np.append(self.hi, products.max())
-        return self.a.shape[0] - 1
+    def product(self, term: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        """sum_k coef[k] * outer(a[term[k]], r[term[k]]): array (alphas, rhos)."""
+        if term.size == 0:
+            return np.zeros(self.shape)
+        return (self.a[term] * coef[:, None]).T @ self.r[term]
+
+    def extend(self, alpha_factors: np.ndarray, rho_factors: np.ndarray) -> int:
+        """Append factor rows (for another quantity on the same grid); returns the index of the first.
+        Rows are only ever appended, so the columns already built on these factors stay valid."""
+        first = self.a.shape[0]
+        self.a = np.vstack([self.a, alpha_factors])
+        self.r = np.vstack([self.r, rho_factors])
+        lo, hi = _term_bounds(alpha_factors, rho_factors)
+        self.lo, self.hi = np.concatenate([self.lo, lo]), np.concatenate([self.hi, hi])
+        return first
 
     def select_alphas(self, index: np.ndarray) -> "GridFactors":
         out = GridFactors.__new__(GridFactors)
         out.a, out.r = self.a[:, index], self.r
-        corners = np.stack([out.a.min(1) * out.r.min(1), out.a.min(1) * out.r.max(1),
-                            out.a.max(1) * out.r.min(1), out.a.max(1) * out.r.max(1)])
-        out.lo, out.hi = corners.min(axis=0), corners.max(axis=0)
+        out.lo, out.hi = _term_bounds(out.a, out.r)
         return out
 
 
+def _term_bounds(a: np.ndarray, r: np.ndarray):
+    a_lo, a_hi, r_lo, r_hi = a.min(axis=1), a.max(axis=1), r.min(axis=1), r.max(axis=1)
+    corners = np.stack([a_lo * r_lo, a_lo * r_hi, a_hi * r_lo, a_hi * r_hi])
+    return corners.min(axis=0), corners.max(axis=0)
+
+
+class Dense:
+    """An array (alphas, rhos) evaluated point by point, with its extremes (computed once)."""
+
+    __slots__ = ("values", "low", "high")
+
+    def __init__(self, values: np.ndarray):
+        self.values, self.low, self.high = values, float(values.min()), float(values.max())
+
+
 class GridColumn:
-    """One quantity for every layer on the grid: layer i = sum of coef * outer(a[term], r[term]) over its
-    entries, plus an array (alphas, rhos) for layers evaluated point by point."""
+    """One quantity for every layer on a grid: layer i is the sum of coef * outer(a[term], r[term]) over
+    its entries (``owner == i``), plus, where it was evaluated point by point, a sum of
+    ``factor * array (alphas, rhos)`` (``dense[i]``: `Dense` parts; scaling a column changes only the
+    factors)."""
 
     __array_ufunc__ = None  # numpy defers to the operators below
 
@@ -67,13 +87,12 @@ class GridColumn:
         self.coef = np.asarray(coef, dtype=float)
         self.dense = dense or {}
 
-    # -- construction -------------------------------------------------------------------------
     @classmethod
-    def of_terms(cls, factors: GridFactors, groups) -> "GridColumn":
-        """groups[i]: the term indices (into the caller's factor rows) whose sum is layer i."""
-        owner = [i for i, terms in enumerate(groups) for _ in terms]
-        term = [t + 1 for terms in groups for t in terms]  # +1: term 0 is the constant
-        return cls(factors, len(groups), owner, term, np.ones(len(term)))
+    def of_terms(cls, factors: GridFactors, groups, first: int) -> "GridColumn":
+        """groups[i]: the factor rows (counted from row `first`) whose sum is layer i."""
+        owner = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        term = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups]) + first if groups else []
+        return cls(factors, len(groups), owner, term, np.ones(len(owner)))
 
     def _with(self, owner, term, coef, dense) -> "GridColumn":
         return GridColumn(self.factors, self.layers, owner, term, coef, dense)
@@ -84,9 +103,7 @@ class GridColumn:
     # -- arithmetic ---------------------------------------------------------------------------
     def __add__(self, other):
         if isinstance(other, GridColumn):
-            dense = dict(self.dense)
-            for i, v in other.dense.items():
-                dense[i] = dense[i] + v if i in dense else v
+            dense = _merged(self.dense, other.dense)
             return self._with(np.concatenate([self.owner, other.owner]), np.concatenate([self.term, other.term]),
                               np.concatenate([self.coef, other.coef]), dense)
         constant = self._per_layer(other)
@@ -98,10 +115,9 @@ class GridColumn:
 
     def __mul__(self, other):
         if isinstance(other, GridColumn):
-            raise TypeError("a product of two grid columns is not a sum of alpha x rho terms")
+            raise TypeError("a product of two grid columns is not kept as alpha x rho terms")
         scale = self._per_layer(other)
-        return self._with(self.owner, self.term, self.coef * scale[self.owner],
-                          {i: v * scale[i] for i, v in self.dense.items()})
+        return self._with(self.owner, self.term, self.coef * scale[self.owner], _scaled(self.dense, scale))
 
     __rmul__ = __mul__
 
@@ -115,9 +131,7 @@ class GridColumn:
         return (-self) + other
 
     def __truediv__(self, other):
-        scale = self._per_layer(other)
-        return self._with(self.owner, self.term, self.coef / scale[self.owner],
-                          {i: v / scale[i] for i, v in self.dense.items()})
+        return self * (1.0 / self._per_layer(other))
 
     # -- evaluation ---------------------------------------------------------------------------
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -125,33 +139,39 @@ class GridColumn:
         f = self.factors
         low = np.where(self.coef >= 0, self.coef * f.lo[self.term], self.coef * f.hi[self.term])
         high = np.where(self.coef >= 0, self.coef * f.hi[self.term], self.coef * f.lo[self.term])
-        lo, hi = np.bincount(self.owner, low, self.layers), np.bincount(self.owner, high, self.layers)
-        for i, v in self.dense.items():
-            lo[i] += v.min()
-            hi[i] += v.max()
+        # float explicitly: a bincount of no entries is an integer array
+        lo = np.bincount(self.owner, low, self.layers).astype(float)
+        hi = np.bincount(self.owner, high, self.layers).astype(float)
+        for i, pairs in self.dense.items():
+            for factor, part in pairs:
+                low_high = (factor * part.low, factor * part.high)
+                lo[i] += min(low_high)
+                hi[i] += max(low_high)
         return lo, hi
 
-    def layer(self, i: int) -> np.ndarray:
-        """Layer i on the grid: array (alphas, rhos)."""
-        rows = self.owner == i
-        out = self._product(self.term[rows], self.coef[rows])
-        return out + self.dense[i] if i in self.dense else out
-
-    def _product(self, term, coef) -> np.ndarray:
-        a, r = self.factors.a, self.factors.r
-        if term.size == 0:
-            return np.zeros(self.factors.shape)
-        weight = np.bincount(term, coef, a.shape[0])
-        used = np.flatnonzero(weight)
-        return (a[used] * weight[used, None]).T @ r[used]
+    def layers_values(self, layers) -> dict[int, np.ndarray]:
+        """The given layers on the grid: layer -> array (alphas, rhos)."""
+        order = np.argsort(self.owner, kind="stable")
+        owner, term, coef = self.owner[order], self.term[order], self.coef[order]
+        starts = np.searchsorted(owner, np.arange(self.layers + 1))
+        out = {}
+        for i in layers:
+            rows = slice(starts[i], starts[i + 1])
+            value = self.factors.product(term[rows], coef[rows])
+            _accumulate(value, self.dense.get(i, ()))
+            out[i] = value
+        return out
 
     def weighted_total(self, weights) -> np.ndarray:
         """sum over layers of weights[layer] * layer: array (alphas, rhos)."""
         weights = self._per_layer(weights)
-        out = self._product(self.term, self.coef * weights[self.owner])
-        for i, v in self.dense.items():
+        coef = self.coef * weights[self.owner]
+        weight = np.bincount(self.term, coef, self.factors.a.shape[0]).astype(float)
+        used = np.flatnonzero(weight)
+        out = self.factors.product(used, weight[used])
+        for i, pairs in self.dense.items():
             if weights[i]:
-                out = out + weights[i] * v
+                _accumulate(out, pairs, weights[i])
         return out
 
     def total(self) -> np.ndarray:
@@ -160,31 +180,48 @@ class GridColumn:
     def only(self, layers) -> "GridColumn":
         """The same column with every layer outside `layers` set to zero."""
         keep = np.zeros(self.layers, dtype=bool)
-        keep[list(layers)] = True
+        keep[layers] = True
         rows = keep[self.owner]
         return self._with(self.owner[rows], self.term[rows], self.coef[rows],
                           {i: v for i, v in self.dense.items() if keep[i]})
 
-    def replaced(self, layers, values: dict) -> "GridColumn":
-        """`layers` replaced by arrays (alphas, rhos) given in `values` (layer -> array)."""
-        drop = np.zeros(self.layers, dtype=bool)
-        drop[list(layers)] = True
-        rows = ~drop[self.owner]
-        dense = {i: v for i, v in self.dense.items() if not drop[i]}
-        dense.update(values)
-        return self._with(self.owner[rows], self.term[rows], self.coef[rows], dense)
+    def plus_dense(self, values: dict) -> "GridColumn":
+        """The column with arrays (alphas, rhos) added to some layers (layer -> array)."""
+        return self._with(self.owner, self.term, self.coef,
+                          _merged(self.dense, {i: ((1.0, Dense(v)),) for i, v in values.items()}))
 
     def select_alphas(self, index: np.ndarray) -> "GridColumn":
         return GridColumn(self.factors.select_alphas(index), self.layers, self.owner, self.term, self.coef,
-                          {i: v[index] for i, v in self.dense.items()})
-
-    def to_array(self) -> np.ndarray:
-        """Every layer at every grid point: array (layers, alphas * rhos)."""
-        return np.stack([self.layer(i).ravel() for i in range(self.layers)])
+                          {i: tuple((f, Dense(part.values[index])) for f, part in pairs) for i, pairs in self.dense.items()})
 
 
-def _pointwise(column: GridColumn, layers, fn) -> GridColumn:
-    return column.replaced(layers, {i: fn(i) for i in layers})
+def _merged(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for i, pairs in b.items():
+        out[i] = out.get(i, ()) + tuple(pairs)
+    return out
+
+
+def _scaled(dense: dict, scale: np.ndarray) -> dict:
+    return {i: tuple((f * scale[i], v) for f, v in pairs) for i, pairs in dense.items() if scale[i]}
+
+
+def _accumulate(out: np.ndarray, pairs, weight: float = 1.0) -> None:
+    """out += weight * sum(factor * part), in place."""
+    scratch = None
+    for factor, part in pairs:
+        factor = factor * weight
+        if factor == 1.0:
+            out += part.values
+        else:
+            scratch = np.multiply(part.values, factor, out=scratch)
+            out += scratch
+
+
+def _as_grid(x, like: GridColumn) -> GridColumn:
+    if isinstance(x, GridColumn):
+        return x
+    return GridColumn(like.factors, like.layers, [], [], []) + x
 
 
 def maximum(x, y):
@@ -195,16 +232,12 @@ def maximum(x, y):
     x_lo, x_hi = x.bounds()
     y_lo, y_hi = y.bounds()
     take_x = x_lo >= y_hi
-    take_y = ~take_x & (y_lo >= x_hi)
-    mixed = np.flatnonzero(~take_x & ~take_y)
-    out = x.only(np.flatnonzero(take_x)) + y.only(np.flatnonzero(take_y))
-    return out.replaced(mixed, {i: np.maximum(x.layer(i), y.layer(i)) for i in mixed})
-
-
-def _as_grid(x, like: GridColumn) -> GridColumn:
-    if isinstance(x, GridColumn):
-        return x
-    return GridColumn(like.factors, like.layers, [], [], []) + x
+    mixed = np.flatnonzero(~take_x & (y_lo < x_hi))
+    # max(x, y) = y + max(x - y, 0): only the difference is evaluated point by point.
+    excess = (x - y).layers_values(mixed)
+    for v in excess.values():
+        np.maximum(v, 0.0, out=v)
+    return (x.only(np.flatnonzero(take_x)) + y.only(np.flatnonzero(~take_x))).plus_dense(excess)
 
 
 def divide_by_threshold(x, threshold: float, below: float, above: float):
@@ -214,14 +247,14 @@ def divide_by_threshold(x, threshold: float, below: float, above: float):
     lo, hi = x.bounds()
     under = hi <= threshold * (1 - MARGIN)
     over = lo > threshold * (1 + MARGIN)
-    scale = np.where(under, 1 / below, np.where(over, 1 / above, 0.0))
     mixed = np.flatnonzero(~under & ~over)
-
-    def one(i):
-        v = x.layer(i)
-        return v / np.where(v <= threshold, below, above)
-
-    return _pointwise(x * scale, mixed, one)
+    values = x.layers_values(mixed)
+    for v in values.values():
+        over_here = v > threshold
+        np.divide(v, below, out=v)
+        np.multiply(v, below / above, out=v, where=over_here)
+    scale = np.where(under, 1 / below, np.where(over, 1 / above, 0.0))
+    return (x * scale).only(np.flatnonzero(under | over)).plus_dense(values)
 
 
 def positive(x):
@@ -229,10 +262,9 @@ def positive(x):
     if not isinstance(x, GridColumn):
         return (x > 0).astype(float)
     lo, hi = x.bounds()
-    ones = (lo > 0).astype(float)
     mixed = np.flatnonzero((lo <= 0) & (hi > 0))
-    return _pointwise(GridColumn(x.factors, x.layers, [], [], []) + ones, mixed,
-                      lambda i: (x.layer(i) > 0).astype(float))
+    values = {i: (v > 0).astype(float) for i, v in x.layers_values(mixed).items()}
+    return (GridColumn(x.factors, x.layers, [], [], []) + (lo > 0).astype(float)).plus_dense(values)
 
 
 def total(x):
@@ -248,9 +280,18 @@ def weighted_totals_peak(x, weights: np.ndarray):
         return values.max(axis=0), values.argmax(axis=0)
     peak = np.full(x.factors.shape, -np.inf)
     where = np.zeros(x.factors.shape, dtype=np.int64)
+    larger = np.empty(x.factors.shape, dtype=bool)
+    order = np.argsort(x.owner, kind="stable")
+    owner, term, coef = x.owner[order], x.term[order], x.coef[order]
+    starts = np.searchsorted(owner, np.arange(x.layers + 1))
     for row, w in enumerate(weights):
-        value = x.weighted_total(w)
-        larger = value > peak
-        peak = np.where(larger, value, peak)
+        layers = np.flatnonzero(w)
+        rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in layers]) if layers.size else []
+        rows = np.asarray(rows, dtype=np.int64)
+        value = x.factors.product(term[rows], coef[rows] * w[owner[rows]])
+        for i in layers:
+            _accumulate(value, x.dense.get(i, ()), w[i])
+        np.greater(value, peak, out=larger)
+        np.copyto(peak, value, where=larger)
         where[larger] = row
     return peak, where

@@ -151,7 +151,7 @@ def presence(plan: MemoryPlan, values: LayerValues) -> np.ndarray:
     """Which shortcut adds exist: bool array (residual adds, points), or (residual adds, alphas) on a grid."""
     act_out = values["act_out"]
     if isinstance(act_out, GridColumn):
-        rows = [act_out.layer(i) > 0 for i in plan.residuals]
+        rows = [v > 0 for v in act_out.layers_values(plan.residuals).values()]
         if any(np.any(r != r[:, :1]) for r in rows):
             raise MobilecostError("a shortcut's presence changes with the resolution", field="table")
         return np.array([r[:, 0] for r in rows], dtype=bool).reshape(len(rows), act_out.factors.shape[0])

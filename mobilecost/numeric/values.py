@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import MobilecostError
 from ..spec.layers import FIELDS, Layer
-from .columns import GridColumn, GridFactors, total
+from .columns import Dense, GridColumn, GridFactors, total
 
 EXACT_LIMIT = 2.0**53
 
@@ -39,6 +39,8 @@ class LayerValues:
         return self.columns[field]
 
     def total(self, field: str) -> np.ndarray:
+        if isinstance(self.columns, GridFields):
+            return self.columns.total(field)
         return total(self.columns[field])
 
     def totals(self, fields) -> dict[str, np.ndarray]:
@@ -87,33 +89,69 @@ def values_at(compiled, alpha, rho) -> LayerValues:
     return LayerValues(compiled.layers, compiled.mode, columns)
 
 
+class GridFields(dict):
+    """field -> `GridColumn` on the grid alphas x rhos, each built on first use from its factor functions.
+
+    Every field's factors join one `GridFactors`, so columns of different fields add up. The total of a
+    field over the layers is the matrix product of the factors of the summed expression (sympy collects
+    the layers' like terms): the same sum, in a few terms instead of one per layer. A field that does not
+    separate into alpha x rho terms (or whose factors are not whole numbers in exact mode) is evaluated
+    point by point and kept as arrays."""
+
+    def __init__(self, costs, compiled, alphas: np.ndarray, rhos: np.ndarray):
+        super().__init__()
+        self.costs, self.compiled, self.alphas, self.rhos = costs, compiled, alphas, rhos
+        self.factors = GridFactors(np.empty((0, alphas.size)), np.empty((0, rhos.size)))
+        self.point_by_point = None
+
+    def parts(self, name: str, exprs):
+        """Separated, whole (in exact mode) factors of `exprs` on this grid, or None."""
+        from .factors import separated_factors
+
+        parts = separated_factors(self.costs, name, exprs, self.alphas, self.rhos)
+        if parts is None or (self.costs.mode == "exact" and not all(np.array_equal(p, np.rint(p)) for p in parts[:2])):
+            return None
+        return parts
+
+    def __missing__(self, field: str) -> GridColumn:
+        """Every field is built at the first request for one: one factor function serves them all."""
+        parts = self.parts("layers", [lc.exprs[f] for lc in self.costs.layers for f in FIELDS])
+        if parts is not None:
+            a, r, groups = parts
+            first = self.factors.extend(a, r)
+        n = len(FIELDS)
+        for j, name in enumerate(FIELDS):
+            if parts is None:
+                column = self._evaluated(name)
+            else:
+                column = GridColumn.of_terms(self.factors, groups[j::n], first)
+            if self.costs.mode == "exact":
+                _check_exact(column.bounds()[1], name)
+            self[name] = column
+        return self[field]
+
+    def _evaluated(self, field: str) -> GridColumn:
+        if self.point_by_point is None:
+            a, r = np.meshgrid(self.alphas, self.rhos, indexing="ij")
+            self.point_by_point = values_at(self.compiled, a.ravel(), r.ravel())
+        shape = self.factors.shape
+        rows = np.asarray(self.point_by_point[field])
+        return GridColumn(self.factors, len(rows), [], [], [], {i: ((1.0, Dense(row.reshape(shape))),) for i, row in enumerate(rows)})
+
+    def total(self, field: str) -> np.ndarray:
+        parts = self.parts(f"total:{field}", [self.costs.total(field)])
+        if parts is None:
+            return self[field].total()
+        a, r, (terms,) = parts
+        return a[terms].T @ r[terms]
+
+
 def values_on_grid(costs, compiled, alphas, rhos) -> LayerValues:
-    """Every per-layer field on the grid alphas x rhos, from alpha factors x rho factors.
-
-    When a field does not separate into such terms (or, in exact mode, its factors are not whole
-    numbers), the grid is evaluated point by point instead: the same values, in numpy columns."""
-    from .factors import separated_factors
-
+    """Every per-layer field on the grid alphas x rhos, from alpha factors x rho factors (`GridFields`)."""
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    layers = [lc.layer for lc in costs.layers]
-    exprs = [lc.exprs[f] for lc in costs.layers for f in FIELDS]
-    parts = separated_factors(costs, "layer-fields", exprs, alphas, rhos)
-    whole = parts is not None and (costs.mode != "exact" or all(np.array_equal(p, np.rint(p)) for p in parts[:2]))
-    if not whole:
-        a, r = np.meshgrid(alphas, rhos, indexing="ij")
-        dense = values_at(compiled, a.ravel(), r.ravel())
-        return LayerValues(dense.layers, dense.mode, dense.columns, (alphas, rhos))
-    a, r, groups = parts
-    factors = GridFactors(a, r)
-    n = len(FIELDS)
-    columns = {}
-    for j, field in enumerate(FIELDS):
-        column = GridColumn.of_terms(factors, [groups[i * n + j] for i in range(len(layers))])
-        if costs.mode == "exact":
-            _check_exact(column.bounds()[1], field)
-        columns[field] = column
-    return LayerValues(tuple(layers), costs.mode, columns, (alphas, rhos))
+    return LayerValues(tuple(lc.layer for lc in costs.layers), costs.mode, GridFields(costs, compiled, alphas, rhos),
+                       (alphas, rhos))
 
 
 def grid_shaped(values: LayerValues, per_point: np.ndarray) -> np.ndarray:
