@@ -1,13 +1,19 @@
 """Speed of the calculator core on this machine (run: python3 benchmarks/core_speed.py).
 
-1. `mobilecost report mobilenet_v1` end to end in a cold Python process: median of 7 runs with the
-   compiled-evaluator cache warm, plus the very first run on an empty cache.
-2. A sweep of 1,000 configurations (40 alphas x 25 resolutions) for each of the four variants,
-   in one fresh process, symbolic build and compilation included.
+The machine is shared and noisy, so start-up is stated as a ratio to `python -c pass` timed in the
+same run, interleaved with it (median of N runs each):
+
+1. `mobilecost report mobilenet_v1` in a cold Python process, the compiled-evaluator cache warm, and
+   the very first run on an empty cache;
+2. `mobilecost sweep mobilenet_v2` over a 200 x 200 alpha x resolution grid (40,000 configurations,
+   CSV to a file) in a cold process, cache warm;
+3. a sweep of 1,000 configurations (40 alphas x 25 resolutions) for each of the four variants in one
+   fresh process, symbolic build and compilation included.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -29,25 +35,42 @@ print(rows, time.perf_counter() - t0)
 """
 
 
-def cold_report(env) -> float:
+def timed(argv, env) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mobilecost", "report", "mobilenet_v1"], check=True,
-                   stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    runs = parser.parse_args().runs
+    mobilecost = [sys.executable, "-m", "mobilecost"]
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "MOBILECOST_CACHE_DIR": cache}
-        first = cold_report(env)
-        warm = [cold_report(env) for _ in range(7)]
-    print(f"report mobilenet_v1, cold process: median {statistics.median(warm):.3f} s over 7 runs "
-          f"(min {min(warm):.3f}, max {max(warm):.3f}); first run on an empty cache {first:.3f} s")
+        first = timed([*mobilecost, "report", "mobilenet_v1"], env)
+        baseline, report = [], []
+        for _ in range(runs):  # interleaved, so both see the same load
+            baseline.append(timed([sys.executable, "-c", "pass"], env))
+            report.append(timed([*mobilecost, "report", "mobilenet_v1"], env))
+        out = os.path.join(cache, "sweep.csv")
+        grid = [*mobilecost, "sweep", "mobilenet_v2", "--alpha", "0.35:1.4:0.00527638", "--resolution", "96:295:1",
+                "-o", out]
+        timed(grid, env)  # build the caches
+        sweeps = [timed(grid, env) for _ in range(max(3, runs // 3))]
+        with open(out, encoding="utf-8") as handle:
+            configurations = sum(1 for _ in handle) - 1
+    base, rep = statistics.median(baseline), statistics.median(report)
+    print(f"python -c pass: median {base:.3f} s over {runs} runs")
+    print(f"report mobilenet_v1, cold process, cache warm: median {rep:.3f} s = {rep / base:.1f} x python -c pass "
+          f"(min {min(report):.3f}, max {max(report):.3f}); first run on an empty cache {first:.3f} s")
+    print(f"sweep mobilenet_v2, {configurations:,} configurations to CSV, cold process: median "
+          f"{statistics.median(sweeps):.3f} s over {len(sweeps)} runs")
 
     out = subprocess.run([sys.executable, "-c", SWEEP_SCRIPT.format(variants=VARIANTS)], check=True,
                          capture_output=True, text=True).stdout.split()
     rows, seconds = int(out[0]), float(out[1])
-    print(f"sweep: {rows} configurations over {len(VARIANTS)} variants in {seconds:.3f} s "
+    print(f"sweep API: {rows} configurations over {len(VARIANTS)} variants in {seconds:.3f} s "
           f"(fresh process, symbolic build and compilation included)")
 
 

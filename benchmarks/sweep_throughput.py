@@ -79,7 +79,7 @@ def main() -> None:
         rhos = resolutions / 224
 
         def grid():
-            return values_on_grid(costs, compiled, alphas, rhos)
+            return values_on_grid(compiled, alphas, rhos)
 
         rates = {
             "macs": points / best_of(lambda: grid().totals(("macs",))),

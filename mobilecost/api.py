@@ -168,13 +168,14 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     """Totals over the grid alphas x (resolutions or rhos): one row per configuration.
 
     ``act_peak_bytes`` is the peak live activation memory of the sequential schedule and
-    ``weight_bytes`` the stored weights and biases (BN folded), both at `dtype` (memory.py)."""
-    costs = costs_for(variant, mode, semantics)
+    ``weight_bytes`` the stored weights and biases (BN folded), both at `dtype` (numeric/liveness.py)."""
+    spec = as_spec(variant)
+    compiled = compiled_for(spec, mode, semantics)
     check_convention(convention)
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     for a in alphas:
         check_alpha(a)
-    size = costs.spec.input.size
+    size = spec.input.size
     if resolutions is not None and rhos is not None:
         raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
     if resolutions is not None:
@@ -185,16 +186,15 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
         res = np.floor(size * rho + 0.5).astype(np.int64) if mode == "exact" else size * rho
     if mode == "exact":
         for r in res:
-            check_resolution(costs, int(r))
+            check_resolution(compiled.layers, int(r), spec.name)
     from .numeric.liveness import build_plan, peak_live
     from .numeric.values import grid_shaped, values_on_grid
 
-    compiled = compiled_for(costs.spec, mode, semantics)
-    values = values_on_grid(costs, compiled, alphas, rho)
+    values = values_on_grid(compiled, alphas, rho)
     a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
     a_flat, i_flat = a_grid.ravel(), r_index.ravel()
     totals = {f: grid_shaped(values, v).ravel() for f, v in values.totals(COST_FIELDS).items()}
-    frame = pd.DataFrame({"variant": costs.spec.name, "alpha": a_flat, "rho": rho[i_flat],
+    frame = pd.DataFrame({"variant": spec.name, "alpha": a_flat, "rho": rho[i_flat],
                           "resolution": res[i_flat], **totals})
     frame["params"] = params_of(frame, convention)
     nbytes = dtype_bytes(dtype)

@@ -35,7 +35,7 @@ def point_by_point(profile, costs, alphas, rhos, theta=None):
 
 
 def grid_latency(profile, costs, alphas, rhos, theta=None):
-    values = values_on_grid(costs, compiled_for(costs.spec, costs.mode), alphas, rhos)
+    values = values_on_grid(compiled_for(costs.spec, costs.mode), alphas, rhos)
     return total_latency(profile, values, theta)
 
 
@@ -80,12 +80,12 @@ def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
     # Slow depthwise and memory, fast pointwise: moves layers across the compute/memory boundary.
     theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5])
     want = point_by_point(profile, costs, ALPHAS, rhos, theta)
-    values = values_on_grid(costs, compiled_for(costs.spec), ALPHAS, rhos)
+    values = values_on_grid(compiled_for(costs.spec), ALPHAS, rhos)
     assert isinstance(values["macs"], GridColumn)
     assert max_relative(total_latency(profile, values, theta), want) < 1e-9
     # When the counts do not separate, the grid is evaluated point by point and agrees all the same.
-    monkeypatch.setattr(mobilecost.numeric.factors, "_factor_functions", lambda *args: None)
-    values = values_on_grid(costs, compiled_for(costs.spec), ALPHAS, rhos)
+    monkeypatch.setattr(mobilecost.numeric.factors, "factor_functions", lambda *args: None)
+    values = values_on_grid(compiled_for(costs.spec), ALPHAS, rhos)
     assert values["macs"].term.size == 0 and len(values["macs"].dense) == len(costs.layers)  # every layer evaluated
     assert max_relative(total_latency(profile, values, theta), want) < 1e-9
 

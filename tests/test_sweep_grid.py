@@ -60,7 +60,7 @@ def test_grid_equals_point_by_point_evaluation(variant, mode):
     rhos = np.array([33, 97, 113, 127, 160, 199, 225, 321]) / 224
     costs = costs_for(variant, mode)
     compiled = compiled_for(costs.spec, mode)
-    grid = values_on_grid(costs, compiled, alphas, rhos)
+    grid = values_on_grid(compiled, alphas, rhos)
     assert grid.grid is not None and not isinstance(grid["macs"], np.ndarray)  # the factor form, not a fallback
     a, r = np.meshgrid(alphas, rhos, indexing="ij")
     points = values_at(compiled, a.ravel(), r.ravel()).totals(COST_FIELDS)

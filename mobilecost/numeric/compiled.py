@@ -1,7 +1,8 @@
 """Compiled per-layer evaluators: built from the symbolic engine once, then kept on disk.
 
 Building the sympy costs and lambdifying them is the slow part of a cold start. The generated
-numpy source is stored in the user cache (``$MOBILECOST_CACHE_DIR``, else
+numpy source (the per-layer evaluator, and the numeric stage's other generated functions, such as
+the grid's factor functions) is stored in the user cache (``$MOBILECOST_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/mobilecost`` or ``~/.cache/mobilecost``) under a key made of the table's
 content, the mode, the semantics, the package version and every source file of the package; any
 change to one of them rebuilds it, and so does an entry that cannot be read or run.
@@ -35,6 +36,17 @@ class CompiledLayers:
     semantics: str
     layers: tuple[Layer, ...]
     function: object
+    key: str
+
+    def generated(self, name: str, generate) -> dict:
+        """The namespace of generated code `name` for this table, mode and semantics: loaded from the
+        cache, or made by ``generate(costs)`` (costs: the symbolic `CostTable`) and stored."""
+        return _cached(f"{name}-{self.key}", lambda: generate(self.costs()))
+
+    def costs(self):
+        from ..count.engine import build_costs
+
+        return build_costs(self.spec, self.mode, self.semantics)
 
 
 def cache_dir() -> Path:
@@ -64,36 +76,43 @@ def _namespace() -> dict:
     return namespace
 
 
-def _load(source: str):
+def _load(source: str) -> dict:
     namespace = _namespace()
-    exec(compile(source, "<mobilecost compiled layers>", "exec"), namespace)  # noqa: S102 - our own generated code
-    return namespace["_lambdifygenerated"]
+    exec(compile(source, "<mobilecost generated code>", "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace
 
 
 _MEMORY: dict = {}
+
+
+def _cached(name: str, generate) -> dict:
+    """Generated code `name` (a cache key): from memory, from disk, or from ``generate()`` (source text)."""
+    if name in _MEMORY:
+        return _MEMORY[name]
+    path = cache_dir() / f"{name}.py"
+    namespace = None
+    if path.is_file():
+        try:
+            namespace = _load(path.read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never served
+            namespace = None
+    if namespace is None:
+        source = generate()
+        namespace = _load(source)
+        _store(path, source)
+    _MEMORY[name] = namespace
+    return namespace
 
 
 def compiled_layers(spec: VariantSpec, mode: str = "exact", semantics: str | None = None) -> CompiledLayers:
     semantics = semantics or "default"
     key = hashlib.sha256("|".join((table_digest(spec), mode, semantics, package_fingerprint(), ",".join(FIELDS)))
                          .encode()).hexdigest()[:24]
-    if key in _MEMORY:
-        return _MEMORY[key]
-    layers = decode(spec.with_semantics(semantics))
-    path = cache_dir() / f"layers-{key}.py"
-    source = None
-    if path.is_file():
-        try:
-            source = path.read_text(encoding="utf-8")
-            function = _load(source)
-        except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never served
-            source = None
-    if source is None:
-        source = _generate(spec, mode, semantics)
-        function = _load(source)
-        _store(path, source)
-    _MEMORY[key] = CompiledLayers(spec, mode, semantics, layers, function)
-    return _MEMORY[key]
+    if ("layers", key) not in _MEMORY:
+        namespace = _cached(f"layers-{key}", lambda: _generate(spec, mode, semantics))
+        layers = decode(spec.with_semantics(semantics))
+        _MEMORY["layers", key] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"], key)
+    return _MEMORY["layers", key]
 
 
 def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:

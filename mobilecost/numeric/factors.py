@@ -3,15 +3,14 @@
 Every MobileNet count is such a sum: channels depend on alpha only, spatial sides on rho only. The
 grid form of the numeric stage (values.values_on_grid) evaluates the alpha factors on the unique
 alphas and the rho factors on the unique rhos, each with the reference code's own float operations.
+The factor functions are generated from the symbolic costs once and kept in the compiled cache.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
-
-from ..spec.loader import table_digest
-
-_FACTOR_FUNCTIONS: dict = {}
 
 
 def _separated(exprs):
@@ -29,35 +28,44 @@ def _separated(exprs):
             alpha_parts.append(a)
             rho_parts.append(r)
             owner.append(index)
-    return alpha_parts, rho_parts, np.array(owner, dtype=np.int64)
+    return alpha_parts, rho_parts, owner
 
 
-def _factor_functions(costs, name: str, exprs):
-    key = (table_digest(costs.spec), costs.mode, costs.semantics, name)
-    if key not in _FACTOR_FUNCTIONS:
-        from ..count.rounding import ALPHA, RHO, numpy_function
+def _factor_source(exprs) -> str:
+    """Source defining alpha_factors(alpha), rho_factors(rho) and GROUPS (the terms of each expression),
+    or SEPARABLE = False."""
+    from ..count.rounding import ALPHA, RHO, numpy_function
 
-        parts = _separated(exprs)
-        if parts is None:
-            _FACTOR_FUNCTIONS[key] = None
-        else:
-            alpha_parts, rho_parts, owner = parts
-            groups = [np.flatnonzero(owner == i) for i in range(len(exprs))]
-            _FACTOR_FUNCTIONS[key] = (numpy_function(ALPHA, alpha_parts), numpy_function(RHO, rho_parts), groups)
-    return _FACTOR_FUNCTIONS[key]
+    parts = _separated(exprs)
+    if parts is None:
+        return "SEPARABLE = False\n"
+    alpha_parts, rho_parts, owner = parts
+    groups = [[k for k, o in enumerate(owner) if o == i] for i in range(len(exprs))]
+    sources = []
+    for name, symbol, part in (("alpha_factors", ALPHA, alpha_parts), ("rho_factors", RHO, rho_parts)):
+        sources.append(inspect.getsource(numpy_function(symbol, part)).replace("def _lambdifygenerated(", f"def {name}(", 1))
+    return "\n".join(sources) + f"\nGROUPS = {groups!r}\nSEPARABLE = True\n"
 
 
-def separated_factors(costs, name: str, exprs, alphas, rhos):
-    """(alpha factors (terms, alphas), rho factors (terms, rhos), groups) with expression i equal to
-    ``a[groups[i]].T @ r[groups[i]]`` on the grid; None when an expression does not separate.
-    `name` names the list of expressions (one compiled set per table, mode, semantics and name)."""
-    compiled = _factor_functions(costs, name, exprs)
-    if compiled is None:
+def factor_functions(compiled, name: str, expressions):
+    """(alpha_factors, rho_factors, groups) for the expressions ``expressions(costs)`` of a compiled table,
+    or None when one does not separate; generated once per table, mode, semantics and `name`."""
+    namespace = compiled.generated(f"factors-{name}", lambda costs: _factor_source(expressions(costs)))
+    if not namespace["SEPARABLE"]:
         return None
-    f_alpha, f_rho, groups = compiled
+    return namespace["alpha_factors"], namespace["rho_factors"], namespace["GROUPS"]
+
+
+def separated_factors(compiled, name: str, expressions, alphas, rhos):
+    """(alpha factors (terms, alphas), rho factors (terms, rhos), groups) with expression i equal to
+    ``a[groups[i]].T @ r[groups[i]]`` on the grid; None when an expression does not separate."""
+    found = factor_functions(compiled, name, expressions)
+    if found is None:
+        return None
+    f_alpha, f_rho, groups = found
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    return _filled(f_alpha, alphas), _filled(f_rho, rhos), groups
+    return _filled(f_alpha, alphas), _filled(f_rho, rhos), [np.asarray(g, dtype=np.int64) for g in groups]
 
 
 def _filled(fn, values) -> np.ndarray:

@@ -98,24 +98,24 @@ class GridFields(dict):
     separate into alpha x rho terms (or whose factors are not whole numbers in exact mode) is evaluated
     point by point and kept as arrays."""
 
-    def __init__(self, costs, compiled, alphas: np.ndarray, rhos: np.ndarray):
+    def __init__(self, compiled, alphas: np.ndarray, rhos: np.ndarray):
         super().__init__()
-        self.costs, self.compiled, self.alphas, self.rhos = costs, compiled, alphas, rhos
+        self.compiled, self.alphas, self.rhos = compiled, alphas, rhos
         self.factors = GridFactors(np.empty((0, alphas.size)), np.empty((0, rhos.size)))
         self.point_by_point = None
 
-    def parts(self, name: str, exprs):
-        """Separated, whole (in exact mode) factors of `exprs` on this grid, or None."""
+    def parts(self, name: str, expressions):
+        """Separated, whole (in exact mode) factors of ``expressions(costs)`` on this grid, or None."""
         from .factors import separated_factors
 
-        parts = separated_factors(self.costs, name, exprs, self.alphas, self.rhos)
-        if parts is None or (self.costs.mode == "exact" and not all(np.array_equal(p, np.rint(p)) for p in parts[:2])):
+        parts = separated_factors(self.compiled, name, expressions, self.alphas, self.rhos)
+        if parts is None or (self.compiled.mode == "exact" and not all(np.array_equal(p, np.rint(p)) for p in parts[:2])):
             return None
         return parts
 
     def __missing__(self, field: str) -> GridColumn:
         """Every field is built at the first request for one: one factor function serves them all."""
-        parts = self.parts("layers", [lc.exprs[f] for lc in self.costs.layers for f in FIELDS])
+        parts = self.parts("layers", lambda costs: [lc.exprs[f] for lc in costs.layers for f in FIELDS])
         if parts is not None:
             a, r, groups = parts
             first = self.factors.extend(a, r)
@@ -125,7 +125,7 @@ class GridFields(dict):
                 column = self._evaluated(name)
             else:
                 column = GridColumn.of_terms(self.factors, groups[j::n], first)
-            if self.costs.mode == "exact":
+            if self.compiled.mode == "exact":
                 _check_exact(column.bounds()[1], name)
             self[name] = column
         return self[field]
@@ -139,19 +139,18 @@ class GridFields(dict):
         return GridColumn(self.factors, len(rows), [], [], [], {i: ((1.0, Dense(row.reshape(shape))),) for i, row in enumerate(rows)})
 
     def total(self, field: str) -> np.ndarray:
-        parts = self.parts(f"total:{field}", [self.costs.total(field)])
+        parts = self.parts(f"total-{field}", lambda costs: [costs.total(field)])
         if parts is None:
             return self[field].total()
         a, r, (terms,) = parts
         return a[terms].T @ r[terms]
 
 
-def values_on_grid(costs, compiled, alphas, rhos) -> LayerValues:
+def values_on_grid(compiled, alphas, rhos) -> LayerValues:
     """Every per-layer field on the grid alphas x rhos, from alpha factors x rho factors (`GridFields`)."""
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    return LayerValues(tuple(lc.layer for lc in costs.layers), costs.mode, GridFields(costs, compiled, alphas, rhos),
-                       (alphas, rhos))
+    return LayerValues(compiled.layers, compiled.mode, GridFields(compiled, alphas, rhos), (alphas, rhos))
 
 
 def grid_shaped(values: LayerValues, per_point: np.ndarray) -> np.ndarray:
