@@ -17,7 +17,7 @@ from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, p
 from .errors import MobilecostError
 from .spec.layers import COST_FIELDS, layer_type
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
-from .numeric.values import values_at
+from .numeric.values import values_at_point
 from .spec.models import VariantSpec
 
 
@@ -79,7 +79,7 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     check_convention(convention)
-    at_point = values_at(compiled, point.alpha, point.rho)
+    at_point = values_at_point(compiled, point.alpha, point.rho)
     values = at_point.at(0)
     layers = compiled.layers
     frame = pd.DataFrame({**layer_columns(layers), "row": [layer.row + 1 for layer in layers], **values})
@@ -231,14 +231,14 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     profile = load_device(device)
     frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
     compiled = compiled_for(as_spec(variant), mode, semantics)
-    values = values_at(compiled, frame.attrs["alpha"], frame.attrs["rho"])
+    values = values_at_point(compiled, frame.attrs["alpha"], frame.attrs["rho"])
     terms = layer_terms(profile, values)
     times = layer_times(terms, parameters_of(profile))
     kept = ~((np.array([layer.op for layer in compiled.layers]) == "add") & (np.asarray(values["act_out"])[:, 0] == 0))
     out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
-    out["bytes_moved"] = np.asarray(terms.bytes_moved)[kept, 0]
+    out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
-        out[key] = np.asarray(times[key])[kept, 0]
+        out[key] = np.asarray(times[key], dtype=float)[kept, 0]
     out["bound"] = times["bound"][kept, 0]
     totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
     totals["latency_ms"] = float(out["time_ms"].sum())
@@ -260,4 +260,4 @@ def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact"
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     plan = build_plan(compiled, schedule, slices)
-    return live_sets(plan, values_at(compiled, point.alpha, point.rho), 0, dtype)
+    return live_sets(plan, values_at_point(compiled, point.alpha, point.rho), 0, dtype)

@@ -16,18 +16,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
 import sympy as sp
+
+from . import exact_rules
 
 ALPHA = sp.Symbol("alpha", positive=True)
 RHO = sp.Symbol("rho", positive=True)
 
-
-def _py_make_divisible(v: float, d: int) -> int:
-    new = max(d, int(v + d / 2) // d * d)
-    if new < 0.9 * v:
-        new += d
-    return new
 
 
 class make_divisible(sp.Function):  # noqa: N801 - named as in the reference code
@@ -36,7 +31,7 @@ class make_divisible(sp.Function):  # noqa: N801 - named as in the reference cod
     @classmethod
     def eval(cls, v, d):
         if v.is_Number and d.is_Integer:
-            return sp.Integer(_py_make_divisible(float(v), int(d)))
+            return sp.Integer(exact_rules.make_divisible(float(v), int(d)))
         return None
 
     def _latex(self, printer):
@@ -112,7 +107,7 @@ class round_half_up(sp.Function):  # noqa: N801
     @classmethod
     def eval(cls, x):
         if x.is_Number:
-            return sp.Integer(int(np.floor(float(x) + 0.5)))
+            return sp.Integer(exact_rules.round_half_up(float(x)))
         return None
 
     def _latex(self, printer):
@@ -133,3 +128,9 @@ from .float_rules import NUMPY_FUNCTIONS  # noqa: E402,F401  (the numeric twins)
 def numpy_function(args, exprs, cse: bool = True):
     """A numpy function of `args` evaluating `exprs`, each rule above by its numeric twin."""
     return sp.lambdify(args, exprs, modules=[NUMPY_FUNCTIONS, "numpy"], cse=cse)
+
+
+def python_function(args, exprs, cse: bool = True):
+    """A plain-Python function of `args` evaluating `exprs` at one point, each rule above by its exact
+    twin (exact_rules.py): whole numbers come out as Python integers."""
+    return sp.lambdify(args, exprs, modules=[exact_rules.PYTHON_FUNCTIONS, "math"], cse=cse)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +44,11 @@ class CompiledLayers:
         cache, or made by ``generate(costs)`` (costs: the symbolic `CostTable`) and stored."""
         return _cached(f"{name}-{self.key}", lambda: generate(self.costs()))
 
+    def point_function(self):
+        """f(alpha, rho) -> one plain-Python value per (layer, field) in FIELDS order, at one configuration:
+        the per-layer evaluator's expressions with the reference code's own integer arithmetic."""
+        return _cached(f"point-{self.key}", lambda: _generate_point(self.costs()), python=True)["_lambdifygenerated"]
+
     def costs(self):
         from ..count.engine import build_costs
 
@@ -69,6 +75,12 @@ def package_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _python_namespace() -> dict:
+    from ..count.exact_rules import PYTHON_FUNCTIONS
+
+    return {**vars(math), "math": math, **PYTHON_FUNCTIONS}
+
+
 def _namespace() -> dict:
     namespace = dict(vars(np))
     namespace["numpy"] = np
@@ -76,8 +88,8 @@ def _namespace() -> dict:
     return namespace
 
 
-def _load(source: str) -> dict:
-    namespace = _namespace()
+def _load(source: str, python: bool = False) -> dict:
+    namespace = _python_namespace() if python else _namespace()
     exec(compile(source, "<mobilecost generated code>", "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace
 
@@ -85,20 +97,21 @@ def _load(source: str) -> dict:
 _MEMORY: dict = {}
 
 
-def _cached(name: str, generate) -> dict:
-    """Generated code `name` (a cache key): from memory, from disk, or from ``generate()`` (source text)."""
+def _cached(name: str, generate, python: bool = False) -> dict:
+    """Generated code `name` (a cache key): from memory, from disk, or from ``generate()`` (source text);
+    `python`: plain-Python code (exact_rules), else numpy code (float_rules)."""
     if name in _MEMORY:
         return _MEMORY[name]
     path = cache_dir() / f"{name}.py"
     namespace = None
     if path.is_file():
         try:
-            namespace = _load(path.read_text(encoding="utf-8"))
+            namespace = _load(path.read_text(encoding="utf-8"), python)
         except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never served
             namespace = None
     if namespace is None:
         source = generate()
-        namespace = _load(source)
+        namespace = _load(source, python)
         _store(path, source)
     _MEMORY[name] = namespace
     return namespace
@@ -123,6 +136,12 @@ def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:
     exprs = [lc.exprs[f] for lc in costs.layers for f in FIELDS]
     fn = numpy_function((ALPHA, RHO), exprs)
     return inspect.getsource(fn)
+
+
+def _generate_point(costs) -> str:
+    from ..count.rounding import ALPHA, RHO, python_function
+
+    return inspect.getsource(python_function((ALPHA, RHO), [lc.exprs[f] for lc in costs.layers for f in FIELDS]))
 
 
 def _store(path: Path, source: str) -> None:

@@ -59,7 +59,7 @@ class MemoryPlan:
     def weights(self, present: tuple[bool, ...]) -> np.ndarray:
         """(steps, 1 + layers): 1 where a tensor (the input, then each layer's output) is live in a step."""
         index = {INPUT: 0, **{layer.name: i + 1 for i, layer in enumerate(self.layers)}}
-        out = np.zeros((len(self.steps), len(self.layers) + 1))
+        out = np.zeros((len(self.steps), len(self.layers) + 1), dtype=np.int64)
         for row, live in enumerate(self.members(present)):
             out[row, [index[t] for t in live]] = 1.0
         return out

@@ -21,6 +21,8 @@ from ..spec.layers import FIELDS, Layer
 from .columns import Dense, GridColumn, GridFactors, total
 
 EXACT_LIMIT = 2.0**53
+# Below this, a count times 8 bytes summed over 256 layers stays inside int64 (2**50 * 2**3 * 2**8 = 2**61).
+INT64_SAFE = 2**50
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,16 @@ class LayerValues:
         return out
 
     def at(self, point: int = 0) -> dict[str, np.ndarray]:
-        """Per-layer values at one configuration of a list: field -> array over layers (int64 when exact)."""
+        """Per-layer values at one configuration of a list: field -> array over layers (whole numbers in
+        exact mode: int64, or Python integers where a count is so large that byte sizes or sums over
+        the layers could overflow int64)."""
         out = {}
         for field, column in self.columns.items():
             values = np.asarray(column)[:, point]
-            out[field] = np.rint(values).astype(np.int64) if self.mode == "exact" else values
+            if self.mode == "exact":
+                whole = [int(v) for v in values]
+                values = np.array(whole, dtype=np.int64 if all(abs(v) < INT64_SAFE for v in whole) else object)
+            out[field] = values
         return out
 
 
@@ -144,6 +151,22 @@ class GridFields(dict):
             return self[field].total()
         a, r, (terms,) = parts
         return a[terms].T @ r[terms]
+
+
+def values_at_point(compiled, alpha: float, rho: float) -> LayerValues:
+    """Every per-layer field at one configuration. In exact mode with the reference code's own integer
+    arithmetic (`CompiledLayers.point_function`), exact at any size, in (layers, 1) arrays of Python
+    integers; in ideal mode (real numbers) as `values_at`."""
+    if compiled.mode != "exact":
+        return values_at(compiled, alpha, rho)
+    raw = compiled.point_function()(float(alpha), float(rho))
+    n, count = len(FIELDS), len(compiled.layers)
+    columns = {}
+    for j, field in enumerate(FIELDS):
+        column = np.empty((count, 1), dtype=object)
+        column[:, 0] = raw[j::n]
+        columns[field] = column
+    return LayerValues(compiled.layers, compiled.mode, columns)
 
 
 def values_on_grid(compiled, alphas, rhos) -> LayerValues:
