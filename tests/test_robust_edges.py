@@ -108,3 +108,39 @@ def test_absurd_device_profile_numbers_are_refused(tmp_path, old, new, says):
 
 def test_a_huge_variant_name_is_one_short_line():
     one_line_error(run("report", "x" * 200_000), "unknown variant", "characters")
+
+
+# -- 5. measurements that cannot be fitted -----------------------------------------------------------
+def test_a_latin1_measurements_csv_is_one_line_naming_file_and_line(tmp_path):
+    measured = tmp_path / "m.csv"
+    measured.write_bytes((MEASURED + "mobilenet_v1,0.75,192,caf\u00e9\n").encode("latin-1"))
+    one_line_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml"),
+                   "m.csv:5: not UTF-8 text: byte 0xe9")
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_a_utf8_byte_order_mark_in_a_measurements_csv_is_fine(tmp_path):
+    measured = tmp_path / "m.csv"
+    measured.write_bytes(b"\xef\xbb\xbf" + MEASURED.encode())
+    result = run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("row,says", [
+    ("mobilenet_v1,inf,224,3", "m.csv:5: alpha: expected a positive number, got 'inf'"),
+    ("mobilenet_v1,1.0,224,nan", "m.csv:5: latency_ms: expected a positive number, got 'nan'"),
+    ("mobilenet_v2,0.5,224,1e-300", "m.csv:5: latency_ms: expected a number from 0.001 to 1e+07 ms, got '1e-300'"),
+    ("mobilenet_v2,0.5,224,0", "m.csv:5: latency_ms: expected a positive number, got '0'"),
+    ("mobilenet_v2,0.5,224,-3", "m.csv:5: latency_ms: expected a positive number, got '-3'"),
+    ("mobilenet_v2,0.5,224,1e300", "m.csv:5: latency_ms: expected a number from 0.001 to 1e+07 ms"),
+    ("mobilenet_v2,0.5,1e300,3", "m.csv:5: resolution: expected a whole number from 1 to 100000"),
+    ("mobilenet_v2,0.5,224," + "1" * 131_072, "m.csv:5: latency_ms: a field of 131,072 characters; at most 256"),
+    ("mobilenet_v2,0.5,224," + "1" * 300_000, "m.csv:5: latency_ms: a field of 300,000 characters; at most 256"),
+    ("x" * 131_072 + ",0.5,224,3", "m.csv:5: variant: a field of 131,072 characters; at most 256"),
+    ('mobilenet_v2,"0.5,224,3', "m.csv:5: alpha: expected a number, got '0.5,224,3'"),
+])
+def test_measurements_outside_what_can_be_fitted_are_one_line(tmp_path, row, says):
+    measured = tmp_path / "m.csv"
+    measured.write_text(MEASURED + row + "\n")
+    one_line_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml"), says)
+    assert not (tmp_path / "p.yaml").exists()
