@@ -144,3 +144,128 @@ def test_measurements_outside_what_can_be_fitted_are_one_line(tmp_path, row, say
     measured.write_text(MEASURED + row + "\n")
     one_line_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml"), says)
     assert not (tmp_path / "p.yaml").exists()
+
+
+# -- 1. an output path that is a folder -----------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    ["report", "mobilenet_v1", "-o", "{dir}"],
+    ["sweep", "mobilenet_v1", "-o", "{dir}"],
+    ["latency", "mobilenet_v1", "--device", P4, "-o", "{dir}"],
+    ["calibrate", "{csv}", "--base", P4, "-o", "{dir}.yaml"],
+    ["onnx", "mobilenet_v3_small", "-o", "{dir}"],
+    ["export", "mobilenet_v1", "--xlsx", "{dir}"],
+    ["export", "mobilenet_v1", "--json", "{dir}"],
+    ["export", "mobilenet_v1", "--xlsx", "{tmp}/r.xlsx", "--json", "{dir}"],
+    ["plot", "layers", "mobilenet_v1", "-o", "{dir}"],
+])
+def test_an_output_that_is_a_folder_is_refused_and_nothing_is_written(tmp_path, args):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out.yaml").mkdir()
+    (tmp_path / "m.csv").write_text(MEASURED)
+    before = listing(tmp_path)
+    args = [a.format(dir=tmp_path / "out", csv=tmp_path / "m.csv", tmp=tmp_path) for a in args]
+    one_line_error(run(*args), "folder, not a file")
+    assert listing(tmp_path) == before
+
+
+# -- 2. unwritable places, streams, symbolic links -------------------------------------------------
+@pytest.mark.parametrize("where,says", [("blocker/out.csv", "'{tmp}/blocker' is a file, not a folder"),
+                                        ("missing/out.csv", "the output folder does not exist")])
+@pytest.mark.parametrize("command", [["report", "mobilenet_v1"], ["export", "mobilenet_v1", "--json"],
+                                     ["export", "mobilenet_v1", "--xlsx"]])
+def test_an_output_in_a_folder_that_cannot_hold_it_is_one_line(tmp_path, where, says, command):
+    (tmp_path / "blocker").write_text("a file")
+    before = listing(tmp_path)
+    target = tmp_path / where
+    args = [*command, str(target)] if command[0] == "export" else [*command, "-o", str(target)]
+    message = one_line_error(run(*args), str(target), says.format(tmp=tmp_path))
+    assert message.startswith(f"mobilecost: error: {target}: ")
+    assert listing(tmp_path) == before
+
+
+def test_a_path_too_long_for_the_system_is_one_short_line(tmp_path):
+    one_line_error(run("report", "mobilenet_v1", "-o", tmp_path / ("x" * 5000)), "File name too long", "characters")
+
+
+def test_dev_stdout_as_output_writes_to_the_stream_and_keeps_the_device():
+    if not os.path.islink("/dev/stdout"):
+        pytest.skip("/dev/stdout is not a symbolic link here")
+    plain = subprocess.run([sys.executable, "-m", "mobilecost", "report", "mobilenet_v1", "-f", "csv"],
+                           capture_output=True, text=True)
+    stream = subprocess.run([sys.executable, "-m", "mobilecost", "report", "mobilenet_v1", "-f", "csv",
+                             "-o", "/dev/stdout"], capture_output=True, text=True)
+    assert stream.returncode == 0, stream.stderr
+    assert stream.stdout == plain.stdout and plain.stdout.startswith("name,op,")
+    assert os.path.islink("/dev/stdout")
+
+
+def test_a_named_pipe_is_written_into_not_replaced(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run("report", "mobilenet_v1", "-f", "csv", "-o", fifo)
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert fifo.is_fifo() and received and received[0].startswith(b"name,op,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_a_symbolic_link_is_followed_and_kept(tmp_path):
+    (tmp_path / "results").mkdir()
+    target = tmp_path / "results" / "latest.csv"
+    target.write_text("old\n")
+    link = tmp_path / "out.csv"
+    link.symlink_to(target)
+    result = run("report", "mobilenet_v1", "-f", "csv", "-o", link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text().startswith("name,op,")
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["latest.csv"]
+    dangling = tmp_path / "new.csv"
+    dangling.symlink_to(tmp_path / "results" / "first.csv")
+    assert run("report", "mobilenet_v1", "-f", "csv", "-o", dangling).exit_code == 0
+    assert dangling.is_symlink() and (tmp_path / "results" / "first.csv").read_text().startswith("name,op,")
+
+
+# -- 7. several outputs: all or none -------------------------------------------------------------------
+def test_export_writes_nothing_when_one_csv_file_cannot_be_written(tmp_path):
+    (tmp_path / "csv").mkdir()
+    (tmp_path / "csv" / "summary.csv").mkdir()  # in the way of the CSV written second
+    (tmp_path / "r.xlsx").write_bytes(b"previous workbook")
+    before = listing(tmp_path)
+    result = run("export", "mobilenet_v1", "--xlsx", tmp_path / "r.xlsx", "--csv", tmp_path / "csv",
+                 "--json", tmp_path / "r.json")
+    one_line_error(result, f"{tmp_path / 'csv' / 'summary.csv'}: --csv: this is a folder, not a file")
+    assert listing(tmp_path) == before
+
+
+def test_export_writes_nothing_when_the_csv_folder_cannot_be_made(tmp_path, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    result = run("export", "mobilenet_v1", "--xlsx", tmp_path / "r.xlsx", "--csv", tmp_path / "c")
+    message = one_line_error(result, f"{tmp_path / 'c'}: --csv: cannot create the folder: Permission denied")
+    assert ".part" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_an_unusable_csv_folder_before_the_work(tmp_path):
+    one_line_error(run("export", "mobilenet_v1", "--xlsx", tmp_path / "r.xlsx", "--csv", tmp_path / ("c" * 300)),
+                   "--csv: cannot write here: File name too long")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_commit_names_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    from mobilecost.outputs import files
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    message = one_line_error(run("report", "mobilenet_v1", "-o", tmp_path / "r.txt"),
+                             f"{tmp_path / 'r.txt'}: -o: cannot write: No space left on device")
+    assert ".part" not in message
+    assert list(tmp_path.iterdir()) == []

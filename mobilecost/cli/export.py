@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
+from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, check_output, fail
 from ..errors import MobilecostError
 from ..outputs.progress import StepProgress
 
@@ -118,6 +118,7 @@ def plot(
     try:
         from ..outputs.plots import save_figure
 
+        check_output(output)
         with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
             fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
                           mode.value, progress)

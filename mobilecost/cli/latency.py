@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, fail
+from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, check_output, fail
 from ..errors import MobilecostError
 
 DEVICE_HELP = "A device profile: a built-in name (see `mobilecost devices`) or the path of a profile .yaml."
@@ -101,6 +101,7 @@ def latency(
     from ..outputs.files import emit
 
     try:
+        check_output(output)
         frame = estimate_latency(variant, device, alpha, rho, resolution, mode.value, semantics)
         emit(render_latency(frame, fmt.value), output)
     except MobilecostError as exc:
@@ -148,9 +149,10 @@ def calibrate(
     try:
         if not output.endswith((".yaml", ".yml")):
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
+        check_output(output, "--output")
         profile, rows, result = run_calibration(measurements, base, name)
         text = dump_device(profile)
-        write_atomic(output, text)
+        write_atomic(output, text, "--output")
         typer.echo(render_fit(profile, rows, result), nl=False)
         typer.echo(f"wrote {output}", err=True)
     except MobilecostError as exc:
