@@ -269,3 +269,11 @@ def test_a_failed_commit_names_the_target_not_the_temporary_file(tmp_path, monke
                              f"{tmp_path / 'r.txt'}: -o: cannot write: No space left on device")
     assert ".part" not in message
     assert list(tmp_path.iterdir()) == []
+
+
+# -- 6. seeds ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [["onnx", "mobilenet_v3_small", "--seed", "-1", "-o", "{tmp}/m.onnx"],
+                                  ["measure", "mobilenet_v3_small", "--seed", "-1", "-o", "{tmp}/m.csv"]])
+def test_a_negative_seed_is_one_line(tmp_path, args):
+    one_line_error(run(*[a.format(tmp=tmp_path) for a in args]), "--seed: seed must be at least 0, got -1")
+    assert list(tmp_path.iterdir()) == []

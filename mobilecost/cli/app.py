@@ -61,6 +61,11 @@ def check_output(path: Optional[str], field: str = "-o") -> None:
         destination(path, field)
 
 
+def check_seed(seed: int) -> None:
+    if seed < 0:
+        raise MobilecostError(f"seed must be at least 0, got {seed}", field="--seed")
+
+
 def fail(exc: MobilecostError) -> None:
     typer.echo(f"mobilecost: error: {exc}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import ALPHA_OPT, RES_OPT, SEM_OPT, VARIANT_HELP, app, check_output, fail
+from .app import ALPHA_OPT, RES_OPT, SEM_OPT, VARIANT_HELP, app, check_output, check_seed, fail
 from ..errors import MobilecostError
 
 
@@ -29,6 +29,7 @@ def onnx_command(
     from ..measure.onnx_graph import build_model, parameter_count, save_model
 
     try:
+        check_seed(seed)
         check_output(output)
         model = build_model(variant, alpha, resolution, rho, semantics, seed, fold_bn)
         save_model(model, output)

@@ -61,7 +61,7 @@ class Settings:
     semantics: str | None = None
 
     def check(self) -> "Settings":
-        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0), ("seed", 0)):
             if getattr(self, name) < low:
                 raise MobilecostError(f"{name} must be at least {low}, got {getattr(self, name)}",
                                       field=f"--{name}")
