@@ -277,3 +277,15 @@ def test_a_failed_commit_names_the_target_not_the_temporary_file(tmp_path, monke
 def test_a_negative_seed_is_one_line(tmp_path, args):
     one_line_error(run(*[a.format(tmp=tmp_path) for a in args]), "--seed: seed must be at least 0, got -1")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- 8. two tables, one name -----------------------------------------------------------------------------
+def test_two_tables_with_one_name_are_refused_naming_both(tmp_path):
+    other = table(tmp_path, "mobilenet_v1", "other.yaml", (r"^title: .*$", "title: Another MobileNet"))
+    for args in (["export", "mobilenet_v1", other, "--csv", tmp_path / "csv", "--xlsx", tmp_path / "r.xlsx"],
+                 ["plot", "accuracy", "mobilenet_v1", other, "-o", tmp_path / "a.png"]):
+        message = one_line_error(run(*args), "other.yaml: name:", "mobilenet_v1.yaml is also named 'mobilenet_v1'")
+        assert "give each table its own name" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.yaml"]
+    same = run("export", "mobilenet_v1", str(TABLES / "mobilenet_v1.yaml"), "--json", tmp_path / "r.json")
+    assert same.exit_code == 0, same.output  # one table named twice is one table

@@ -22,7 +22,7 @@ from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
 from ..errors import MobilecostError
 from ..api import costs_for, layer_columns, sweep
 from ..spec.layers import COST_FIELDS, FIELDS
-from ..spec.loader import brief
+from ..spec.loader import brief, unique_tables
 from ..numeric.evaluation import evaluate_layers
 from .files import Batch, destination
 from ..analysis.published import figures_for
@@ -83,10 +83,11 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
     alphas = [float(a) for a in alphas]
     resolutions = [int(r) for r in resolutions]
     summaries, sweeps, layers = [], [], {}
-    for variant in variants:
-        costs = costs_for(variant, "exact", semantics)
+    tables = [(variant, costs_for(variant, "exact", semantics)) for variant in variants]
+    unique_tables([costs.spec for _, costs in tables])  # two files with one name: refused, not one dropped
+    for variant, costs in tables:
         name = costs.spec.name
-        if name in layers:
+        if name in layers:  # the same table named twice
             continue
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")

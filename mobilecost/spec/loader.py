@@ -294,9 +294,33 @@ def row_location(spec: VariantSpec, index: int) -> str:
     return spec.path or spec.name
 
 
+def unique_tables(specs) -> list[VariantSpec]:
+    """`specs` less repeats of one table; two different tables with the same `name:` are refused.
+
+    Outputs key tables by name (a workbook sheet, a layers_NAME.csv, a plot's family), so one of two
+    namesakes would silently replace or hide the other."""
+    first: dict[str, VariantSpec] = {}
+    out = []
+    for spec in specs:
+        seen = first.setdefault(spec.name, spec)
+        if seen is spec:
+            out.append(spec)
+        elif not _same_table(seen, spec):
+            other = seen.path or "another table"
+            raise MobilecostError(f"{other} is also named {spec.name!r}; give each table its own name",
+                                  where=spec.path or None, field="name")
+    return out
+
+
+def _same_table(a: VariantSpec, b: VariantSpec) -> bool:
+    if a.path and b.path:
+        return Path(a.path).resolve() == Path(b.path).resolve()
+    return table_digest(a) == table_digest(b)
+
+
 def table_digest(spec: VariantSpec) -> str:
     """A short content hash that keys every cache built from this table."""
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
 
 
-__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir"]
+__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir", "unique_tables"]
