@@ -289,3 +289,49 @@ def test_two_tables_with_one_name_are_refused_naming_both(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.yaml"]
     same = run("export", "mobilenet_v1", str(TABLES / "mobilenet_v1.yaml"), "--json", tmp_path / "r.json")
     assert same.exit_code == 0, same.output  # one table named twice is one table
+
+
+# -- 9. table text is data, never a formula ---------------------------------------------------------------
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
+    import openpyxl
+
+    name = FORMULA.replace('"', '\\"')
+    path = table(tmp_path, "mobilenet_v1", "evil.yaml", (r"^name: .*$", f'name: "{name}"'),
+                 (r"^title: .*$", 'title: "+cmd|calc"'))
+    result = run("export", path, "--csv", tmp_path / "csv", "--xlsx", tmp_path / "r.xlsx")
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "csv").iterdir())
+    assert len(files) == 3
+    for csv_file in files:
+        for cell in re.split(r'[,\n]', csv_file.read_text().replace('""', "")):
+            assert not cell.lstrip('"').startswith(("=", "+", "@")), (csv_file.name, cell)
+    summary = (tmp_path / "csv" / "summary.csv").read_text().splitlines()[1]
+    assert summary.startswith('"\'=HYPERLINK(""http://x"",""y"")",1.0,')
+    sweep = run("sweep", path, "--alpha", "0.5,1.0").stdout.splitlines()
+    assert sweep[1].startswith('"\'=HYPERLINK(') and sweep[2].startswith('"\'=HYPERLINK(')
+    latency = run("latency", path, "--device", P4, "-f", "csv").stdout.splitlines()
+    assert not any(piece.startswith("=") for line in latency for piece in line.split(","))
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+    chart = zipfile.ZipFile(tmp_path / "r.xlsx").read("xl/charts/chart1.xml").decode()
+    assert "<c:f>HYPERLINK" not in chart and "<c:f>=" not in chart
+
+
+def test_csv_text_changes_only_cells_a_spreadsheet_would_run():
+    import pandas as pd
+
+    from mobilecost.outputs.files import csv_text
+
+    frame = pd.DataFrame({"name": ["conv1", "-", "=1+1", "@SUM(A1)", "\tx", "a=b"], "delta": [-1, 2, 3, 4, 5, 6],
+                          "rate": [-0.5, 1.0, None, 2.0, 3.0, 4.0]})
+    assert csv_text(frame[frame["name"] == "conv1"]) == frame[frame["name"] == "conv1"].to_csv(index=False)
+    lines = csv_text(frame).splitlines()
+    assert lines[1:4] == ["conv1,-1,-0.5", "'-,2,1.0", "'=1+1,3,"]
+    assert lines[4].startswith("'@SUM(A1),4") and lines[6] == "a=b,6,4.0"

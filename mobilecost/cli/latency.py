@@ -49,6 +49,7 @@ def devices() -> None:
 
 
 def render_latency(frame, fmt: str) -> str:
+    from ..outputs.files import csv_comment, csv_text
     from ..outputs.report import text_table
 
     attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
@@ -61,10 +62,10 @@ def render_latency(frame, fmt: str) -> str:
         return json.dumps(doc, indent=1)
     if fmt == "csv":
         buf = io.StringIO()
-        buf.write(f"# {attrs['label']}\n")
-        buf.write(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
-                  f"simulated latency {totals['latency_ms']:.3f} ms\n")
-        frame.to_csv(buf, index=False, float_format="%.6g")
+        buf.write(csv_comment(f"# {attrs['label']}") + "\n")
+        buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
+                              f"simulated latency {totals['latency_ms']:.3f} ms") + "\n")
+        csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
              f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]

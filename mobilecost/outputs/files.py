@@ -14,6 +14,8 @@ What an output path (``-o PATH``, ``--xlsx PATH``, ...) does depends on what PAT
 Several outputs of one command (``export --xlsx --csv --json``) are written together by `Batch`:
 each is prepared in full beside its target, and only when all are ready are they renamed into place.
 
+Text that comes from a user's table is data, never a spreadsheet formula: every CSV the project
+writes goes through `csv_text` (or `csv_cell`), which prefixes such cells with a quote.
 """
 
 from __future__ import annotations
@@ -28,6 +30,42 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MobilecostError
+
+# A spreadsheet reads a CSV cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """`value`, or for text a spreadsheet would read as a formula, the text behind a single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(frame, buffer=None, **to_csv) -> str | None:
+    """``frame.to_csv(buffer, index=False, **to_csv)`` with every text cell passed through `csv_cell`.
+
+    Column names are text too. Numbers are left alone (a negative number is a number, not a formula)."""
+    to_csv.setdefault("index", False)
+    out = frame
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if getattr(values.dtype, "kind", "O") != "O":
+            continue
+        if any(isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values.unique()):
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(position, values.map(csv_cell))
+    if any(isinstance(c, str) and c.startswith(FORMULA_STARTS) for c in out.columns):
+        out = out.set_axis([csv_cell(c) for c in out.columns], axis=1)
+    return out.to_csv(buffer, **to_csv)
+
+
+def csv_comment(text: str) -> str:
+    """A ``# ...`` line above a CSV table: one line, and no comma-separated piece read as a formula."""
+    text = " ".join(str(text).splitlines())
+    return ",".join(csv_cell(piece) for piece in text.split(","))
+
 
 def _umask() -> int:
     mask = os.umask(0)

@@ -24,7 +24,7 @@ from ..api import costs_for, layer_columns, sweep
 from ..spec.layers import COST_FIELDS, FIELDS
 from ..spec.loader import brief, unique_tables
 from ..numeric.evaluation import evaluate_layers
-from .files import Batch, destination
+from .files import Batch, csv_cell, csv_text, destination
 from ..analysis.published import figures_for
 from .workbook_formulas import SheetPrinter, input_cells
 
@@ -230,7 +230,7 @@ def _write_sweep(wb, ws, review: Review, formats) -> None:
         rows = np.flatnonzero((frame["variant"] == variant).to_numpy() & (frame["resolution"] == first_res).to_numpy())
         a, b = top + 1 + rows[0], top + 1 + rows[-1]
         chart.add_series({
-            "name": f"{variant} @ {first_res}",
+            "name": csv_cell(f"{variant} @ {first_res}"),  # xlsxwriter reads a name starting '=' as a formula
             "categories": [ws.get_name(), a, xcol, b, xcol],
             "values": [ws.get_name(), a, ycol, b, ycol],
             "marker": {"type": "circle", "size": 3},
@@ -293,7 +293,7 @@ def write_csv_dir(review: Review, directory) -> list[Path]:
 def _stage_csv(batch: Batch, review: Review, directory) -> None:
     batch.folder(directory, "--csv")
     for path, frame in csv_files(review, directory).items():
-        batch.write(path, frame.to_csv(index=False), "--csv")
+        batch.write(path, csv_text(frame), "--csv")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
