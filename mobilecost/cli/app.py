@@ -51,6 +51,19 @@ OUT_OPT = typer.Option(None, "--output", "-o", help="Write to this file (atomica
 SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE, SWEEP_BLOCKS = 200_000, 20_000, 20
 
 
+def check_output(path: str | None, field: str = "-o") -> None:
+    """Refuse an output path that cannot be written (a folder, a missing folder, ...) before any work."""
+    if path:
+        from ..outputs.files import destination
+
+        destination(path, field)
+
+
+def check_seed(seed: int) -> None:
+    if seed < 0:
+        raise MobilecostError(f"seed must be at least 0, got {seed}", field="--seed")
+
+
 def fail(exc: MobilecostError) -> None:
     typer.echo(f"mobilecost: error: {exc}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT)

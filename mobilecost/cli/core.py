@@ -9,7 +9,7 @@ import typer
 from ..errors import MobilecostError
 from .app import (
     ALPHA_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE,
-    VARIANT_HELP, Convention, Mode, ReportFormat, SweepFormat, app, fail,
+    VARIANT_HELP, Convention, Mode, ReportFormat, SweepFormat, app, check_output, fail,
 )
 
 
@@ -41,6 +41,7 @@ def report(
     from ..outputs.report import render
 
     try:
+        check_output(output)
         frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics, convention.value)
         emit(render(frame, share_by_type(frame), fmt.value), output)
     except MobilecostError as exc:
@@ -72,6 +73,7 @@ def sweep(
     from ..outputs.report import render_sweep
 
     try:
+        check_output(output)
         alphas = parse_grid(alpha, "--alpha")
         if resolution is not None and rho is not None:
             raise MobilecostError("give either --rho or --resolution, not both", field="--rho/--resolution")
@@ -115,6 +117,7 @@ def formula(
     from ..outputs.files import emit
 
     try:
+        check_output(output)
         emit(total_formula(variant, metric, mode.value, semantics, convention.value, latex), output)
     except MobilecostError as exc:
         fail(exc)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, fail
+from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, check_output, fail
 from ..errors import MobilecostError
 from ..outputs.progress import StepProgress
 
@@ -119,6 +119,7 @@ def plot(
     try:
         from ..outputs.plots import save_figure
 
+        check_output(output)
         with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
             fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
                           mode.value, progress)
@@ -134,14 +135,21 @@ def _one(variants, kind: str) -> str:
     return variants[0]
 
 
+def _families(variants):
+    """The families named by the tables (None: all); two different tables with one name are refused."""
+    from ..api import checked_spec
+    from ..spec.loader import unique_tables
+
+    return [spec.name for spec in unique_tables([checked_spec(v) for v in variants])] or None
+
+
 def _steps(kind, variants, device) -> int:
     if kind is PlotKind.tradeoff:
         return len(variants)
     if kind is PlotKind.accuracy and device is not None:
-        from ..numeric.checked import checked_spec
         from ..outputs.plots import accuracy_points
 
-        return len(accuracy_points([checked_spec(v).name for v in variants] or None))
+        return len(accuracy_points(_families(variants)))
     return 1
 
 
@@ -154,10 +162,7 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
             raise MobilecostError("name at least one variant", field="VARIANT")
         return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
     if kind is PlotKind.accuracy:
-        from ..numeric.checked import checked_spec
-
-        families = [checked_spec(v).name for v in variants] or None
-        return plots.plot_accuracy(families, device, semantics, on_step=on_step)
+        return plots.plot_accuracy(_families(variants), device, semantics, on_step=on_step)
     variant = _one(variants, kind.value)
     if kind is PlotKind.layers:
         return plots_layers.plot_layers(variant, alpha, resolution, rho, device, semantics, convention)

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, fail
+from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, check_output, fail
 from ..errors import MobilecostError
 
 DEVICE_HELP = "A device profile: a built-in name (see `mobilecost devices`) or the path of a profile .yaml."
@@ -49,6 +49,7 @@ def devices() -> None:
 
 
 def render_latency(frame, fmt: str) -> str:
+    from ..outputs.files import csv_comment, csv_text
     from ..outputs.report import text_table
 
     attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
@@ -61,10 +62,10 @@ def render_latency(frame, fmt: str) -> str:
         return json.dumps(doc, indent=1)
     if fmt == "csv":
         buf = io.StringIO()
-        buf.write(f"# {attrs['label']}\n")
-        buf.write(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
-                  f"simulated latency {totals['latency_ms']:.3f} ms\n")
-        frame.to_csv(buf, index=False, float_format="%.6g")
+        buf.write(csv_comment(f"# {attrs['label']}") + "\n")
+        buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
+                              f"simulated latency {totals['latency_ms']:.3f} ms") + "\n")
+        csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
              f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]
@@ -101,6 +102,7 @@ def latency(
     from ..outputs.files import emit
 
     try:
+        check_output(output)
         frame = estimate_latency(variant, device, alpha, rho, resolution, mode.value, semantics)
         emit(render_latency(frame, fmt.value), output)
     except MobilecostError as exc:
@@ -148,9 +150,10 @@ def calibrate(
     try:
         if not output.endswith((".yaml", ".yml")):
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
+        check_output(output, "--output")
         profile, rows, result = run_calibration(measurements, base, name)
         text = dump_device(profile)
-        write_atomic(output, text)
+        write_atomic(output, text, "--output")
         typer.echo(render_fit(profile, rows, result), nl=False)
         typer.echo(f"wrote {output}", err=True)
     except MobilecostError as exc:

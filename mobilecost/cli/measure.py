@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import ALPHA_OPT, RES_OPT, SEM_OPT, VARIANT_HELP, app, fail
+from .app import ALPHA_OPT, RES_OPT, SEM_OPT, VARIANT_HELP, app, check_output, check_seed, fail
 from ..errors import MobilecostError
 
 
@@ -29,6 +29,8 @@ def onnx_command(
     from ..measure.onnx_graph import build_model, parameter_count, save_model
 
     try:
+        check_seed(seed)
+        check_output(output)
         model = build_model(variant, alpha, resolution, rho, semantics, seed, fold_bn)
         save_model(model, output)
     except MobilecostError as exc:
@@ -57,6 +59,7 @@ def measure(
     from ..outputs.files import emit
 
     try:
+        check_output(output)
         settings = Settings(threads, repeats, warmup, seed, semantics).check()
         configs = configurations(variants, parse_grid(alpha, "--alpha"),
                                  parse_grid(resolution, "--resolution", integer=True))

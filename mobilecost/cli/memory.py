@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, fail
+from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, check_output, fail
 from ..errors import MobilecostError
 
 
@@ -51,6 +51,7 @@ def memory(
     from ..outputs.render_memory import render_memory
 
     try:
+        check_output(output)
         frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics)
         a = frame.attrs
         ls = live_activations(variant, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
@@ -75,6 +76,7 @@ def explain(
     from ..outputs.render_memory import render_explain
 
     try:
+        check_output(output)
         emit(render_explain(run_explain(variant, alpha, resolution), fmt.value), output)
     except MobilecostError as exc:
         fail(exc)
@@ -92,6 +94,7 @@ def paper(
     from ..outputs.render_memory import render_paper
 
     try:
+        check_output(output)
         frame = paper_tables(name)
         emit(render_paper(frame, separable_ratio() if name == "mobilenet_v1" else None, fmt.value), output)
     except MobilecostError as exc:

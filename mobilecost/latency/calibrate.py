@@ -16,6 +16,7 @@ base profile's proportions, so 3-4 measurements suffice; residuals are relative 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from .devices import Calibration, DeviceProfile, load_device
 from ..errors import MobilecostError
+from ..spec.loader import brief, is_file, read_text_file
 from .model import PARAMS, Parameters, features, layer_terms, layer_times, theta_of
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
@@ -63,40 +65,65 @@ class Fit:
 
 
 def read_measurements(path: str) -> list[Measurement]:
-    """Rows of a CSV with columns variant, alpha, resolution, latency_ms (others are ignored)."""
+    """Rows of a CSV with columns variant, alpha, resolution, latency_ms (others are ignored).
+
+    The file is UTF-8 (a byte-order mark is allowed) of at most MAX_FILE_BYTES; every field used is
+    at most MAX_FIELD characters, every number finite and within the bounds below. Anything else is
+    refused in one line naming the file, the line and the column."""
     file = Path(path)
-    if not file.is_file():
-        raise MobilecostError("no such measurements file", where=str(path))
-    with file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if not is_file(file, str(path)):
+        raise MobilecostError("no such measurements file", where=brief(str(path)))
+    text = read_text_file(file, str(path), "a measurements CSV").removeprefix("\ufeff")
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # long fields are refused below, by name
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+        missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise MobilecostError(f"missing column(s) {', '.join(missing)}; need {', '.join(COLUMNS)}",
                                   where=f"{path}:1", field=missing[0])
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            rows.append(_measurement(row, f"{path}:{line}"))
+        rows = [_measurement(row, f"{path}:{reader.line_num}") for row in reader]
+    except csv.Error as exc:
+        raise MobilecostError(f"malformed CSV: {exc}", where=f"{path}:{reader.line_num}") from None
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         raise MobilecostError("no measurements", where=str(path))
     return rows
 
 
+MAX_FIELD = 256  # characters of a variant name or path, or of a number
+MAX_ALPHA = 10.0
+MAX_RESOLUTION = 100_000  # pixels (spec.models.MAX_SIDE)
+LATENCY_MS = (1e-3, 1e7)  # one microsecond to almost three hours: beyond, the fit means nothing
+
+
 def _measurement(row: dict, where: str) -> Measurement:
-    def number(field, kind):
+    for field in COLUMNS:
+        text = row.get(field) or ""
+        if len(text) > MAX_FIELD:
+            raise MobilecostError(f"a field of {len(text):,} characters; at most {MAX_FIELD}", where=where, field=field)
+
+    def number(field, kind, low, high, unit=""):
         text = (row.get(field) or "").strip()
         try:
-            value = kind(float(text)) if kind is int else float(text)
+            value = float(text)
         except ValueError:
-            raise MobilecostError(f"expected a number, got {text!r}", where=where, field=field) from None
-        if not math.isfinite(value) or value <= 0 or (kind is int and value != float(text)):
-            raise MobilecostError(f"expected a positive {'whole ' if kind is int else ''}number, got {text!r}",
+            raise MobilecostError(f"expected a number, got {brief(repr(text))}", where=where, field=field) from None
+        whole = "whole " if kind is int else ""
+        if not math.isfinite(value) or value <= 0 or (kind is int and not value.is_integer()):
+            raise MobilecostError(f"expected a positive {whole}number, got {brief(repr(text))}", where=where, field=field)
+        if not low <= value <= high:
+            raise MobilecostError(f"expected a {whole}number from {low:g} to {high:g}{unit}, got {brief(repr(text))}",
                                   where=where, field=field)
-        return value
+        return int(value) if kind is int else value
 
     variant = (row.get("variant") or "").strip()
     if not variant:
         raise MobilecostError("empty variant", where=where, field="variant")
-    return Measurement(variant, number("alpha", float), number("resolution", int), number("latency_ms", float), where)
+    return Measurement(variant, number("alpha", float, 1e-3, MAX_ALPHA), number("resolution", int, 1, MAX_RESOLUTION),
+                       number("latency_ms", float, *LATENCY_MS, " ms"), where)
 
 
 def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) -> np.ndarray:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
-from ..spec.loader import display_path, first_error, read_located_yaml, tables_dir
+from ..spec.loader import brief, display_path, first_error, is_file, read_located_yaml, read_text_file, tables_dir
 
 # Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth
 # for the memory-bound branch of multiply-accumulate layers.
@@ -25,15 +25,24 @@ DTYPE_BYTES = {**ACTIVATION_BYTES, "uint8": 1}  # a profile's precision may also
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Numbers are finite: an `.inf` clock would make every layer free and print wrong latencies.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# Bounds far beyond any device, low enough that a mistyped value is refused at its key:
+MAX_CORES = 1_000_000
+MAX_THREADS = 4096
+MAX_CACHE_BYTES = 2**50  # 1 PiB
+RATE = dict(ge=1e-3, le=1e6)  # GHz, MACs per cycle, GB/s
+EFFICIENCY = dict(gt=0, le=1e6)  # calibration keeps 1 / efficiency >= 1e-6
 
 
 class Peak(_Strict):
     """Peak multiply-accumulate rate = clock x MACs per cycle per core x cores used."""
 
-    clock_ghz: float = Field(gt=0)
-    macs_per_cycle: float = Field(gt=0, description="per core, at the profile's precision")
-    cores: int = Field(ge=1)
+    clock_ghz: float = Field(**RATE)
+    macs_per_cycle: float = Field(**RATE, description="per core, at the profile's precision")
+    cores: int = Field(ge=1, le=MAX_CORES)
     source: str = Field(min_length=1)
 
     @property
@@ -49,26 +58,26 @@ class Peak(_Strict):
 class Memory(_Strict):
     """Bandwidth: a layer whose bytes fit in `cache_bytes` streams at cache speed, others at DRAM speed."""
 
-    cache_bytes: int = Field(ge=0)
-    cache_gb_s: float = Field(gt=0)
-    dram_gb_s: float = Field(gt=0)
+    cache_bytes: int = Field(ge=0, le=MAX_CACHE_BYTES)
+    cache_gb_s: float = Field(**RATE)
+    dram_gb_s: float = Field(**RATE)
     source: str = Field(min_length=1)
 
 
 class Efficiency(_Strict):
     """Achieved fraction of peak (MAC classes) or of bandwidth (memory, elementwise)."""
 
-    conv: float = Field(gt=0)
-    pointwise: float = Field(gt=0)
-    depthwise: float = Field(gt=0)
-    fc: float = Field(gt=0)
-    memory: float = Field(gt=0)
-    elementwise: float = Field(gt=0)
+    conv: float = Field(**EFFICIENCY)
+    pointwise: float = Field(**EFFICIENCY)
+    depthwise: float = Field(**EFFICIENCY)
+    fc: float = Field(**EFFICIENCY)
+    memory: float = Field(**EFFICIENCY)
+    elementwise: float = Field(**EFFICIENCY)
     source: str = Field(min_length=1)
 
 
 class Overhead(_Strict):
-    us: float = Field(ge=0, description="fixed cost of every executed step (op dispatch, kernel launch)")
+    us: float = Field(ge=0, le=1e6, description="fixed cost of every executed step (op dispatch, kernel launch)")
     source: str = Field(min_length=1)
 
 
@@ -85,7 +94,7 @@ class DeviceProfile(_Strict):
     title: str = Field(min_length=1)
     hardware: str = Field(min_length=1)
     runtime: str = Field(min_length=1)
-    threads: int = Field(ge=1)
+    threads: int = Field(ge=1, le=MAX_THREADS)
     precision: Literal["fp32", "fp16", "int8", "uint8"]
     peak: Peak
     memory: Memory
@@ -124,17 +133,18 @@ def list_devices() -> list[str]:
 def resolve_device(name_or_path: str) -> Path:
     text = str(name_or_path)
     candidate = Path(text)
-    if text.endswith((".yaml", ".yml")) or candidate.is_file():
-        if not candidate.is_file():
-            raise MobilecostError("no such device profile file", where=text, field="--device")
+    if text.endswith((".yaml", ".yml")) or is_file(candidate, text):
+        if not is_file(candidate, text):
+            raise MobilecostError("no such device profile file", where=brief(text), field="--device")
         return candidate
     builtin = devices_dir() / f"{text}.yaml"
-    if builtin.is_file():
+    if is_file(builtin, text):
         return builtin
     known = list_devices()
     close = [k for k in known if k.startswith(text)][:3] or difflib.get_close_matches(text, known, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known devices: {', '.join(known)}"
-    raise MobilecostError(f"unknown device {text!r}{hint} (or give the path of a profile .yaml)", field="--device")
+    raise MobilecostError(f"unknown device {brief(repr(text))}{hint} (or give the path of a profile .yaml)",
+                          field="--device")
 
 
 def load_device(device) -> DeviceProfile:
@@ -142,7 +152,8 @@ def load_device(device) -> DeviceProfile:
     if isinstance(device, DeviceProfile):
         return device
     path = resolve_device(device)
-    return parse_device(path.read_text(encoding="utf-8"), display_path(path))
+    shown = display_path(path)
+    return parse_device(read_text_file(path, shown, "a device profile"), shown)
 
 
 def parse_device(text: str, path: str) -> DeviceProfile:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MobilecostError
+from ..outputs.files import csv_text
 from .onnx_graph import INSTALL_HINT, build_model
 
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
@@ -61,7 +62,7 @@ class Settings:
     semantics: str | None = None
 
     def check(self) -> "Settings":
-        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+        for name, low in (("threads", 1), ("repeats", 1), ("warmup", 0), ("seed", 0)):
             if getattr(self, name) < low:
                 raise MobilecostError(f"{name} must be at least {low}, got {getattr(self, name)}",
                                       field=f"--{name}")
@@ -165,4 +166,4 @@ def _variant_name(variant) -> str:
 
 def to_csv(frame: pd.DataFrame) -> str:
     text = frame.assign(alpha=[f"{a:g}" for a in frame["alpha"]])
-    return text.to_csv(index=False, float_format="%.4f", lineterminator="\n")
+    return csv_text(text, float_format="%.4f", lineterminator="\n")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..conventions import header_line
 from ..analysis.published import figures_for
+from .files import csv_text
 
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
@@ -56,7 +57,7 @@ def render(frame: pd.DataFrame, shares: pd.DataFrame, fmt: str) -> str:
         return json.dumps(report_dict(frame, shares), indent=2)
     if fmt == "csv":
         buf = io.StringIO()
-        frame[LAYER_COLUMNS].to_csv(buf, index=False)
+        csv_text(frame[LAYER_COLUMNS], buf)
         return buf.getvalue()
     if fmt == "markdown":
         return _markdown(frame, shares)
@@ -183,5 +184,5 @@ def render_sweep(frame: pd.DataFrame, fmt: str) -> str:
                 for row in frame.itertuples(index=False)]
         return text_table(frame.columns, rows, right=[c for c in frame.columns if c != "variant"])
     buf = io.StringIO()
-    frame.to_csv(buf, index=False)
+    csv_text(frame, buf)
     return buf.getvalue()

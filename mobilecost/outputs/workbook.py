@@ -10,6 +10,7 @@ Files are written to a temporary path and renamed into place.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,10 @@ from ..errors import MobilecostError
 from ..api import layer_columns, sweep
 from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS
+from ..spec.loader import brief, unique_tables
 from ..numeric.compiled import compiled_layers
 from ..numeric.values import values_at
-from .files import replacing, write_atomic
+from .files import Batch, csv_cell, csv_text, destination
 from ..analysis.published import figures_for
 from .workbook_formulas import SheetPrinter, input_cells
 
@@ -83,10 +85,11 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
     alphas = [float(a) for a in alphas]
     resolutions = [int(r) for r in resolutions]
     summaries, sweeps, layers = [], [], {}
-    for variant in variants:
-        costs = costs_for(variant, "exact", semantics)
+    tables = [(variant, costs_for(variant, "exact", semantics)) for variant in variants]
+    unique_tables([costs.spec for _, costs in tables])  # two files with one name: refused, not one dropped
+    for variant, costs in tables:
         name = costs.spec.name
-        if name in layers:
+        if name in layers:  # the same table named twice
             continue
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
@@ -229,7 +232,7 @@ def _write_sweep(wb, ws, review: Review, formats) -> None:
         rows = np.flatnonzero((frame["variant"] == variant).to_numpy() & (frame["resolution"] == first_res).to_numpy())
         a, b = top + 1 + rows[0], top + 1 + rows[-1]
         chart.add_series({
-            "name": f"{variant} @ {first_res}",
+            "name": csv_cell(f"{variant} @ {first_res}"),  # xlsxwriter reads a name starting '=' as a formula
             "categories": [ws.get_name(), a, xcol, b, xcol],
             "values": [ws.get_name(), a, ycol, b, ycol],
             "marker": {"type": "circle", "size": 3},
@@ -243,40 +246,56 @@ def _write_sweep(wb, ws, review: Review, formats) -> None:
 
 def write_xlsx(review: Review, path) -> None:
     """Write the workbook to `path` atomically."""
-    import xlsxwriter
+    with Batch() as batch:
+        batch.render(path, "--xlsx", lambda tmp: _render_xlsx(review, tmp), suffix=".part.xlsx")
 
-    with replacing(path, field="--xlsx", suffix=".part.xlsx") as tmp:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
-                                       "strings_to_numbers": False})
-        formats = {
-            "title": wb.add_format({"bold": True, "font_size": 13}),
-            "header": wb.add_format({"bold": True, "bottom": 1, "bg_color": "#E8EEF4"}),
-            "int": wb.add_format({"num_format": "#,##0"}),
-            "total": wb.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
-            "input": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0000####"}),
-        }
-        taken = {"summary", "sweep"}
-        _write_summary(wb.add_worksheet("Summary"), review, formats)
-        _write_sweep(wb, wb.add_worksheet("Sweep"), review, formats)
-        for name, (costs, alpha, rho, frame) in review.layers.items():
-            _write_layer_sheet(wb.add_worksheet(_sheet_name(name, taken)), name, costs, alpha, rho, frame,
-                               review.convention, formats)
+
+def _render_xlsx(review: Review, tmp: str) -> None:
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    formats = {
+        "title": wb.add_format({"bold": True, "font_size": 13}),
+        "header": wb.add_format({"bold": True, "bottom": 1, "bg_color": "#E8EEF4"}),
+        "int": wb.add_format({"num_format": "#,##0"}),
+        "total": wb.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
+        "input": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0000####"}),
+    }
+    taken = {"summary", "sweep"}
+    _write_summary(wb.add_worksheet("Summary"), review, formats)
+    _write_sweep(wb, wb.add_worksheet("Sweep"), review, formats)
+    for name, (costs, alpha, rho, frame) in review.layers.items():
+        _write_layer_sheet(wb.add_worksheet(_sheet_name(name, taken)), name, costs, alpha, rho, frame,
+                           review.convention, formats)
+    try:
         wb.close()
+    except FileCreateError as exc:  # it wraps the OSError, naming the temporary file
+        raise exc.__context__ if isinstance(exc.__context__, OSError) else OSError(str(exc)) from None
 
 
 # -- csv / json ------------------------------------------------------------------------------------
+def csv_files(review: Review, directory) -> dict:
+    """The files `--csv DIRECTORY` writes: path -> the frame written there."""
+    folder = Path(directory)
+    files = {folder / "summary.csv": review.summary, folder / "sweep.csv": review.sweep}
+    for name, (_, _, _, frame) in review.layers.items():
+        files[folder / f"layers_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.csv"] = frame
+    return files
+
+
 def write_csv_dir(review: Review, directory) -> list[Path]:
     check_destinations(csv_dir=directory)
-    folder = Path(directory)
-    folder.mkdir(exist_ok=True)
-    written = [folder / "summary.csv", folder / "sweep.csv"]
-    write_atomic(written[0], review.summary.to_csv(index=False))
-    write_atomic(written[1], review.sweep.to_csv(index=False))
-    for name, (_, _, _, frame) in review.layers.items():
-        path = folder / f"layers_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.csv"
-        write_atomic(path, frame.to_csv(index=False))
-        written.append(path)
-    return written
+    with Batch() as batch:
+        _stage_csv(batch, review, directory)
+    return list(csv_files(review, directory))
+
+
+def _stage_csv(batch: Batch, review: Review, directory) -> None:
+    batch.folder(directory, "--csv")
+    for path, frame in csv_files(review, directory).items():
+        batch.write(path, csv_text(frame), "--csv")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -297,18 +316,22 @@ def check_destinations(xlsx=None, csv_dir=None, json_path=None) -> None:
     """Refuse before any work is done when an output cannot be written where it is asked for."""
     for path, field in ((xlsx, "--xlsx"), (json_path, "--json")):
         if path:
-            target = Path(path)
-            if target.is_dir():
-                raise MobilecostError("this is a folder, not a file", where=str(target), field=field)
-            if not (target.parent if str(target.parent) else Path(".")).is_dir():
-                raise MobilecostError("the output folder does not exist", where=str(target.parent), field=field)
+            destination(path, field)
     if csv_dir:
         folder = Path(csv_dir)
-        if folder.exists() and not folder.is_dir():
+        try:
+            exists, is_dir = folder.exists(), folder.is_dir()
+        except OSError as exc:
+            raise MobilecostError(f"cannot write here: {exc.strerror or exc}", where=brief(str(folder), 100),
+                                  field="--csv") from None
+        if exists and not is_dir:
             raise MobilecostError("not a folder", where=str(folder), field="--csv")
-        if not folder.exists() and not folder.parent.is_dir():
-            problem = "not a folder" if folder.parent.exists() else "the parent folder does not exist"
-            raise MobilecostError(problem, where=str(folder.parent), field="--csv")
+        parent = folder.parent
+        if not exists and not parent.is_dir():
+            problem = "not a folder" if parent.exists() else "the parent folder does not exist"
+            raise MobilecostError(problem, where=str(parent), field="--csv")
+        if not os.access(folder if exists else parent, os.W_OK | os.X_OK):
+            raise MobilecostError("the folder is not writable", where=str(folder if exists else parent), field="--csv")
 
 
 def export_steps(variants, xlsx=None, csv_dir=None, json_path=None) -> int:
@@ -318,20 +341,23 @@ def export_steps(variants, xlsx=None, csv_dir=None, json_path=None) -> int:
 
 def export_review(variants, alphas=(1.0,), resolutions=(224,), xlsx=None, csv_dir=None, json_path=None,
                   semantics=None, convention="paper", device=None, on_step=None) -> Review:
-    """Build the review once and write whichever outputs are asked for."""
+    """Build the review once and write whichever outputs are asked for: all of them or none.
+
+    Every destination is checked before the work starts; the outputs are then prepared in full
+    beside their targets and renamed into place together (`files.Batch`)."""
     if not (xlsx or csv_dir or json_path):
         raise MobilecostError("nothing to write: give --xlsx, --csv or --json", field="--xlsx")
     step = on_step or (lambda text: None)
     check_destinations(xlsx, csv_dir, json_path)
     review = build_review(variants, alphas, resolutions, semantics, convention, device, step)
-    for path, field, write, done in ((xlsx, "--xlsx", write_xlsx, "workbook written"),
-                                     (csv_dir, "--csv", write_csv_dir, "CSV written"),
-                                     (json_path, "--json", lambda r, p: write_atomic(p, review_json(r)), "JSON written")):
-        if path:
-            try:
-                write(review, path)
-            except OSError as exc:
-                raise MobilecostError(f"cannot write: {exc.strerror or exc}", where=str(exc.filename or path),
-                                      field=field) from None
-            step(done)
+    with Batch() as batch:
+        if xlsx:
+            batch.render(xlsx, "--xlsx", lambda tmp: _render_xlsx(review, tmp), suffix=".part.xlsx")
+            step("workbook written")
+        if csv_dir:
+            _stage_csv(batch, review, csv_dir)
+            step("CSV written")
+        if json_path:
+            batch.write(json_path, review_json(review), "--json")
+            step("JSON written")
     return review

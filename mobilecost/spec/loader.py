@@ -7,7 +7,10 @@ Only this module reads YAML. A table is named either by a built-in variant name
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +19,55 @@ from pydantic import ValidationError
 
 from ..errors import MobilecostError
 from .models import ROW_MODELS, VariantSpec, parse_size
+
+
+MAX_FILE_BYTES = 16 * 2**20  # a table, a device profile or a measurements CSV is a few kilobytes
+MAX_DEPTH = 64  # nesting of YAML mappings and lists; a table needs 5
+MAX_DIGITS = 4000  # of a YAML integer (Python refuses to read longer ones; models bound far lower)
+
+
+def brief(value, limit: int = 60) -> str:
+    """`value` as quoted in an error message: at most about `limit` characters, on one line."""
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 10]}... ({len(text):,} characters)"
+
+
+def read_text_file(path: Path, shown: str, what: str = "a table") -> str:
+    """The UTF-8 text of a file of at most MAX_FILE_BYTES, or one line saying why not (naming the
+    file, and the line and column of the first byte that is not UTF-8)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise MobilecostError(f"the file has {size:,} bytes; {what} has at most {MAX_FILE_BYTES:,}", where=shown)
+        data = path.read_bytes()[:MAX_FILE_BYTES + 1]
+    except OSError as exc:
+        raise MobilecostError(f"cannot read the file: {exc.strerror or exc}", where=shown) from None
+    return decode_utf8(data, shown)
+
+
+def decode_utf8(data: bytes, shown: str) -> str:
+    """`data` as UTF-8 text with universal newlines (as ``Path.read_text``)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise MobilecostError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} "
+                              f"(byte {exc.start + 1:,} of the file); save it as UTF-8", where=f"{shown}:{line}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def is_file(path: Path, shown: str) -> bool:
+    """Path.is_file (False for a name too long to be a file), with other refusals said in one line."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return False
+        raise MobilecostError(f"cannot read the file: {exc.strerror or exc}", where=brief(shown)) from None
 
 
 def tables_dir() -> Path:
@@ -41,7 +93,26 @@ class _LineList(list):
 
 
 class _SafeLineLoader(yaml.SafeLoader):
-    """yaml.SafeLoader (no object construction) that remembers the line of every key and item."""
+    """yaml.SafeLoader (no object construction) that remembers the line of every key and item,
+    and refuses nesting deeper than MAX_DEPTH (the composer recurses once per level)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise MobilecostError(f"nested more than {MAX_DEPTH} levels deep", where=f"line {mark.line + 1}")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _construct_int(loader, node):
+    if len(node.value) > MAX_DIGITS:
+        raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
 
 
 def _construct_mapping(loader, node):
@@ -57,7 +128,10 @@ def _construct_mapping(loader, node):
             raise MobilecostError("a mapping key must be a plain value", where=f"line {key_node.start_mark.line + 1}")
         if key in result:
             raise MobilecostError(f"duplicate key {key!r}", where=f"line {key_node.start_mark.line + 1}")
-        result[key] = loader.construct_object(value_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except MobilecostError as exc:
+            raise MobilecostError(exc.message, where=exc.where, field=exc.field or str(key)) from None
         result.lines[key] = key_node.start_mark.line + 1
     return result
 
@@ -71,6 +145,7 @@ def _construct_sequence(loader, node):
 
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _line_of(document, loc) -> int | None:
@@ -88,9 +163,15 @@ def _line_of(document, loc) -> int | None:
     return line
 
 
+_BOUNDS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
+           "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+_PYDANTIC_TAG = re.compile(r"^(int|float|str|bool|none)$|[-\[]")
+
+
 def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
     err = exc.errors()[0]
-    loc = prefix + tuple(err["loc"])
+    # pydantic names union members and validators in loc ('constrained-int', "literal['k']"): not keys.
+    loc = prefix + tuple(p for p in err["loc"] if isinstance(p, int) or not _PYDANTIC_TAG.search(p))
     # pydantic nests union/tagged members in loc; keep what names the YAML.
     field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     line = _line_of(document, loc)
@@ -99,9 +180,12 @@ def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "required key is missing"
+    elif err["type"] in _BOUNDS:
+        bound = err["ctx"][_BOUNDS[err["type"]][0]]
+        msg = f"must be {_BOUNDS[err['type']][1]} {bound:,}" if isinstance(bound, int) else f"must be {_BOUNDS[err['type']][1]} {bound:g}"
     value = err.get("input")
     if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)):
-        msg = f"{msg} (got {value!r})"
+        msg = f"{msg} (got {brief(repr(value))})"
     return MobilecostError(msg, where=f"{path}:{line}" if line else path, field=field or None)
 
 
@@ -109,24 +193,24 @@ def resolve_table(name_or_path: str) -> Path:
     """A built-in variant name or a path to a .yaml file -> the table's path."""
     text = str(name_or_path)
     candidate = Path(text)
-    if text.endswith((".yaml", ".yml")) or candidate.exists():
-        if not candidate.is_file():
-            raise MobilecostError("no such table file", where=text)
+    if text.endswith((".yaml", ".yml")) or is_file(candidate, text) or os.path.isdir(text):
+        if not is_file(candidate, text):
+            raise MobilecostError("no such table file", where=brief(text))
         return candidate
     builtin = tables_dir() / f"{text}.yaml"
-    if builtin.is_file():
+    if is_file(builtin, text):
         return builtin
     known = list_variants()
     close = difflib.get_close_matches(text, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known variants: {', '.join(known)}"
-    raise MobilecostError(f"unknown variant {text!r}{hint} (or give the path of a .yaml table)")
+    raise MobilecostError(f"unknown variant {brief(repr(text))}{hint} (or give the path of a .yaml table)")
 
 
 def load_variant(name_or_path: str) -> VariantSpec:
     """Load, validate and check one variant table."""
     path = resolve_table(name_or_path)
-    text = path.read_text(encoding="utf-8")
-    return _load_text(text, display_path(path))
+    shown = display_path(path)
+    return _load_text(read_text_file(path, shown), shown)
 
 
 def display_path(path: Path) -> str:
@@ -141,7 +225,9 @@ def read_located_yaml(text: str, path: str):
     try:
         return yaml.load(text, Loader=_SafeLineLoader)  # noqa: S506 - a SafeLoader subclass
     except MobilecostError as exc:
-        raise MobilecostError(exc.message, where=f"{path}:{exc.where.split()[-1]}") from None
+        raise MobilecostError(exc.message, where=f"{path}:{exc.where.split()[-1]}", field=exc.field) from None
+    except RecursionError:
+        raise MobilecostError(f"nested too deeply (at most {MAX_DEPTH} levels)", where=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
@@ -208,9 +294,33 @@ def row_location(spec: VariantSpec, index: int) -> str:
     return spec.path or spec.name
 
 
+def unique_tables(specs) -> list[VariantSpec]:
+    """`specs` less repeats of one table; two different tables with the same `name:` are refused.
+
+    Outputs key tables by name (a workbook sheet, a layers_NAME.csv, a plot's family), so one of two
+    namesakes would silently replace or hide the other."""
+    first: dict[str, VariantSpec] = {}
+    out = []
+    for spec in specs:
+        seen = first.setdefault(spec.name, spec)
+        if seen is spec:
+            out.append(spec)
+        elif not _same_table(seen, spec):
+            other = seen.path or "another table"
+            raise MobilecostError(f"{other} is also named {spec.name!r}; give each table its own name",
+                                  where=spec.path or None, field="name")
+    return out
+
+
+def _same_table(a: VariantSpec, b: VariantSpec) -> bool:
+    if a.path and b.path:
+        return Path(a.path).resolve() == Path(b.path).resolve()
+    return table_digest(a) == table_digest(b)
+
+
 def table_digest(spec: VariantSpec) -> str:
     """A short content hash that keys every cache built from this table."""
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
 
 
-__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir"]
+__all__ = ["list_variants", "load_variant", "parse_size", "resolve_table", "row_location", "tables_dir", "unique_tables"]

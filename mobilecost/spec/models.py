@@ -12,7 +12,26 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+# Bounds on a table's whole numbers: far beyond any network these tables describe (MobileNets have
+# at most 1280 channels x alpha, 1000 classes, kernels of 7 and strides of 2), low enough that a
+# mistyped or absurd value is refused at its row and key instead of overflowing into wrong counts.
+MAX_SIDE = 100_000  # input side, pixels
+MAX_CHANNELS = 1_000_000  # channels of any layer: c, #out, exp size, filter shapes, divisor, min_channels
+MAX_CLASSES = 1_000_000  # classes:
+MAX_KERNEL = 100  # kernel side
+MAX_STRIDE = 100  # s
+MAX_EXPANSION = 1_000  # t (MobileNetV2's expansion factor)
+MAX_REPEATS = 1_000  # n (MobileNetV2's repeats of a row)
+
+
+def _bounded(high: int):
+    return Annotated[int, Field(gt=0, le=high)]
+
+
+Channels = _bounded(MAX_CHANNELS)
+Stride = _bounded(MAX_STRIDE)
 
 
 class _Frozen(BaseModel):
@@ -33,7 +52,8 @@ def _check_mark(value):
 
 
 Dash = BeforeValidator(_dash_to_none)
-OptInt = Annotated[Union[PositiveInt, None], Dash]
+OptChannels = Annotated[Union[Channels, None], Dash]
+OptStride = Annotated[Union[Stride, None], Dash]
 Check = Annotated[bool, BeforeValidator(_check_mark)]
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(?:\^2|²|x\s*(\d+))\s*x\s*(\d+)\s*$")
@@ -47,6 +67,9 @@ def parse_size(text: str) -> tuple[int, int]:
     side, other_side, channels = match.groups()
     if other_side is not None and other_side != side:
         raise ValueError(f"only square inputs are supported, got {text!r}")
+    if max(len(side), len(channels)) > 9 or not (0 < int(side) <= MAX_SIDE
+                                                 and 0 < int(channels) <= max(MAX_CHANNELS, MAX_CLASSES)):
+        raise ValueError(f"sides are 1 to {MAX_SIDE:,} pixels and channels 1 to {max(MAX_CHANNELS, MAX_CLASSES):,}")
     return int(side), int(channels)
 
 
@@ -59,16 +82,16 @@ Size = Annotated[str, BeforeValidator(_size)]
 
 
 class InputSpec(_Frozen):
-    size: PositiveInt = 224
-    channels: PositiveInt = 3
+    size: _bounded(MAX_SIDE) = 224
+    channels: Channels = 3
 
 
 class WidthSpec(_Frozen):
     """How the width multiplier alpha becomes channel counts."""
 
     rounding: Literal["truncate", "make_divisible"]
-    divisor: PositiveInt = 8
-    min_channels: PositiveInt | None = None
+    divisor: Channels = 8
+    min_channels: Channels | None = None
     truncate_first: bool = False
     expansion: Literal["input_ratio", "absolute"] = "input_ratio"
     se_ratio: float = Field(0.25, gt=0, le=1)
@@ -127,7 +150,7 @@ class _Row(_Frozen):
 
 class V1Row(_Row):
     type: Literal["conv", "conv dw", "avg pool", "fc", "softmax"]
-    s: PositiveInt = 1
+    s: Stride = 1
     filter: str | None = None
     input: Size
 
@@ -136,26 +159,33 @@ class V1Row(_Row):
     def _filter(cls, value):
         if value is not None and not re.fullmatch(r"\d+(x\d+){1,3}", value.replace(" ", "")):
             raise ValueError(f"expected a filter shape like 3x3x32x64, got {value!r}")
+        if value is not None:
+            dims = [int(d) if len(d) <= 9 else 10**9 for d in value.replace(" ", "").split("x")]
+            kernel = dims[:2] if len(dims) > 2 else []
+            if any(not 0 < k <= MAX_KERNEL for k in kernel):
+                raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
+            if any(not 0 < d <= max(MAX_CHANNELS, MAX_CLASSES) for d in dims[len(kernel):]):
+                raise ValueError(f"channels are 1 to {max(MAX_CHANNELS, MAX_CLASSES):,}")
         return value
 
 
 class V2Row(_Row):
     input: Size
     operator: Literal["conv2d", "conv2d 3x3", "bottleneck", "conv2d 1x1", "avgpool 7x7"]
-    t: OptInt = None
-    c: Annotated[Union[PositiveInt, Literal["k"], None], Dash] = None
-    n: OptInt = None
-    s: OptInt = None
+    t: Annotated[Union[_bounded(MAX_EXPANSION), None], Dash] = None
+    c: Annotated[Union[Channels, Literal["k"], None], Dash] = None
+    n: Annotated[Union[_bounded(MAX_REPEATS), None], Dash] = None
+    s: OptStride = None
 
 
 class V3Row(_Row):
     input: Size
     operator: str
-    exp: OptInt = None
-    out: Annotated[Union[PositiveInt, Literal["k"], None], Dash] = None
+    exp: OptChannels = None
+    out: Annotated[Union[Channels, Literal["k"], None], Dash] = None
     se: Check = False
     nl: Annotated[Union[Literal["RE", "HS"], None], Dash] = None
-    s: OptInt = None
+    s: OptStride = None
     skip: Check = True  # bneck rows: '-' = no shortcut add even where widths agree (MnasNet 'noskip')
 
     @field_validator("operator")
@@ -166,6 +196,8 @@ class V3Row(_Row):
                 "expected one of 'conv2d', 'conv2d, 3x3', 'conv2d, 1x1', 'conv2d 1x1, NBN', "
                 f"'bneck, KxK', 'pool, 7x7'; got {value!r}"
             )
+        if any(len(k) > 9 or not 0 < int(k) <= MAX_KERNEL for k in re.findall(r"\d+", value)):
+            raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
         return value
 
 
@@ -180,7 +212,7 @@ class VariantSpec(_Frozen):
     source: str
     format: Literal["v1", "v2", "v3"]
     input: InputSpec = InputSpec()
-    classes: PositiveInt = 1000
+    classes: _bounded(MAX_CLASSES) = 1000
     activation: Literal["relu", "relu6"] = "relu6"
     se_gate: Literal["hsigmoid", "sigmoid"] = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's sigmoid
     width: WidthSpec
