@@ -153,6 +153,11 @@ def layer_columns(layers) -> dict[str, list]:
     }
 
 
+def layer_roles(variant, semantics=None) -> dict[str, str]:
+    """Each layer's role in its block (`Layer.role`: ``expand``, ``dw``, ``se.reduce``, ...), by layer name."""
+    return {layer.name: layer.role for layer in _checked(as_spec(variant), "exact", semantics).layers}
+
+
 def _drop_absent_shortcuts(frame: pd.DataFrame) -> pd.DataFrame:
     """Shortcut adds that the rounded widths rule out are not layers of this configuration."""
     absent = (frame["op"] == "add") & (frame["act_out"] == 0)

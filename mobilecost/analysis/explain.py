@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..api import as_spec, evaluate
+from ..api import as_spec, evaluate, layer_roles
+from ..spec.roles import SQUEEZE_EXCITE
 from .published import Published, figures_for
 from .transforms import with_classes
 
@@ -108,7 +109,8 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
         scaled = spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
         others.append(("head scaled with alpha", f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
                                                  "below 1 too", _frame(scaled, alpha, resolution).attrs["totals"]))
-    se = base_frame[base_frame["name"].str.contains(r"\.se\.")]
+    roles = layer_roles(spec)
+    se = base_frame[base_frame["name"].map(lambda name: roles[name] in SQUEEZE_EXCITE)]
 
     def of(metric: str) -> list[Reading]:
         base = float(t[metric])

@@ -31,6 +31,7 @@ from .engine import CostTable
 from ..errors import MobilecostError
 from ..numeric.liveness import DTYPE_BYTES, dtype_bytes, sequential_live  # noqa: F401 (re-exported)
 from .rounding import ALPHA, RHO, numpy_function
+from ..spec.roles import Role
 
 SCHEDULES = ("sequential", "v2-sliced")
 
@@ -73,16 +74,11 @@ def build_memory(costs: CostTable, schedule: str = "sequential", slices: int | N
 
 def _sliced_blocks(costs: CostTable) -> dict[str, tuple[str, str, str]]:
     """block -> (expand, dw, project) for blocks the v2-sliced schedule fuses."""
-    names = {lc.layer.name for lc in costs.layers}
-    blocks = {}
+    roles: dict[str, dict[Role, str]] = {}
     for lc in costs.layers:
-        name = lc.layer.name
-        if name.endswith(".expand") and lc.layer.op == "pointwise":
-            block = name[: -len(".expand")]
-            dw, project = f"{block}.dw", f"{block}.project"
-            if dw in names and project in names and f"{block}.se.pool" not in names:
-                blocks[block] = (name, dw, project)
-    return blocks
+        roles.setdefault(lc.layer.block, {})[lc.layer.role] = lc.layer.name
+    return {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
+            if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
 
 
 def _steps(costs: CostTable, schedule: str, slices: int | None) -> list[Step]:

@@ -1,0 +1,56 @@
+"""Decoded layers: each layer's block and role, read off the papers' tables by hand."""
+
+from mobilecost.api import costs_for
+from mobilecost.count.memory import build_memory
+from mobilecost.spec.layers import decode
+from mobilecost.spec.loader import load_variant
+
+
+def _blocks(variant):
+    blocks: dict[str, list[str]] = {}
+    for layer in decode(load_variant(variant)):
+        blocks.setdefault(layer.block, []).append(str(layer.role))
+    return blocks
+
+
+def test_v1_separable_pairs_and_head():
+    # MobileNets Table 1: conv s2, then (conv dw, conv 1x1) pairs, avg pool, fc, softmax.
+    blocks = _blocks("mobilenet_v1")
+    assert blocks["conv1"] == ["stem"]
+    assert blocks["b1"] == ["dw", "pw"]
+    assert blocks["b13"] == ["dw", "pw"]
+    assert len([b for b in blocks if b.startswith("b")]) == 13
+    assert list(blocks)[-3:] == ["pool", "classifier", "softmax"]
+    assert [blocks[b] for b in list(blocks)[-3:]] == [["pool"], ["classifier"], ["softmax"]]
+
+
+def test_v2_bottlenecks():
+    # MobileNetV2 Table 2: the first bottleneck has t = 1 (no expansion layer); 32 -> 16 channels at
+    # stride 1 gives a shortcut add that the widths then rule out; the second (t = 6, s = 2) has none.
+    blocks = _blocks("mobilenet_v2")
+    assert list(blocks)[0] == "conv1" and blocks["conv1"] == ["stem"]
+    assert blocks["b1"] == ["dw", "project", "add"]
+    assert blocks["b2"] == ["expand", "dw", "project"]
+    assert blocks["b3"] == ["expand", "dw", "project", "add"]
+    assert [blocks[b] for b in list(blocks)[-3:]] == [["conv"], ["pool"], ["classifier"]]
+
+
+def test_v3_small_squeeze_excite_blocks():
+    # MobileNetV3 Table 2: bneck 3x3 exp 16 -> 16 with SE, s 2 (exp = input width: no expansion);
+    # bneck exp 72 -> 24, no SE, s 2; bneck exp 88 -> 24, s 1 (a shortcut).
+    blocks = _blocks("mobilenet_v3_small")
+    se = ["se.pool", "se.reduce", "se.expand", "se.scale"]
+    assert blocks["stem"] == ["stem"]
+    assert blocks["b1"] == ["dw", *se, "project"]
+    assert blocks["b2"] == ["expand", "dw", "project"]
+    assert blocks["b3"] == ["expand", "dw", "project", "add"]
+    assert [blocks[b] for b in ("last_conv", "pool", "head", "classifier")] == [["conv"], ["pool"], ["conv"],
+                                                                               ["classifier"]]
+
+
+def test_sliced_schedule_fuses_blocks_with_expansion_and_no_squeeze_excite():
+    # V2: 17 bottlenecks (n = 1+2+3+4+3+3+1), all but the t = 1 first one expand.
+    # V3-Large Table 1: the bnecks without SE that expand are exp 64, 72, 240, 200, 184, 184.
+    for variant, fused in (("mobilenet_v2", 16), ("mobilenet_v3_large", 6)):
+        plan = build_memory(costs_for(variant), "v2-sliced")
+        assert sum(step.slices is not None for step in plan.steps) == fused
