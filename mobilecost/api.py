@@ -16,7 +16,8 @@ import pandas as pd
 from .conventions import PARAM_PARTS, check_convention, flops_of, params_of
 from .numeric.compiled import compiled_layers
 from .errors import MobilecostError
-from .spec.layers import COST_FIELDS, layer_type
+from .count.ops import type_label
+from .spec.layers import COST_FIELDS
 from .spec.loader import load_variant
 from .numeric.evaluation import check_resolution, grid_peak, grid_totals
 from .spec.models import VariantSpec
@@ -145,8 +146,8 @@ def layer_columns(layers) -> dict[str, list]:
     return {
         "name": [layer.name for layer in layers],
         "block": [layer.block for layer in layers],
-        "op": [layer.op for layer in layers],
-        "type": [layer_type(layer) for layer in layers],
+        "op": [layer.op.value for layer in layers],
+        "type": [type_label(layer) for layer in layers],
         "kernel": [layer.kernel for layer in layers],
         "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers],

@@ -20,7 +20,7 @@ import sympy as sp
 from ..errors import MobilecostError
 from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, Width, decode  # noqa: F401
 from ..spec.loader import table_digest
-from .ops import Shapes, op_cost
+from .ops import Shapes, Side, op_cost, record_of
 from .rounding import (
     ALPHA, RHO, ceil_div, exact_fraction, make_divisible, pad_bottom_right, round_half_up, scale_by, truncate,
 )
@@ -109,14 +109,14 @@ class _Widths:
 
 
 def _out_side(layer: Layer, h, exact: bool, padding) -> sp.Expr:
-    if layer.op in ("global_pool", "fc"):
+    record = record_of(layer)
+    if record.side is Side.one:
         return sp.Integer(1)
-    if layer.stride == 1 or layer.op not in ("conv", "pointwise", "depthwise"):
+    if record.side is Side.kept or layer.stride == 1:
         return h
     if not exact:
         return h / layer.stride
-    rule = padding.depthwise if layer.op == "depthwise" else padding.conv
-    if rule == "bottom_right":
+    if getattr(padding, record.padding) == "bottom_right":
         return pad_bottom_right(h, layer.kernel, layer.stride)
     return ceil_div(h, layer.stride)
 

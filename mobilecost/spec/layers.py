@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..count.ops import OpKind
 from ..errors import MobilecostError
 from .loader import row_location
 from .models import VariantSpec, parse_size
-from .roles import SQUEEZE_EXCITE, Role
+from .roles import Role
 
 
 # What the engine computes for every layer (expressions in alpha, rho; integers once evaluated).
@@ -51,7 +52,7 @@ class Width:
 @dataclass(frozen=True)
 class Layer:
     name: str
-    op: str  # conv | pointwise | depthwise | fc | global_pool | scale | add | softmax
+    op: OpKind
     row: int  # 0-based table row
     width: Width
     kernel: int = 1
@@ -131,7 +132,7 @@ def _decode_v1(b: _Builder) -> None:
             else:
                 name = row.name or (f"conv{i + 1}" if i else "conv1")
                 role, block = b.plain_conv_role(), name
-            op = "pointwise" if k == 1 else "conv"
+            op = OpKind.pointwise if k == 1 else OpKind.conv
             b.add(name, op, role, i, b.width_for(row.name, c_out, c_in), kernel=k, stride=row.s,
                   bn=True, act=act, check=check, block=block)
         elif row.type == "conv dw":
@@ -140,18 +141,18 @@ def _decode_v1(b: _Builder) -> None:
                 raise _row_error(spec, i, "filter", "a depthwise filter is KxKxC with a square kernel")
             b.blocks += 1
             pending_dw = True
-            b.add(f"b{b.blocks}.dw", "depthwise", Role.dw, i, Width("same"), kernel=dims[0], stride=row.s,
+            b.add(f"b{b.blocks}.dw", OpKind.depthwise, Role.dw, i, Width("same"), kernel=dims[0], stride=row.s,
                   bn=True, act=act, check=check, block=f"b{b.blocks}")
         elif row.type == "avg pool":
-            b.add(row.name or "pool", "global_pool", Role.pool, i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
         elif row.type == "fc":
             dims = _dims(row.filter or "")
             if len(dims) != 2:
                 raise _row_error(spec, i, "filter", "an fc filter is CinxCout")
-            b.add(row.name or "classifier", "fc", Role.classifier, i, Width("classes", dims[1]), bias=True,
+            b.add(row.name or "classifier", OpKind.fc, Role.classifier, i, Width("classes", dims[1]), bias=True,
                   check=check)
         elif row.type == "softmax":
-            b.add(row.name or "softmax", "softmax", Role.softmax, i, Width("same"), check=check)
+            b.add(row.name or "softmax", OpKind.softmax, Role.softmax, i, Width("same"), check=check)
 
 
 def _decode_v2(b: _Builder) -> None:
@@ -164,14 +165,14 @@ def _decode_v2(b: _Builder) -> None:
                 raise _row_error(spec, i, "c", f"a {op} row needs c")
             k = 1 if op == "conv2d 1x1" else 3
             if row.c == "k":
-                b.add(row.name or "classifier", "fc", Role.classifier, i, Width("classes", spec.classes), bias=True,
-                      check=check)
+                b.add(row.name or "classifier", OpKind.fc, Role.classifier, i, Width("classes", spec.classes),
+                      bias=True, check=check)
                 continue
             name = row.name or ("conv1" if i == 0 else f"conv{i + 1}")
-            b.add(name, "pointwise" if k == 1 else "conv", b.plain_conv_role(), i,
+            b.add(name, OpKind.pointwise if k == 1 else OpKind.conv, b.plain_conv_role(), i,
                   b.width_for(row.name, row.c, check[1]), kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
         elif op == "avgpool 7x7":
-            b.add(row.name or "pool", "global_pool", Role.pool, i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
         elif op == "bottleneck":
             for field_name in ("t", "c", "n", "s"):
                 if getattr(row, field_name) in (None, "k"):
@@ -193,18 +194,18 @@ def _decode_v3(b: _Builder) -> None:
         kind, k, nbn = _V3_OP.match(row.operator).groups()
         act = ACTIVATIONS.get(row.nl)
         if kind == "pool":
-            b.add(row.name or "pool", "global_pool", Role.pool, i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
             continue
         if row.out is None:
             raise _row_error(spec, i, "out", f"a {kind} row needs #out")
         if kind == "conv2d":
             k = int(k or 3)
             if row.out == "k":
-                b.add(row.name or "classifier", "fc" if check[0] == 1 else "pointwise", Role.classifier, i,
+                b.add(row.name or "classifier", OpKind.fc if check[0] == 1 else OpKind.pointwise, Role.classifier, i,
                       Width("classes", spec.classes), bias=True, check=check)
                 continue
             name = row.name or f"conv{i + 1}"
-            op = "pointwise" if k == 1 else "conv"
+            op = OpKind.pointwise if k == 1 else OpKind.conv
             if row.se:
                 raise _row_error(spec, i, "se", "SE is supported on bneck rows only")
             if not row.skip:
@@ -230,39 +231,26 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
     expand_width = (Width("input_ratio", exp, in_c) if spec.width.expansion == "input_ratio"
                     else Width("scaled", exp))
     if exp != in_c:
-        b.add(f"{name}.expand", "pointwise", Role.expand, row, expand_width, bn=True, act=act, check=check,
+        b.add(f"{name}.expand", OpKind.pointwise, Role.expand, row, expand_width, bn=True, act=act, check=check,
               block=name)
         check = None
-    b.add(f"{name}.dw", "depthwise", Role.dw, row, Width("same"), kernel=kernel, stride=stride, bn=True, act=act,
-          check=check, block=name)
+    b.add(f"{name}.dw", OpKind.depthwise, Role.dw, row, Width("same"), kernel=kernel, stride=stride, bn=True,
+          act=act, check=check, block=name)
     if se:
         dw = b.last
-        b.add(f"{name}.se.pool", "global_pool", Role.se_pool, row, Width("same"), block=name)
+        b.add(f"{name}.se.pool", OpKind.global_pool, Role.se_pool, row, Width("same"), block=name)
         squeeze_of = block_input if spec.width.se_of == "input" else ""
-        b.add(f"{name}.se.reduce", "pointwise", Role.se_reduce, row, Width("squeeze", ref=squeeze_of), bias=True,
-              act="relu", block=name)
-        b.add(f"{name}.se.expand", "pointwise", Role.se_expand, row, Width("like", ref=dw), bias=True,
+        b.add(f"{name}.se.reduce", OpKind.pointwise, Role.se_reduce, row, Width("squeeze", ref=squeeze_of),
+              bias=True, act="relu", block=name)
+        b.add(f"{name}.se.expand", OpKind.pointwise, Role.se_expand, row, Width("like", ref=dw), bias=True,
               act=spec.se_gate, block=name)
-        b.add(f"{name}.se.scale", "scale", Role.se_scale, row, Width("same"), block=name,
+        b.add(f"{name}.se.scale", OpKind.scale, Role.se_scale, row, Width("same"), block=name,
               inputs=(dw, f"{name}.se.expand"))
-    b.add(f"{name}.project", "pointwise", Role.project, row, Width("scaled", out, block_output=block_output), bn=True,
-          block=name)
+    b.add(f"{name}.project", OpKind.pointwise, Role.project, row, Width("scaled", out, block_output=block_output),
+          bn=True, block=name)
     if stride == 1 and skip:
         # Keras, TF-slim and torchvision add the shortcut whenever stride is 1 and the *rounded*
         # widths agree, which at some alpha happens even where the paper's widths differ.
-        b.add(f"{name}.add", "add", Role.add, row, Width("same"), block=name, inputs=(b.last, block_input),
+        b.add(f"{name}.add", OpKind.add, Role.add, row, Width("same"), block=name, inputs=(b.last, block_input),
               residual=True)
 
-
-# How ops are grouped when a report shares MACs and parameters out by layer type
-# (the grouping of MobileNets Table 2).
-def layer_type(layer) -> str:
-    k = f"{layer.kernel}x{layer.kernel}"
-    if layer.role in SQUEEZE_EXCITE and layer.op == "pointwise":
-        return "SE 1x1"
-    return {
-        "conv": f"Conv {k}",
-        "pointwise": "Conv 1x1",
-        "depthwise": f"Conv dw {k}",
-        "fc": "Fully connected",
-    }.get(layer.op, "Other")
