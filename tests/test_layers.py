@@ -2,7 +2,8 @@
 
 from mobilecost.api import costs_for
 from mobilecost.count.memory import build_memory
-from mobilecost.spec.layers import decode
+from mobilecost.count.rounding import ALPHA, RHO
+from mobilecost.spec.layers import FIELDS, decode
 from mobilecost.spec.loader import load_variant
 
 
@@ -54,3 +55,17 @@ def test_sliced_schedule_fuses_blocks_with_expansion_and_no_squeeze_excite():
     for variant, fused in (("mobilenet_v2", 16), ("mobilenet_v3_large", 6)):
         plan = build_memory(costs_for(variant), "v2-sliced")
         assert sum(step.slices is not None for step in plan.steps) == fused
+
+
+def test_shortcut_presence_is_a_field_of_the_cost_not_a_hidden_expression():
+    # MobileNetV2 Table 2: the first bottleneck maps 32 -> 16 channels at stride 1. At alpha = 1 the
+    # widths differ (no shortcut); at alpha = 0.1 both round up to the divisor: make_divisible(3.2, 8)
+    # = make_divisible(floor(1.6), 8) = 8, and the shortcut exists. The third maps 24 -> 24: always.
+    costs = {lc.layer.name: lc for lc in costs_for("mobilenet_v2").layers}
+    first = costs["b1.add"]
+    assert first.present.subs(ALPHA, 1) == 0 and first.present.subs(ALPHA, 0.1) == 1
+    assert first.exprs["ew_ops"].subs({ALPHA: 1, RHO: 1}) == 0
+    assert first.exprs["ew_ops"].subs({ALPHA: 0.1, RHO: 1}) == 112 * 112 * 8
+    assert costs["b3.add"].present == 1
+    assert costs["b3.project"].present == 1
+    assert all(set(lc.exprs) == set(FIELDS) for lc in costs.values())

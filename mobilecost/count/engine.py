@@ -33,6 +33,8 @@ MODES = ("exact", "ideal")
 class LayerCost:
     layer: Layer
     exprs: dict  # field -> sympy expression in ALPHA, RHO
+    # 1 where the layer exists, 0 where not: a shortcut add exists only where its inputs' widths agree.
+    present: sp.Expr = sp.Integer(1)
 
 
 @dataclass(frozen=True)
@@ -149,22 +151,17 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
             "act_ops": act_out if layer.act else zero,
             "ew_ops": own.get("ew_ops", zero),
         }
-        if layer.residual:
-            exprs = _only_where_widths_agree(exprs, in_ch, known[layer.inputs[1]][1], exact)
-        result.append(LayerCost(layer, exprs))
+        present = _widths_agree(in_ch, known[layer.inputs[1]][1], exact) if layer.residual else sp.Integer(1)
+        if present != 1:
+            exprs.update({field: present * exprs[field] for field in COST_FIELDS})
+        result.append(LayerCost(layer, exprs, present))
     return tuple(result)
 
 
-def _only_where_widths_agree(exprs: dict, a, b, exact: bool) -> dict:
-    """A shortcut add exists only where both inputs have the same width."""
+def _widths_agree(a, b, exact: bool) -> sp.Expr:
+    """1 where both inputs of a shortcut add have the same width, else 0 (the add is not built)."""
     if not exact or (a.is_Number and b.is_Number):
-        present = sp.Integer(1 if sp.simplify(a.subs(ALPHA, 1) - b.subs(ALPHA, 1)) == 0 else 0)
-    elif a == b:
-        present = sp.Integer(1)
-    else:
-        present = sp.Piecewise((1, sp.Eq(a, b)), (0, True))
-    out = dict(exprs)
-    for field in COST_FIELDS:
-        out[field] = present * exprs[field]
-    out["present"] = present
-    return out
+        return sp.Integer(1 if sp.simplify(a.subs(ALPHA, 1) - b.subs(ALPHA, 1)) == 0 else 0)
+    if a == b:
+        return sp.Integer(1)
+    return sp.Piecewise((1, sp.Eq(a, b)), (0, True))

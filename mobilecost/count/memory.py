@@ -16,7 +16,7 @@ Schedules:
   are not sliced (the squeeze needs the whole depthwise output before the scaling), nor are
   blocks without an expansion layer.
 
-Shortcut adds that the rounded widths rule out (``present`` = 0) are not tensors: their readers
+Shortcut adds that the rounded widths rule out (``LayerCost.present`` = 0) are not tensors: their readers
 read the projection instead, so the projection's lifetime is extended by ``(1 - present)``.
 """
 
@@ -135,10 +135,10 @@ def _plan(costs: CostTable, schedule: str, slices: int | None) -> MemoryPlan:
                 end[src] = max(end[src], here)
     residuals = [lc for lc in costs.layers if lc.layer.residual]
     for lc in residuals:  # a shortcut that surely exists holds its input until the add
-        if lc.exprs.get("present", 1) == 1:
+        if lc.present == 1:
             end[lc.layer.inputs[1]] = max(end[lc.layer.inputs[1]], step_of[lc.layer.name])
     for lc in residuals:
-        present = lc.exprs.get("present", 1)
+        present = lc.present
         if present == 1:
             continue
         here = step_of[lc.layer.name]
