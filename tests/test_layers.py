@@ -1,10 +1,14 @@
 """Decoded layers: each layer's block and role, read off the papers' tables by hand."""
 
+import pytest
+from pydantic import ValidationError
+
 from mobilecost.api import costs_for
 from mobilecost.count.memory import build_memory
 from mobilecost.count.rounding import ALPHA, RHO
 from mobilecost.spec.layers import FIELDS, decode
 from mobilecost.spec.loader import load_variant
+from mobilecost.spec.models import V3Row, parse_v3_operator
 
 
 def _blocks(variant):
@@ -69,3 +73,16 @@ def test_shortcut_presence_is_a_field_of_the_cost_not_a_hidden_expression():
     assert costs["b3.add"].present == 1
     assert costs["b3.project"].present == 1
     assert all(set(lc.exprs) == set(FIELDS) for lc in costs.values())
+
+
+def test_v3_operator_column_is_parsed_at_validation():
+    # MobileNetV3 Table 2's operator strings.
+    rows = load_variant("mobilenet_v3_small").layers
+    assert rows[0].parsed == ("conv2d", 3, False)  # conv2d, 3x3
+    assert rows[4].parsed == ("bneck", 5, False)  # bneck, 5x5
+    assert rows[13].parsed == ("pool", 7, False)  # pool, 7x7
+    assert rows[14].parsed == ("conv2d", 1, True)  # conv2d 1x1, NBN
+    assert parse_v3_operator("conv2d") == ("conv2d", None, False)
+    assert parse_v3_operator("maxpool, 3x3") is None
+    with pytest.raises(ValidationError, match="expected one of 'conv2d'"):
+        V3Row(input="7^2x96", operator="bneck 5x5")

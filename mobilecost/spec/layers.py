@@ -15,7 +15,6 @@ rule); turning that into numbers or formulas is the engine's job.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..count.ops import OpKind
@@ -184,14 +183,11 @@ def _decode_v2(b: _Builder) -> None:
                             check=check if repeat == 0 else None, block_output=spec.width.truncate_first)
 
 
-_V3_OP = re.compile(r"^(conv2d|bneck|pool)(?:,? ?(\d+)x\d+)?(, NBN)?$")
-
-
 def _decode_v3(b: _Builder) -> None:
     spec = b.spec
     for i, row in enumerate(spec.layers):
         check = parse_size(row.input)
-        kind, k, nbn = _V3_OP.match(row.operator).groups()
+        kind, k, nbn = row.parsed
         act = ACTIVATIONS.get(row.nl)
         if kind == "pool":
             b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
@@ -199,7 +195,7 @@ def _decode_v3(b: _Builder) -> None:
         if row.out is None:
             raise _row_error(spec, i, "out", f"a {kind} row needs #out")
         if kind == "conv2d":
-            k = int(k or 3)
+            k = k or 3
             if row.out == "k":
                 b.add(row.name or "classifier", OpKind.fc if check[0] == 1 else OpKind.pointwise, Role.classifier, i,
                       Width("classes", spec.classes), bias=True, check=check)
@@ -212,11 +208,11 @@ def _decode_v3(b: _Builder) -> None:
                 raise _row_error(spec, i, "skip", "skip applies to bneck rows only")
             b.add(name, op, b.plain_conv_role(), i, b.width_for(row.name, row.out, check[1]), kernel=k,
                   stride=row.s or 1,
-                  bias=bool(nbn), bn=not nbn, act=act, check=check)
+                  bias=nbn, bn=not nbn, act=act, check=check)
         else:
             if row.exp is None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
-            _bottleneck(b, i, kernel=int(k), exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
+            _bottleneck(b, i, kernel=k, exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
                         se=row.se, act=act, check=check, block_output=False, skip=row.skip)
 
 
