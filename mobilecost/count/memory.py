@@ -32,6 +32,7 @@ from ..errors import MobilecostError
 from ..numeric.liveness import DTYPE_BYTES, dtype_bytes, sequential_live  # noqa: F401 (re-exported)
 from .rounding import ALPHA, RHO, numpy_function
 from ..spec.roles import Role
+from .widths import resolved_kind
 
 SCHEDULES = ("sequential", "v2-sliced")
 
@@ -85,6 +86,7 @@ def _steps(costs: CostTable, schedule: str, slices: int | None) -> list[Step]:
     exprs = {lc.layer.name: lc.exprs for lc in costs.layers}
     layers = {lc.layer.name: lc.layer for lc in costs.layers}
     fused = _sliced_blocks(costs) if schedule == "v2-sliced" else {}
+    policy = costs.spec.with_semantics(costs.semantics).width
     inside = {n: b for b, trio in fused.items() for n in trio}
     steps, done = [], set()
     for lc in costs.layers:
@@ -100,7 +102,7 @@ def _steps(costs: CostTable, schedule: str, slices: int | None) -> list[Step]:
         width = layers[expand].width
         if slices is not None:
             k = int(slices)
-        elif width.kind == "input_ratio":
+        elif resolved_kind(width, policy) == "input_ratio":
             k = max(1, round(width.c / width.of))
         else:
             k = max(1, round(width.c / int(exprs[expand]["in_ch"].subs({ALPHA: 1, RHO: 1}))))

@@ -9,8 +9,8 @@ One decoder per table format, all here (as timm decodes its block strings in one
   ``bK.project`` (+ ``bK.add``).
 
 Each layer carries its `Role` in its block (``expand``, ``dw``, ``se.reduce``, ...) and its block's
-name, so no reader parses names. A layer says *how* its output width follows from alpha (a `Width`
-rule); turning that into numbers or formulas is the engine's job.
+name, so no reader parses names. A layer's `Width` says what the table gives for its channels; the
+table's width policy and the rounding are applied by the width rules (count/widths.py).
 """
 
 from __future__ import annotations
@@ -32,20 +32,22 @@ FIELDS = SHAPE_FIELDS + COST_FIELDS
 
 @dataclass(frozen=True)
 class Width:
-    """How a layer's output channels follow from alpha.
+    """What the table gives for a layer's output channels.
 
-    kind: ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless alpha > 1),
-    ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
-    ``classes`` (the classifier's outputs), ``squeeze`` (round(input * se_ratio) of the SE input,
-    or of layer ``ref``'s output when set: the block input under ``width.se_of: input``),
-    ``like`` (the width of layer ``ref``).
+    kind: ``row`` (a row's own c, of its ``of`` input channels; the policy may name the row
+    ``row_name`` fixed, above-one or input-ratio), ``expansion`` (a block's expanded width c of its
+    ``of`` input channels), ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless
+    alpha > 1), ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
+    ``classes`` (the classifier's outputs), ``squeeze`` (round(se_ratio * channels) of the SE input,
+    or of the block input ``ref`` under ``width.se_of: input``), ``like`` (the width of layer ``ref``).
     """
 
     kind: str
     c: int = 0
     of: int = 1
-    block_output: bool = False  # Keras V2 truncates block outputs before make_divisible
-    ref: str = ""  # kind ``like``: the layer whose output width this one repeats
+    block_output: bool = False  # a V2 block's output, which Keras truncates before make_divisible
+    ref: str = ""  # ``like``: the layer whose width this one repeats; ``squeeze``: the block input
+    row_name: str = ""  # ``row``: the row's name in the table, as the width policy names it
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,6 @@ class _Builder:
         """A convolution row outside any block: the stem when it reads the image."""
         return Role.stem if self.last == "input" else Role.conv
 
-    def width_for(self, name: str | None, c: int, of: int, **kw) -> Width:
-        policy = self.spec.width
-        if name in policy.fixed:
-            return Width("fixed", c)
-        if name in policy.above_one:
-            return Width("above_one", c)
-        if name in policy.input_ratio:
-            return Width("input_ratio", c, of)
-        return Width("scaled", c, **kw)
-
 
 ACTIVATIONS = {"RE": "relu", "HS": "hswish"}
 
@@ -107,6 +99,11 @@ def decode(spec: VariantSpec) -> tuple[Layer, ...]:
 
 def _dims(text: str) -> list[int]:
     return [int(x) for x in text.replace(" ", "").split("x")]
+
+
+def _row_width(row, c: int, of: int) -> Width:
+    """A convolution row's own output width c (of its `of` input channels), as the policy reads it."""
+    return Width("row", c, of, row_name=row.name or "")
 
 
 def _row_error(spec, index, field, message):
@@ -132,7 +129,7 @@ def _decode_v1(b: _Builder) -> None:
                 name = row.name or (f"conv{i + 1}" if i else "conv1")
                 role, block = b.plain_conv_role(), name
             op = OpKind.pointwise if k == 1 else OpKind.conv
-            b.add(name, op, role, i, b.width_for(row.name, c_out, c_in), kernel=k, stride=row.s,
+            b.add(name, op, role, i, _row_width(row, c_out, c_in), kernel=k, stride=row.s,
                   bn=True, act=act, check=check, block=block)
         elif row.type == "conv dw":
             dims = _dims(row.filter)
@@ -169,7 +166,7 @@ def _decode_v2(b: _Builder) -> None:
                 continue
             name = row.name or ("conv1" if i == 0 else f"conv{i + 1}")
             b.add(name, OpKind.pointwise if k == 1 else OpKind.conv, b.plain_conv_role(), i,
-                  b.width_for(row.name, row.c, check[1]), kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
+                  _row_width(row, row.c, check[1]), kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
         elif op == "avgpool 7x7":
             b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
         elif op == "bottleneck":
@@ -180,7 +177,7 @@ def _decode_v2(b: _Builder) -> None:
                 in_c = check[1] if repeat == 0 else row.c
                 _bottleneck(b, i, kernel=3, exp=row.t * in_c, in_c=in_c, out=row.c,
                             stride=row.s if repeat == 0 else 1, se=False, act=act,
-                            check=check if repeat == 0 else None, block_output=spec.width.truncate_first)
+                            check=check if repeat == 0 else None, block_output=True)
 
 
 def _decode_v3(b: _Builder) -> None:
@@ -206,9 +203,8 @@ def _decode_v3(b: _Builder) -> None:
                 raise _row_error(spec, i, "se", "SE is supported on bneck rows only")
             if not row.skip:
                 raise _row_error(spec, i, "skip", "skip applies to bneck rows only")
-            b.add(name, op, b.plain_conv_role(), i, b.width_for(row.name, row.out, check[1]), kernel=k,
-                  stride=row.s or 1,
-                  bias=nbn, bn=not nbn, act=act, check=check)
+            b.add(name, op, b.plain_conv_role(), i, _row_width(row, row.out, check[1]), kernel=k,
+                  stride=row.s or 1, bias=nbn, bn=not nbn, act=act, check=check)
         else:
             if row.exp is None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
@@ -220,26 +216,22 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
                 skip=True):
     """Inverted residual with linear bottleneck (MobileNetV2 Fig. 3; MobileNetV3 Fig. 4 with SE;
     MnasNet Fig. 7: SE squeeze from the block input, sigmoid gate, some blocks without shortcut)."""
-    spec = b.spec
     b.blocks += 1
     name = f"b{b.blocks}"
     block_input = b.last
-    expand_width = (Width("input_ratio", exp, in_c) if spec.width.expansion == "input_ratio"
-                    else Width("scaled", exp))
     if exp != in_c:
-        b.add(f"{name}.expand", OpKind.pointwise, Role.expand, row, expand_width, bn=True, act=act, check=check,
-              block=name)
+        b.add(f"{name}.expand", OpKind.pointwise, Role.expand, row, Width("expansion", exp, in_c), bn=True, act=act,
+              check=check, block=name)
         check = None
     b.add(f"{name}.dw", OpKind.depthwise, Role.dw, row, Width("same"), kernel=kernel, stride=stride, bn=True,
           act=act, check=check, block=name)
     if se:
         dw = b.last
         b.add(f"{name}.se.pool", OpKind.global_pool, Role.se_pool, row, Width("same"), block=name)
-        squeeze_of = block_input if spec.width.se_of == "input" else ""
-        b.add(f"{name}.se.reduce", OpKind.pointwise, Role.se_reduce, row, Width("squeeze", ref=squeeze_of),
+        b.add(f"{name}.se.reduce", OpKind.pointwise, Role.se_reduce, row, Width("squeeze", ref=block_input),
               bias=True, act="relu", block=name)
         b.add(f"{name}.se.expand", OpKind.pointwise, Role.se_expand, row, Width("like", ref=dw), bias=True,
-              act=spec.se_gate, block=name)
+              act=b.spec.se_gate, block=name)
         b.add(f"{name}.se.scale", OpKind.scale, Role.se_scale, row, Width("same"), block=name,
               inputs=(dw, f"{name}.se.expand"))
     b.add(f"{name}.project", OpKind.pointwise, Role.project, row, Width("scaled", out, block_output=block_output),
