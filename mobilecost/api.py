@@ -15,7 +15,8 @@ import pandas as pd
 
 from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, params_of
 from .errors import MobilecostError
-from .spec.layers import COST_FIELDS, layer_type
+from .count.ops import type_label
+from .spec.layers import COST_FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
 from .numeric.values import values_at_point
 from .spec.models import VariantSpec
@@ -112,12 +113,17 @@ def layer_columns(layers) -> dict[str, list]:
     return {
         "name": [layer.name for layer in layers],
         "block": [layer.block for layer in layers],
-        "op": [layer.op for layer in layers],
-        "type": [layer_type(layer) for layer in layers],
+        "op": [layer.op.value for layer in layers],
+        "type": [type_label(layer) for layer in layers],
         "kernel": [layer.kernel for layer in layers],
         "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers],
     }
+
+
+def layer_roles(variant, semantics=None) -> dict[str, str]:
+    """Each layer's role in its block (`Layer.role`: ``expand``, ``dw``, ``se.reduce``, ...), by layer name."""
+    return {layer.name: layer.role for layer in compiled_for(as_spec(variant), "exact", semantics).layers}
 
 
 def _drop_absent_shortcuts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +240,7 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     values = values_at_point(compiled, frame.attrs["alpha"], frame.attrs["rho"])
     terms = layer_terms(profile, values)
     times = layer_times(terms, parameters_of(profile))
-    kept = ~((np.array([layer.op for layer in compiled.layers]) == "add") & (np.asarray(values["act_out"])[:, 0] == 0))
+    kept = ~np.array([layer.residual and out == 0 for layer, out in zip(compiled.layers, np.asarray(values["act_out"])[:, 0])])
     out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
     out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..api import evaluate
+from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
+from ..spec.roles import SQUEEZE_EXCITE
 from .published import Published, figures_for
 from .transforms import with_classes
 
@@ -109,7 +110,8 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
         scaled = spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
         others.append(("head scaled with alpha", f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
                                                  "below 1 too", _frame(scaled, alpha, resolution).attrs["totals"]))
-    se = base_frame[base_frame["name"].str.contains(r"\.se\.")]
+    roles = layer_roles(spec)
+    se = base_frame[base_frame["name"].map(lambda name: roles[name] in SQUEEZE_EXCITE)]
 
     def of(metric: str) -> list[Reading]:
         base = float(t[metric])

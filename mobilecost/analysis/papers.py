@@ -18,10 +18,11 @@ import sympy as sp
 
 from ..errors import MobilecostError
 from .explain import decimals_of, prints_as
-from ..api import evaluate
+from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
 from .published import published_rows
 from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
+from ..spec.roles import Role
 from .transforms import drop_rows, full_convolutions, separable_rows_at
 
 PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3")
@@ -182,10 +183,10 @@ def _largest_per_side(frame: pd.DataFrame, skip) -> dict[int, int]:
     return {int(s): int(c) for s, c in kept.groupby("out_side")["out_ch"].max().items()}
 
 
-def _block_input_side(frame: pd.DataFrame) -> dict[int, int]:
+def _block_input_side(frame: pd.DataFrame, roles: dict[str, str]) -> dict[int, int]:
     """side of a block's *input* -> most output channels of blocks starting there (a row-wise reading)."""
     first = frame.groupby("block", sort=False).first()
-    last = frame[frame["name"].str.endswith(".project")].set_index("block")["out_ch"]
+    last = frame[frame["name"].map(roles) == Role.project].set_index("block")["out_ch"]
     out: dict[int, int] = {}
     for block, ch in last.items():
         side = int(first.loc[block, "in_side"])
@@ -204,12 +205,15 @@ def memory_table(v1_variant="mobilenet_v1", v2_variant="mobilenet_v2", bytes_per
     rows = []
     v1 = evaluate(v1_variant)
     v2 = evaluate(v2_variant)
-    first_block = v2["block"].iloc[1]
-    sliced = lambda n: n.endswith((".expand", ".dw")) or n == v2["name"].iloc[0] or n.startswith(first_block + ".dw")
+    v2_roles = layer_roles(v2_variant)
+
+    def sliced(name: str) -> bool:  # the stem's output, expanded and depthwise tensors: never whole
+        return v2_roles[name] in (Role.stem, Role.expand, Role.dw)
+
     readings = {
         "MobileNetV1": ("largest layer output at that side", _largest_per_side(v1, lambda n: False), {}),
         "MobileNetV2": ("block tensors at that side (expanded sliced, first-layer trick)",
-                        _largest_per_side(v2, sliced), _block_input_side(v2)),
+                        _largest_per_side(v2, sliced), _block_input_side(v2, v2_roles)),
     }
     for net, (reading, per_side, by_input) in readings.items():
         best = 0

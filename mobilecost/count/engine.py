@@ -18,12 +18,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import MobilecostError
-from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, Width, decode  # noqa: F401
+from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, decode  # noqa: F401
 from ..spec.loader import table_digest
-from .ops import Shapes, op_cost
-from .rounding import (
-    ALPHA, RHO, ceil_div, exact_fraction, make_divisible, pad_bottom_right, round_half_up, scale_by, truncate,
-)
+from .ops import Shapes, Side, op_cost, record_of
+from .rounding import ALPHA, RHO, ceil_div, pad_bottom_right, round_half_up
+from .widths import WidthContext, channels
 from ..spec.models import VariantSpec
 
 MODES = ("exact", "ideal")
@@ -33,6 +32,8 @@ MODES = ("exact", "ideal")
 class LayerCost:
     layer: Layer
     exprs: dict  # field -> sympy expression in ALPHA, RHO
+    # 1 where the layer exists, 0 where not: a shortcut add exists only where its inputs' widths agree.
+    present: sp.Expr = sp.Integer(1)
 
 
 @dataclass(frozen=True)
@@ -64,59 +65,15 @@ def _build(digest: str, spec: VariantSpec, mode: str, semantics: str) -> CostTab
     return _CACHE[key]
 
 
-class _Widths:
-    """Turns a layer's `Width` rule into an expression."""
-
-    def __init__(self, spec: VariantSpec, exact: bool):
-        self.policy = spec.width
-        self.exact = exact
-        self.classes = spec.classes
-
-    def round(self, value, block_output=False, rule=None):
-        if not self.exact:
-            return value
-        p = self.policy
-        rule = rule or p.rounding
-        if rule == "truncate":
-            # A make_divisible table's truncated SE squeeze keeps at least 1 channel: MnasNet's max(1, int(v)).
-            return truncate(value, p.minimum if p.rounding == "truncate" else 1)
-        if block_output and p.truncate_first:
-            value = sp.floor(value)
-        return make_divisible(value, p.divisor)
-
-    def channels(self, width: Width, in_ch, known: dict):
-        kind, c = width.kind, sp.Integer(width.c)
-        if kind == "scaled":
-            return self.round(c * ALPHA, width.block_output)
-        if kind == "fixed":
-            return c
-        if kind == "above_one":
-            return sp.Piecewise((c, ALPHA <= 1), (self.round(c * ALPHA), True))
-        if kind == "input_ratio":
-            ratio = sp.Rational(width.c, width.of)
-            return self.round(scale_by(in_ch, ratio) if self.exact else in_ch * ratio)
-        if kind == "squeeze":
-            ratio = exact_fraction(self.policy.se_ratio)
-            base = known[width.ref][1] if width.ref else in_ch
-            return self.round(scale_by(base, ratio) if self.exact else base * ratio, rule=self.policy.se_rounding)
-        if kind == "like":
-            return known[width.ref][1]
-        if kind == "same":
-            return in_ch
-        if kind == "classes":
-            return sp.Integer(self.classes)
-        raise MobilecostError(f"unknown width rule {kind!r}")
-
-
 def _out_side(layer: Layer, h, exact: bool, padding) -> sp.Expr:
-    if layer.op in ("global_pool", "fc"):
+    record = record_of(layer)
+    if record.side is Side.one:
         return sp.Integer(1)
-    if layer.stride == 1 or layer.op not in ("conv", "pointwise", "depthwise"):
+    if record.side is Side.kept or layer.stride == 1:
         return h
     if not exact:
         return h / layer.stride
-    rule = padding.depthwise if layer.op == "depthwise" else padding.conv
-    if rule == "bottom_right":
+    if getattr(padding, record.padding) == "bottom_right":
         return pad_bottom_right(h, layer.kernel, layer.stride)
     return ceil_div(h, layer.stride)
 
@@ -125,11 +82,10 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
     size = spec.input.size
     side0 = round_half_up(size * RHO) if exact else size * RHO
     known = {"input": (side0, sp.Integer(spec.input.channels))}
-    widths = _Widths(spec, exact)
     result = []
     for layer in layers:
         in_side, in_ch = known[layer.inputs[0]]
-        out_ch = widths.channels(layer.width, in_ch, known)
+        out_ch = channels(layer.width, WidthContext(spec.width, exact, spec.classes, in_ch, known))
         out_side = _out_side(layer, in_side, exact, spec.padding)
         known[layer.name] = (out_side, out_ch)
         shapes = Shapes(in_side, in_ch, out_side, out_ch)
@@ -149,22 +105,17 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
             "act_ops": act_out if layer.act else zero,
             "ew_ops": own.get("ew_ops", zero),
         }
-        if layer.residual:
-            exprs = _only_where_widths_agree(exprs, in_ch, known[layer.inputs[1]][1], exact)
-        result.append(LayerCost(layer, exprs))
+        present = _widths_agree(in_ch, known[layer.inputs[1]][1], exact) if layer.residual else sp.Integer(1)
+        if present != 1:
+            exprs.update({field: present * exprs[field] for field in COST_FIELDS})
+        result.append(LayerCost(layer, exprs, present))
     return tuple(result)
 
 
-def _only_where_widths_agree(exprs: dict, a, b, exact: bool) -> dict:
-    """A shortcut add exists only where both inputs have the same width."""
+def _widths_agree(a, b, exact: bool) -> sp.Expr:
+    """1 where both inputs of a shortcut add have the same width, else 0 (the add is not built)."""
     if not exact or (a.is_Number and b.is_Number):
-        present = sp.Integer(1 if sp.simplify(a.subs(ALPHA, 1) - b.subs(ALPHA, 1)) == 0 else 0)
-    elif a == b:
-        present = sp.Integer(1)
-    else:
-        present = sp.Piecewise((1, sp.Eq(a, b)), (0, True))
-    out = dict(exprs)
-    for field in COST_FIELDS:
-        out[field] = present * exprs[field]
-    out["present"] = present
-    return out
+        return sp.Integer(1 if sp.simplify(a.subs(ALPHA, 1) - b.subs(ALPHA, 1)) == 0 else 0)
+    if a == b:
+        return sp.Integer(1)
+    return sp.Piecewise((1, sp.Eq(a, b)), (0, True))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..count.ops import ExtraReads, record_of
 from ..numeric.columns import divide_by_threshold, maximum, positive, total
 from ..numeric.values import LayerValues
 from .devices import DeviceProfile
@@ -82,11 +83,13 @@ class Terms:
 
 
 def _per_layer(layers):
-    ops = [layer.op for layer in layers]
-    mac_class = np.array([MAC_CLASSES.index(op) if op in MAC_CLASSES else -1 for op in ops])
-    # A residual add reads its second input in full; an SE scale also reads its per-channel gate.
-    second_input = np.array([1.0 if op == "add" else 0.0 for op in ops])[:, None]
-    gate = np.array([1.0 if op == "scale" else 0.0 for op in ops])[:, None]
+    """What the model reads from each layer's op record: its MAC class and the tensors it reads besides
+    its input (a residual add its second input in full, an SE scale its per-channel gate)."""
+    records = [record_of(layer) for layer in layers]
+    mac_class = np.array([MAC_CLASSES.index(r.latency_class) if r.latency_class in MAC_CLASSES else -1
+                          for r in records])
+    second_input = np.array([1.0 if r.extra_reads == ExtraReads.second_input else 0.0 for r in records])[:, None]
+    gate = np.array([1.0 if r.extra_reads == ExtraReads.channel_gate else 0.0 for r in records])[:, None]
     separate = np.array([1.0 if (layer.act or "") in SEPARATE_ACTS else 0.0 for layer in layers])[:, None]
     return mac_class, second_input, gate, separate
 

@@ -1,9 +1,10 @@
 """Build the network a table describes as an ONNX graph, with random weights.
 
 Nothing here knows an architecture: the graph follows the engine's evaluated layers one by one.
-Channels and sides come from `frames.evaluate` (the same numbers the cost reports print); op,
-kernel, stride, activation, bias, batch norm and producers come from each `Layer`. One builder
-per op type, in the registry `BUILDERS`.
+Channels and sides come from `api.evaluate` (the same numbers the cost reports print); kernel,
+stride, activation, bias, batch norm and producers come from each `Layer`, and the ONNX operators
+a layer becomes from its op's record (`count.ops.OpRecord.onnx`). One builder per ONNX operator
+type, in the registry `BUILDERS`; a layer runs the builders of its record's operators in order.
 
 Node and initializer names are the layer names (``b4.se.reduce``, ``b4.se.reduce.weight``,
 ``b4.dw.bn.mean``, ...); every layer's output tensor is named after the layer, so a graph viewer
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..count.ops import record_of
 from ..errors import MobilecostError
 
 OPSET = 17  # HardSwish needs 14; onnxruntime 1.17+ runs opset 17 everywhere
@@ -77,7 +79,7 @@ class _Graph:
 def _pads(g: _Graph, layer, row) -> list[int]:
     """Pads that make ONNX's floor((H + pads - k) / s) + 1 equal the engine's output side."""
     k, s, h, out = layer.kernel, layer.stride, int(row.in_side), int(row.out_side)
-    rule = g.padding.depthwise if layer.op == "depthwise" else g.padding.conv
+    rule = getattr(g.padding, record_of(layer).padding)
     if s > 1 and rule == "bottom_right":
         # Keras MobileNet: ZeroPadding2D(((0, 1), (0, 1))) then a 'valid' convolution.
         return [0, 0, 1, 1]
@@ -86,7 +88,7 @@ def _pads(g: _Graph, layer, row) -> list[int]:
     return [begin, begin, total - begin, total - begin]
 
 
-def _convolution(g: _Graph, layer, row, group: int, weight_shape: tuple) -> str:
+def _convolution(g: _Graph, layer, row, tensor: str, group: int, weight_shape: tuple) -> str:
     name = layer.name
     fan_in = int(np.prod(weight_shape[1:]))
     weight = g.rng.normal(0.0, np.sqrt(2.0 / fan_in), size=weight_shape)
@@ -99,7 +101,7 @@ def _convolution(g: _Graph, layer, row, group: int, weight_shape: tuple) -> str:
         weight = weight * factor.reshape(-1, *([1] * (len(weight_shape) - 1)))
         bias = beta + ((bias if bias is not None else 0.0) - mean) * factor
         bn = None
-    inputs = [g.source(layer), g.constant(f"{name}.weight", weight)]
+    inputs = [tensor, g.constant(f"{name}.weight", weight)]
     if bias is not None:
         inputs.append(g.constant(f"{name}.bias", bias))
     out = g.node("Conv", inputs, f"{name}.conv" if (bn is not None or layer.act) else name, name,
@@ -140,53 +142,54 @@ def _activation(g: _Graph, layer, tensor: str) -> str:
     raise MobilecostError(f"no ONNX activation for {act!r}", field=name)
 
 
-def _build_dense(g, layer, row):
-    k = layer.kernel
-    return _convolution(g, layer, row, 1, (int(row.out_ch), int(row.in_ch), k, k))
+def _build_conv(g, layer, row, tensor):
+    """Conv weight is (M, C/group, k, k): the group count that makes it hold the counted weights
+    (1 for a dense convolution, C for a depthwise one)."""
+    k, c_in, c_out = layer.kernel, int(row.in_ch), int(row.out_ch)
+    per_group, rest = divmod(int(row.weights), k * k * c_out)  # input channels each filter reads
+    if rest or per_group == 0 or c_in % per_group or c_out % (c_in // per_group):
+        raise MobilecostError(f"{int(row.weights)} weights make no grouped {k}x{k} convolution of {c_in} to "
+                              f"{c_out} channels", field=layer.name)
+    return _convolution(g, layer, row, tensor, c_in // per_group, (c_out, per_group, k, k))
 
 
-def _build_depthwise(g, layer, row):
-    c = int(row.out_ch)
-    if c != int(row.in_ch):
-        raise MobilecostError("a depthwise layer keeps its channel count", field=layer.name)
-    return _convolution(g, layer, row, c, (c, 1, layer.kernel, layer.kernel))
+def _build_flatten(g, layer, row, tensor):
+    return g.node("Flatten", [tensor], f"{layer.name}.flatten", f"{layer.name}.flatten", axis=1)
 
 
-def _build_fc(g, layer, row):
+def _build_gemm(g, layer, row, tensor):
     name, n_in, n_out = layer.name, int(row.in_side) ** 2 * int(row.in_ch), int(row.out_ch)
-    flat = g.node("Flatten", [g.source(layer)], f"{name}.flatten", f"{name}.flatten", axis=1)
-    inputs = [flat, g.constant(f"{name}.weight", g.rng.normal(0.0, np.sqrt(1.0 / n_in), (n_out, n_in)))]
+    inputs = [tensor, g.constant(f"{name}.weight", g.rng.normal(0.0, np.sqrt(1.0 / n_in), (n_out, n_in)))]
     if layer.bias:
         inputs.append(g.constant(f"{name}.bias", np.zeros(n_out)))
     out = g.node("Gemm", inputs, name if not layer.act else f"{name}.gemm", name, transB=1)
     return _activation(g, layer, out)
 
 
-def _build_global_pool(g, layer, row):
-    return g.node("GlobalAveragePool", [g.source(layer)], layer.name, layer.name)
+def _build_global_average_pool(g, layer, row, tensor):
+    return g.node("GlobalAveragePool", [tensor], layer.name, layer.name)
 
 
-def _build_scale(g, layer, row):
-    return g.node("Mul", [g.source(layer, 0), g.source(layer, 1)], layer.name, layer.name)
+def _build_mul(g, layer, row, tensor):
+    return g.node("Mul", [tensor, g.source(layer, 1)], layer.name, layer.name)
 
 
-def _build_add(g, layer, row):
-    return g.node("Add", [g.source(layer, 0), g.source(layer, 1)], layer.name, layer.name)
+def _build_add(g, layer, row, tensor):
+    return g.node("Add", [tensor, g.source(layer, 1)], layer.name, layer.name)
 
 
-def _build_softmax(g, layer, row):
-    return g.node("Softmax", [g.source(layer)], layer.name, layer.name, axis=-1)
+def _build_softmax(g, layer, row, tensor):
+    return g.node("Softmax", [tensor], layer.name, layer.name, axis=-1)
 
 
-BUILDERS = {
-    "conv": _build_dense,
-    "pointwise": _build_dense,
-    "depthwise": _build_depthwise,
-    "fc": _build_fc,
-    "global_pool": _build_global_pool,
-    "scale": _build_scale,
-    "add": _build_add,
-    "softmax": _build_softmax,
+BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input tensor) -> output tensor
+    "Conv": _build_conv,
+    "Flatten": _build_flatten,
+    "Gemm": _build_gemm,
+    "GlobalAveragePool": _build_global_average_pool,
+    "Mul": _build_mul,
+    "Add": _build_add,
+    "Softmax": _build_softmax,
 }
 
 
@@ -211,11 +214,14 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
         if layer.name not in rows:  # a shortcut add the rounded widths rule out: its input passes on
             g.tensors[layer.name] = g.source(layer)
             continue
-        try:
-            builder = BUILDERS[layer.op]
-        except KeyError:
-            raise MobilecostError(f"no ONNX builder for op {layer.op!r}", field=layer.name) from None
-        g.tensors[layer.name] = builder(g, layer, rows[layer.name])
+        tensor = g.source(layer)
+        for operator in record_of(layer).onnx:
+            try:
+                builder = BUILDERS[operator]
+            except KeyError:
+                raise MobilecostError(f"no ONNX builder for operator {operator!r}", field=layer.name) from None
+            tensor = builder(g, layer, rows[layer.name], tensor)
+        g.tensors[layer.name] = tensor
 
     side, channels = int(frame.attrs["resolution"]), spec.input.channels
     last = frame.iloc[-1]
@@ -234,8 +240,8 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
 
 
 def _is_flat(frame, layers) -> bool:
-    """Whether the output is (1, C): after an fc layer nothing returns to 4-D."""
-    return any(layers[name].op == "fc" for name in frame["name"])
+    """Whether the output is (1, C): after a Flatten nothing returns to 4-D."""
+    return any("Flatten" in record_of(layers[name]).onnx for name in frame["name"])
 
 
 def _alpha_text(alpha) -> str:

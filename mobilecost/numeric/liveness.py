@@ -27,6 +27,7 @@ import numpy as np
 
 from ..conventions import DTYPE_BYTES, dtype_bytes
 from ..errors import MobilecostError
+from ..spec.roles import Role
 from .columns import GridColumn, weighted_totals_peak
 from .values import LayerValues, values_at
 
@@ -87,7 +88,7 @@ def build_plan(compiled, schedule: str = "sequential", slices: int | None = None
         width = layers[position[expand]].width
         if slices is not None:
             k = int(slices)
-        elif width.kind == "input_ratio":
+        elif _expansion_is_a_ratio(width, compiled):
             k = max(1, round(width.c / width.of))
         else:  # an absolute expansion width: t is its ratio to the block input at alpha = rho = 1
             k = max(1, round(width.c / int(values_at(compiled, 1.0, 1.0).at(0)["in_ch"][position[expand]])))
@@ -95,17 +96,19 @@ def build_plan(compiled, schedule: str = "sequential", slices: int | None = None
     return MemoryPlan(layers, schedule, tuple(steps))
 
 
+def _expansion_is_a_ratio(width, compiled) -> bool:
+    from ..count.widths import resolved_kind  # the width rules, with sympy: only for this default
+
+    return resolved_kind(width, compiled.spec.with_semantics(compiled.semantics).width) == "input_ratio"
+
+
 def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
-    """block -> (expand, dw, project) for blocks the v2-sliced schedule fuses."""
-    names = {layer.name for layer in layers}
-    blocks = {}
+    """block -> (expand, dw, project) for blocks the v2-sliced schedule fuses (by the layers' roles)."""
+    roles: dict[str, dict[Role, str]] = {}
     for layer in layers:
-        if layer.name.endswith(".expand") and layer.op == "pointwise":
-            block = layer.name[: -len(".expand")]
-            dw, project = f"{block}.dw", f"{block}.project"
-            if dw in names and project in names and f"{block}.se.pool" not in names:
-                blocks[block] = (layer.name, dw, project)
-    return blocks
+        roles.setdefault(layer.block, {})[layer.role] = layer.name
+    return {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
+            if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
 
 
 @lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ import numpy as np
 from ..conventions import CONVENTION_TEXT
 from ..errors import MobilecostError
 from .plots import device_label, plain_ticks, footnote, new_figure
+from ..spec.roles import SQUEEZE_EXCITE, Role
 
 ROLES = (  # (role, colour): how a block's cost is split in the stacked bars
     ("full conv", "#8c564b"),
@@ -19,13 +20,14 @@ ROLES = (  # (role, colour): how a block's cost is split in the stacked bars
 )
 
 
-def layer_role(name: str, op: str) -> str:
-    if ".se." in name:
+def layer_role(role: str, op: str) -> str:
+    """The stacked bars' group of a layer with this block role (`Layer.role`) and op."""
+    if role in SQUEEZE_EXCITE:
         return "squeeze-excite"
     if op == "depthwise":
         return "depthwise"
     if op == "pointwise":
-        return "expand 1x1" if name.endswith(".expand") else "project / pointwise 1x1"
+        return "expand 1x1" if role == Role.expand else "project / pointwise 1x1"
     if op == "conv":
         return "full conv"
     if op == "fc":
@@ -48,7 +50,7 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
                 dtype_bytes: int = 4):
     """Per-block stacked bars (one stack per block, split by layer role) of MACs, params, activations
     (and simulated time when a device is given) for one configuration."""
-    from ..api import evaluate
+    from ..api import evaluate, layer_roles
 
     frame = evaluate(variant, alpha, rho, resolution, "exact", semantics, convention)
     if device is not None:
@@ -62,7 +64,8 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
 
         times = estimate_latency(variant, device, alpha, rho, resolution, "exact", semantics)
         frame = frame.merge(times[["name", "time_ms"]], on="name", how="left")
-    frame["role"] = [layer_role(n, o) for n, o in zip(frame["name"], frame["op"])]
+    roles = layer_roles(variant, semantics)
+    frame["role"] = [layer_role(roles[n], o) for n, o in zip(frame["name"], frame["op"])]
     blocks = list(dict.fromkeys(frame["block"].where(frame["block"] != "", frame["name"])))
     frame["group"] = frame["block"].where(frame["block"] != "", frame["name"])
     panels = _panels(frame, device, dtype_bytes)
@@ -116,7 +119,7 @@ def _table_source(variant, semantics) -> str:
 def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semantics=None):
     """Each layer as a point on the device's roofline: arithmetic intensity against attained MAC rate."""
     from ..latency.devices import load_device
-    from ..api import estimate_latency
+    from ..api import estimate_latency, layer_roles
 
     if device is None:
         raise MobilecostError("a roofline needs a device profile", field="--device")
@@ -125,7 +128,8 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     frame = frame[(frame["macs"] > 0) & (frame["time_ms"] > 0)].copy()
     frame["intensity"] = frame["macs"] / frame["bytes_moved"]
     frame["gmacs"] = frame["macs"] / (frame["time_ms"] * 1e6)
-    frame["role"] = [layer_role(n, o) for n, o in zip(frame["name"], frame["op"])]
+    roles = layer_roles(variant, semantics)
+    frame["role"] = [layer_role(roles[n], o) for n, o in zip(frame["name"], frame["op"])]
     fig = new_figure(7.8, 5.6)
     ax = fig.subplots()
     lo, hi = frame["intensity"].min() / 3, frame["intensity"].max() * 3

@@ -8,18 +8,20 @@ One decoder per table format, all here (as timm decodes its block strings in one
 * a v3 ``bneck`` row becomes ``bK.expand``, ``bK.dw``, ``bK.se.{pool,reduce,expand,scale}``,
   ``bK.project`` (+ ``bK.add``).
 
-A layer says *how* its output width follows from alpha (a `Width` rule); turning that into
-numbers or formulas is the engine's job.
+Each layer carries its `Role` in its block (``expand``, ``dw``, ``se.reduce``, ...) and its block's
+name, so no reader parses names. A layer's `Width` says what the table gives for its channels; the
+table's width policy and the rounding are applied by the width rules (count/widths.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from ..count.ops import OpKind
 from ..errors import MobilecostError
 from .loader import row_location
 from .models import VariantSpec, parse_size
+from .roles import Role
 
 
 # What the engine computes for every layer (expressions in alpha, rho; integers once evaluated).
@@ -30,26 +32,28 @@ FIELDS = SHAPE_FIELDS + COST_FIELDS
 
 @dataclass(frozen=True)
 class Width:
-    """How a layer's output channels follow from alpha.
+    """What the table gives for a layer's output channels.
 
-    kind: ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless alpha > 1),
-    ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
-    ``classes`` (the classifier's outputs), ``squeeze`` (round(input * se_ratio) of the SE input,
-    or of layer ``ref``'s output when set: the block input under ``width.se_of: input``),
-    ``like`` (the width of layer ``ref``).
+    kind: ``row`` (a row's own c, of its ``of`` input channels; the policy may name the row
+    ``row_name`` fixed, above-one or input-ratio), ``expansion`` (a block's expanded width c of its
+    ``of`` input channels), ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless
+    alpha > 1), ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
+    ``classes`` (the classifier's outputs), ``squeeze`` (round(se_ratio * channels) of the SE input,
+    or of the block input ``ref`` under ``width.se_of: input``), ``like`` (the width of layer ``ref``).
     """
 
     kind: str
     c: int = 0
     of: int = 1
-    block_output: bool = False  # Keras V2 truncates block outputs before make_divisible
-    ref: str = ""  # kind ``like``: the layer whose output width this one repeats
+    block_output: bool = False  # a V2 block's output, which Keras truncates before make_divisible
+    ref: str = ""  # ``like``: the layer whose width this one repeats; ``squeeze``: the block input
+    row_name: str = ""  # ``row``: the row's name in the table, as the width policy names it
 
 
 @dataclass(frozen=True)
 class Layer:
     name: str
-    op: str  # conv | pointwise | depthwise | fc | global_pool | scale | add | softmax
+    op: OpKind
     row: int  # 0-based table row
     width: Width
     kernel: int = 1
@@ -59,7 +63,8 @@ class Layer:
     act: str | None = None
     inputs: tuple[str, ...] = ()
     check: tuple[int, int] | None = None  # the paper's input (side, channels) at alpha = rho = 1
-    block: str = ""
+    block: str = ""  # the block's name (``b4``); a layer outside any block is its own block
+    role: Role = Role.conv  # what the layer does in its block
     residual: bool = False  # an add that exists only where its two inputs have the same width
 
 
@@ -70,21 +75,17 @@ class _Builder:
     last: str = "input"
     blocks: int = 0
 
-    def add(self, name, op, row, width, **kw) -> str:
+    def add(self, name, op, role, row, width, **kw) -> str:
         inputs = kw.pop("inputs", (self.last,))
-        self.layers.append(Layer(name=name, op=op, row=row, width=width, inputs=inputs, **kw))
+        block = kw.pop("block", name)
+        self.layers.append(Layer(name=name, op=op, role=role, row=row, width=width, inputs=inputs, block=block,
+                                 **kw))
         self.last = name
         return name
 
-    def width_for(self, name: str | None, c: int, of: int, **kw) -> Width:
-        policy = self.spec.width
-        if name in policy.fixed:
-            return Width("fixed", c)
-        if name in policy.above_one:
-            return Width("above_one", c)
-        if name in policy.input_ratio:
-            return Width("input_ratio", c, of)
-        return Width("scaled", c, **kw)
+    def plain_conv_role(self) -> Role:
+        """A convolution row outside any block: the stem when it reads the image."""
+        return Role.stem if self.last == "input" else Role.conv
 
 
 ACTIVATIONS = {"RE": "relu", "HS": "hswish"}
@@ -98,6 +99,11 @@ def decode(spec: VariantSpec) -> tuple[Layer, ...]:
 
 def _dims(text: str) -> list[int]:
     return [int(x) for x in text.replace(" ", "").split("x")]
+
+
+def _row_width(row, c: int, of: int) -> Width:
+    """A convolution row's own output width c (of its `of` input channels), as the policy reads it."""
+    return Width("row", c, of, row_name=row.name or "")
 
 
 def _row_error(spec, index, field, message):
@@ -117,39 +123,32 @@ def _decode_v1(b: _Builder) -> None:
                 raise _row_error(spec, i, "filter", "a conv filter is KxKxCinxCout with a square kernel")
             k, _, c_in, c_out = dims
             if pending_dw:
-                name = f"b{b.blocks}.pw"
+                name, role, block = f"b{b.blocks}.pw", Role.pw, f"b{b.blocks}"
                 pending_dw = False
             else:
                 name = row.name or (f"conv{i + 1}" if i else "conv1")
-            op = "pointwise" if k == 1 else "conv"
-            b.add(name, op, i, b.width_for(row.name, c_out, c_in), kernel=k, stride=row.s,
-                  bn=True, act=act, check=check)
+                role, block = b.plain_conv_role(), name
+            op = OpKind.pointwise if k == 1 else OpKind.conv
+            b.add(name, op, role, i, _row_width(row, c_out, c_in), kernel=k, stride=row.s,
+                  bn=True, act=act, check=check, block=block)
         elif row.type == "conv dw":
             dims = _dims(row.filter)
             if len(dims) != 3 or dims[0] != dims[1]:
                 raise _row_error(spec, i, "filter", "a depthwise filter is KxKxC with a square kernel")
             b.blocks += 1
             pending_dw = True
-            b.add(f"b{b.blocks}.dw", "depthwise", i, Width("same"), kernel=dims[0], stride=row.s,
+            b.add(f"b{b.blocks}.dw", OpKind.depthwise, Role.dw, i, Width("same"), kernel=dims[0], stride=row.s,
                   bn=True, act=act, check=check, block=f"b{b.blocks}")
         elif row.type == "avg pool":
-            b.add(row.name or "pool", "global_pool", i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
         elif row.type == "fc":
             dims = _dims(row.filter or "")
             if len(dims) != 2:
                 raise _row_error(spec, i, "filter", "an fc filter is CinxCout")
-            b.add(row.name or "classifier", "fc", i, Width("classes", dims[1]), bias=True, check=check)
+            b.add(row.name or "classifier", OpKind.fc, Role.classifier, i, Width("classes", dims[1]), bias=True,
+                  check=check)
         elif row.type == "softmax":
-            b.add(row.name or "softmax", "softmax", i, Width("same"), check=check)
-    _tag_blocks(b)
-
-
-def _tag_blocks(b: _Builder) -> None:
-    tagged = []
-    for layer in b.layers:
-        block = layer.block or (layer.name.split(".")[0] if "." in layer.name else layer.name)
-        tagged.append(Layer(**{**layer.__dict__, "block": block}))
-    b.layers[:] = tagged
+            b.add(row.name or "softmax", OpKind.softmax, Role.softmax, i, Width("same"), check=check)
 
 
 def _decode_v2(b: _Builder) -> None:
@@ -162,13 +161,14 @@ def _decode_v2(b: _Builder) -> None:
                 raise _row_error(spec, i, "c", f"a {op} row needs c")
             k = 1 if op == "conv2d 1x1" else 3
             if row.c == "k":
-                b.add(row.name or "classifier", "fc", i, Width("classes", spec.classes), bias=True, check=check)
+                b.add(row.name or "classifier", OpKind.fc, Role.classifier, i, Width("classes", spec.classes),
+                      bias=True, check=check)
                 continue
             name = row.name or ("conv1" if i == 0 else f"conv{i + 1}")
-            b.add(name, "pointwise" if k == 1 else "conv", i, b.width_for(row.name, row.c, check[1]),
-                  kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
+            b.add(name, OpKind.pointwise if k == 1 else OpKind.conv, b.plain_conv_role(), i,
+                  _row_width(row, row.c, check[1]), kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
         elif op == "avgpool 7x7":
-            b.add(row.name or "pool", "global_pool", i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
         elif op == "bottleneck":
             for field_name in ("t", "c", "n", "s"):
                 if getattr(row, field_name) in (None, "k"):
@@ -177,88 +177,68 @@ def _decode_v2(b: _Builder) -> None:
                 in_c = check[1] if repeat == 0 else row.c
                 _bottleneck(b, i, kernel=3, exp=row.t * in_c, in_c=in_c, out=row.c,
                             stride=row.s if repeat == 0 else 1, se=False, act=act,
-                            check=check if repeat == 0 else None, block_output=spec.width.truncate_first)
-    _tag_blocks(b)
-
-
-_V3_OP = re.compile(r"^(conv2d|bneck|pool)(?:,? ?(\d+)x\d+)?(, NBN)?$")
+                            check=check if repeat == 0 else None, block_output=True)
 
 
 def _decode_v3(b: _Builder) -> None:
     spec = b.spec
     for i, row in enumerate(spec.layers):
         check = parse_size(row.input)
-        kind, k, nbn = _V3_OP.match(row.operator).groups()
+        kind, k, nbn = row.parsed
         act = ACTIVATIONS.get(row.nl)
         if kind == "pool":
-            b.add(row.name or "pool", "global_pool", i, Width("same"), check=check)
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
             continue
         if row.out is None:
             raise _row_error(spec, i, "out", f"a {kind} row needs #out")
         if kind == "conv2d":
-            k = int(k or 3)
+            k = k or 3
             if row.out == "k":
-                b.add(row.name or "classifier", "fc" if check[0] == 1 else "pointwise", i,
+                b.add(row.name or "classifier", OpKind.fc if check[0] == 1 else OpKind.pointwise, Role.classifier, i,
                       Width("classes", spec.classes), bias=True, check=check)
                 continue
             name = row.name or f"conv{i + 1}"
-            op = "pointwise" if k == 1 else "conv"
+            op = OpKind.pointwise if k == 1 else OpKind.conv
             if row.se:
                 raise _row_error(spec, i, "se", "SE is supported on bneck rows only")
             if not row.skip:
                 raise _row_error(spec, i, "skip", "skip applies to bneck rows only")
-            b.add(name, op, i, b.width_for(row.name, row.out, check[1]), kernel=k, stride=row.s or 1,
-                  bias=bool(nbn), bn=not nbn, act=act, check=check)
+            b.add(name, op, b.plain_conv_role(), i, _row_width(row, row.out, check[1]), kernel=k,
+                  stride=row.s or 1, bias=nbn, bn=not nbn, act=act, check=check)
         else:
             if row.exp is None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
-            _bottleneck(b, i, kernel=int(k), exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
+            _bottleneck(b, i, kernel=k, exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
                         se=row.se, act=act, check=check, block_output=False, skip=row.skip)
-    _tag_blocks(b)
 
 
 def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, act, check, block_output,
                 skip=True):
     """Inverted residual with linear bottleneck (MobileNetV2 Fig. 3; MobileNetV3 Fig. 4 with SE;
     MnasNet Fig. 7: SE squeeze from the block input, sigmoid gate, some blocks without shortcut)."""
-    spec = b.spec
     b.blocks += 1
     name = f"b{b.blocks}"
     block_input = b.last
-    expand_width = (Width("input_ratio", exp, in_c) if spec.width.expansion == "input_ratio"
-                    else Width("scaled", exp))
     if exp != in_c:
-        b.add(f"{name}.expand", "pointwise", row, expand_width, bn=True, act=act, check=check, block=name)
+        b.add(f"{name}.expand", OpKind.pointwise, Role.expand, row, Width("expansion", exp, in_c), bn=True, act=act,
+              check=check, block=name)
         check = None
-    b.add(f"{name}.dw", "depthwise", row, Width("same"), kernel=kernel, stride=stride, bn=True, act=act,
-          check=check, block=name)
+    b.add(f"{name}.dw", OpKind.depthwise, Role.dw, row, Width("same"), kernel=kernel, stride=stride, bn=True,
+          act=act, check=check, block=name)
     if se:
         dw = b.last
-        b.add(f"{name}.se.pool", "global_pool", row, Width("same"), block=name)
-        squeeze_of = block_input if spec.width.se_of == "input" else ""
-        b.add(f"{name}.se.reduce", "pointwise", row, Width("squeeze", ref=squeeze_of), bias=True, act="relu",
-              block=name)
-        b.add(f"{name}.se.expand", "pointwise", row, Width("like", ref=dw), bias=True, act=spec.se_gate,
-              block=name)
-        b.add(f"{name}.se.scale", "scale", row, Width("same"), block=name, inputs=(dw, f"{name}.se.expand"))
-    b.add(f"{name}.project", "pointwise", row, Width("scaled", out, block_output=block_output), bn=True,
-          block=name)
+        b.add(f"{name}.se.pool", OpKind.global_pool, Role.se_pool, row, Width("same"), block=name)
+        b.add(f"{name}.se.reduce", OpKind.pointwise, Role.se_reduce, row, Width("squeeze", ref=block_input),
+              bias=True, act="relu", block=name)
+        b.add(f"{name}.se.expand", OpKind.pointwise, Role.se_expand, row, Width("like", ref=dw), bias=True,
+              act=b.spec.se_gate, block=name)
+        b.add(f"{name}.se.scale", OpKind.scale, Role.se_scale, row, Width("same"), block=name,
+              inputs=(dw, f"{name}.se.expand"))
+    b.add(f"{name}.project", OpKind.pointwise, Role.project, row, Width("scaled", out, block_output=block_output),
+          bn=True, block=name)
     if stride == 1 and skip:
         # Keras, TF-slim and torchvision add the shortcut whenever stride is 1 and the *rounded*
         # widths agree, which at some alpha happens even where the paper's widths differ.
-        b.add(f"{name}.add", "add", row, Width("same"), block=name, inputs=(b.last, block_input),
+        b.add(f"{name}.add", OpKind.add, Role.add, row, Width("same"), block=name, inputs=(b.last, block_input),
               residual=True)
 
-
-# How ops are grouped when a report shares MACs and parameters out by layer type
-# (the grouping of MobileNets Table 2).
-def layer_type(layer) -> str:
-    k = f"{layer.kernel}x{layer.kernel}"
-    if ".se." in layer.name and layer.op == "pointwise":
-        return "SE 1x1"
-    return {
-        "conv": f"Conv {k}",
-        "pointwise": "Conv 1x1",
-        "depthwise": f"Conv dw {k}",
-        "fc": "Fully connected",
-    }.get(layer.op, "Other")

@@ -10,9 +10,10 @@ The row models mirror the papers' own columns:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from functools import lru_cache
+from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 # Bounds on a table's whole numbers: far beyond any network these tables describe (MobileNets have
 # at most 1280 channels x alpha, 1000 classes, kernels of 7 and strides of 2), low enough that a
@@ -178,6 +179,29 @@ class V2Row(_Row):
     s: OptStride = None
 
 
+class V3Operator(NamedTuple):
+    """A v3 table's operator column, parsed: ``bneck, 5x5`` -> ("bneck", 5, False)."""
+
+    kind: Literal["conv2d", "bneck", "pool"]
+    kernel: int | None  # K of a written KxK (a bare ``conv2d`` is None: 3x3)
+    nbn: bool  # ``, NBN``: no batch norm, a bias instead
+
+
+_V3_OPERATOR = re.compile(r"(conv2d)(?:,? ?(\d+)x\d+)?(, NBN)?|(bneck|pool), (\d+)x\d+")
+
+
+@lru_cache(maxsize=None)
+def parse_v3_operator(text: str) -> V3Operator | None:
+    """'conv2d', 'conv2d, 3x3', 'conv2d 1x1, NBN', 'bneck, 5x5' or 'pool, 7x7' -> V3Operator; else None."""
+    match = _V3_OPERATOR.fullmatch(text)
+    if not match:
+        return None
+    conv, conv_kernel, nbn, other, kernel = match.groups()
+    if conv:
+        return V3Operator("conv2d", int(conv_kernel) if conv_kernel else None, bool(nbn))
+    return V3Operator(other, int(kernel), False)
+
+
 class V3Row(_Row):
     input: Size
     operator: str
@@ -187,11 +211,12 @@ class V3Row(_Row):
     nl: Annotated[Union[Literal["RE", "HS"], None], Dash] = None
     s: OptStride = None
     skip: Check = True  # bneck rows: '-' = no shortcut add even where widths agree (MnasNet 'noskip')
+    _parsed: V3Operator = PrivateAttr()
 
     @field_validator("operator")
     @classmethod
     def _operator(cls, value):
-        if not re.fullmatch(r"(conv2d(,? ?\d+x\d+)?(, NBN)?|bneck, \d+x\d+|pool, \d+x\d+)", value):
+        if parse_v3_operator(value) is None:
             raise ValueError(
                 "expected one of 'conv2d', 'conv2d, 3x3', 'conv2d, 1x1', 'conv2d 1x1, NBN', "
                 f"'bneck, KxK', 'pool, 7x7'; got {value!r}"
@@ -199,6 +224,14 @@ class V3Row(_Row):
         if any(len(k) > 9 or not 0 < int(k) <= MAX_KERNEL for k in re.findall(r"\d+", value)):
             raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
         return value
+
+    def model_post_init(self, context: Any) -> None:
+        self._parsed = parse_v3_operator(self.operator)
+
+    @property
+    def parsed(self) -> V3Operator:
+        """The operator column, parsed when the row was validated."""
+        return self._parsed
 
 
 ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row}

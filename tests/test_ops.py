@@ -1,0 +1,85 @@
+"""Op records: every op kind has one, with every facet, and the facets agree with hand derivations."""
+
+from dataclasses import fields
+
+import pytest
+
+from mobilecost.count.ops import LATENCY_CLASSES, OP_RECORDS, ExtraReads, OpKind, OpRecord, Shapes, Side, record_of
+from mobilecost.measure.onnx_graph import BUILDERS
+from mobilecost.spec.layers import Layer, Width
+from mobilecost.spec.roles import Role
+
+OPTIONAL = {"padding"}  # only ops with a strided window have a padding rule
+
+
+def test_every_op_kind_has_a_record_with_every_facet():
+    assert set(OP_RECORDS) == set(OpKind)
+    for kind, record in OP_RECORDS.items():
+        assert record.kind is kind
+        for facet in fields(OpRecord):
+            if facet.name not in OPTIONAL:
+                assert getattr(record, facet.name) is not None, (kind, facet.name)
+        assert callable(record.count) and callable(record.label)
+        assert isinstance(record.side, Side) and isinstance(record.extra_reads, ExtraReads)
+        assert record.latency_class in LATENCY_CLASSES
+        assert (record.padding is not None) == (record.side is Side.strided), kind
+        assert record.padding in (None, "conv", "depthwise")
+        assert record.onnx and all(isinstance(op, str) for op in record.onnx)
+
+
+def test_every_onnx_operator_a_record_names_has_a_builder():
+    named = {op for record in OP_RECORDS.values() for op in record.onnx}
+    assert named <= set(BUILDERS)
+
+
+def test_op_kinds_are_their_strings():
+    # Tables, reports and the latency model compare and print ops as plain strings.
+    assert OpKind.conv == "conv" and f"{OpKind.global_pool}" == "global_pool"
+    assert {"depthwise": 1}[OpKind.depthwise] == 1
+
+
+def _layer(op, kernel=1, role=Role.conv):
+    return Layer(name="x", op=op, row=0, width=Width("same"), kernel=kernel, role=role)
+
+
+@pytest.mark.parametrize("op,kernel,role,label", [
+    # MobileNets Table 2's layer types, and the SE rows of MobileNetV3.
+    (OpKind.conv, 3, Role.stem, "Conv 3x3"),
+    (OpKind.pointwise, 1, Role.pw, "Conv 1x1"),
+    (OpKind.pointwise, 1, Role.se_reduce, "SE 1x1"),
+    (OpKind.pointwise, 1, Role.se_expand, "SE 1x1"),
+    (OpKind.depthwise, 5, Role.dw, "Conv dw 5x5"),
+    (OpKind.fc, 1, Role.classifier, "Fully connected"),
+    (OpKind.global_pool, 1, Role.se_pool, "Other"),
+    (OpKind.scale, 1, Role.se_scale, "Other"),
+    (OpKind.add, 1, Role.add, "Other"),
+    (OpKind.softmax, 1, Role.softmax, "Other"),
+])
+def test_report_labels(op, kernel, role, label):
+    assert record_of(_layer(op, kernel, role)).label(_layer(op, kernel, role)) == label
+
+
+def test_counting_rules_by_hand():
+    # A 3x3 convolution 8 -> 16 channels on a 10x10 output: 3*3*8*16 = 1152 weights, 100 * 1152 MACs;
+    # depthwise 3x3 on 16 channels: 144 weights, 14400 MACs; fc 1024 -> 1000: 1,024,000 of each.
+    s = Shapes(in_side=20, in_ch=8, out_side=10, out_ch=16)
+    assert record_of(_layer(OpKind.conv, 3)).count(_layer(OpKind.conv, 3), s) == {"weights": 1152, "macs": 115200}
+    dw = Shapes(in_side=20, in_ch=16, out_side=10, out_ch=16)
+    assert OP_RECORDS[OpKind.depthwise].count(_layer(OpKind.depthwise, 3), dw) == {"weights": 144, "macs": 14400}
+    fc = Shapes(in_side=1, in_ch=1024, out_side=1, out_ch=1000)
+    assert OP_RECORDS[OpKind.fc].count(_layer(OpKind.fc), fc) == {"weights": 1_024_000, "macs": 1_024_000}
+    # Global pooling adds every input element; a residual add or SE scale one op per output element.
+    assert OP_RECORDS[OpKind.global_pool].count(_layer(OpKind.global_pool), Shapes(7, 960, 1, 960)) == {
+        "ew_ops": 47040}
+    assert OP_RECORDS[OpKind.add].count(_layer(OpKind.add), Shapes(14, 40, 14, 40)) == {"ew_ops": 7840}
+
+
+def test_sides_latency_classes_and_extra_reads():
+    assert {k for k, r in OP_RECORDS.items() if r.side is Side.strided} == {OpKind.conv, OpKind.pointwise,
+                                                                            OpKind.depthwise}
+    assert {k for k, r in OP_RECORDS.items() if r.side is Side.one} == {OpKind.fc, OpKind.global_pool}
+    assert OP_RECORDS[OpKind.depthwise].padding == "depthwise" and OP_RECORDS[OpKind.pointwise].padding == "conv"
+    assert {k for k, r in OP_RECORDS.items() if r.latency_class == "elementwise"} == {
+        OpKind.global_pool, OpKind.scale, OpKind.add, OpKind.softmax}
+    assert OP_RECORDS[OpKind.add].extra_reads is ExtraReads.second_input
+    assert OP_RECORDS[OpKind.scale].extra_reads is ExtraReads.channel_gate
