@@ -39,7 +39,8 @@ from mobilecost import sweep
 from mobilecost.api import compiled_for, costs_for
 from mobilecost.latency.devices import load_device
 from mobilecost.latency.model import total_latency
-from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.liveness import peak_live
+from mobilecost.numeric.plan import build_plan
 from mobilecost.numeric.values import values_at, values_on_grid
 
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")

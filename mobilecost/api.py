@@ -18,53 +18,9 @@ from .errors import MobilecostError
 from .count.ops import type_label
 from .spec.layers import COST_FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
+from .numeric.points import Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
 from .numeric.values import values_at_point
 from .spec.models import VariantSpec
-
-
-def check_alpha(alpha) -> float:
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise MobilecostError(f"alpha must be a number, got {alpha!r}", field="--alpha") from None
-    if not math.isfinite(value) or value <= 0:
-        raise MobilecostError(f"alpha must be a positive number, got {alpha!r}", field="--alpha")
-    return value
-
-
-@dataclass(frozen=True)
-class Point:
-    """One configuration: alpha, rho and the input side they give."""
-
-    alpha: float
-    rho: float
-    resolution: float  # an integer in exact mode; size * rho in ideal mode
-
-
-def resolve_point(spec: VariantSpec, alpha=1.0, rho=None, resolution=None, mode="exact") -> Point:
-    alpha = check_alpha(alpha)
-    size = spec.input.size
-    if rho is not None and resolution is not None:
-        raise MobilecostError("give either rho or resolution, not both", field="--rho/--resolution")
-    if resolution is not None:
-        try:
-            res = int(resolution)
-        except (TypeError, ValueError):
-            raise MobilecostError(f"resolution must be a whole number of pixels, got {resolution!r}",
-                                  field="--resolution") from None
-        if res != float(resolution) or res <= 0:
-            raise MobilecostError(f"resolution must be a positive whole number, got {resolution!r}",
-                                  field="--resolution")
-        return Point(alpha, res / size, res)
-    rho = 1.0 if rho is None else rho
-    try:
-        rho = float(rho)
-    except (TypeError, ValueError):
-        raise MobilecostError(f"rho must be a number, got {rho!r}", field="--rho") from None
-    if not math.isfinite(rho) or rho <= 0:
-        raise MobilecostError(f"rho must be a positive number, got {rho}", field="--rho")
-    side = size * rho
-    return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
@@ -76,7 +32,7 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     live set while the layer runs); ``.attrs['memory']`` holds the peak and where it happens."""
     spec = as_spec(variant)
     compiled = compiled_for(spec, mode, semantics)
-    point = resolve_point(spec, alpha, rho, resolution, mode)
+    point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     check_convention(convention)
@@ -85,7 +41,8 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     layers = compiled.layers
     frame = pd.DataFrame({**layer_columns(layers), "row": [layer.row + 1 for layer in layers], **values})
     frame["params"] = params_of(frame, convention)
-    from .numeric.liveness import build_plan, live_sets
+    from .numeric.liveness import live_sets
+    from .numeric.plan import build_plan
 
     nbytes = dtype_bytes(dtype)
     live = live_sets(build_plan(compiled), at_point, 0, dtype)
@@ -193,7 +150,8 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     if mode == "exact":
         for r in res:
             check_resolution(compiled.layers, int(r), spec.name)
-    from .numeric.liveness import build_plan, peak_live
+    from .numeric.liveness import peak_live
+    from .numeric.plan import build_plan
     from .numeric.values import grid_shaped, values_on_grid
 
     values = values_on_grid(compiled, alphas, rho)
@@ -258,11 +216,12 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
 def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
                      schedule="sequential", slices=None, dtype="fp32"):
     """The live tensors and elements of every step of `schedule` at one configuration (numeric.liveness)."""
-    from .numeric.liveness import build_plan, live_sets
+    from .numeric.liveness import live_sets
+    from .numeric.plan import build_plan
 
     spec = as_spec(variant)
     compiled = compiled_for(spec, mode, semantics)
-    point = resolve_point(spec, alpha, rho, resolution, mode)
+    point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
     if mode == "exact":
         check_resolution(compiled.layers, point.resolution, spec.name)
     plan = build_plan(compiled, schedule, slices)

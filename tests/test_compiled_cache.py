@@ -9,7 +9,7 @@ from mobilecost.numeric.values import values_at
 
 def _fresh(monkeypatch, tmp_path):
     monkeypatch.setenv("MOBILECOST_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(compiled, "_MEMORY", {})
+    compiled.forget()
 
 
 def test_stored_evaluator_gives_identical_values(monkeypatch, tmp_path):
@@ -18,7 +18,7 @@ def test_stored_evaluator_gives_identical_values(monkeypatch, tmp_path):
     built = values_at(compiled.compiled_layers(spec, "exact", "torchvision"), 0.75, 160 / 224).at(0)
     stored = list(tmp_path.glob("layers-*.py"))
     assert len(stored) == 1
-    monkeypatch.setattr(compiled, "_MEMORY", {})
+    compiled.forget()
     loaded = values_at(compiled.compiled_layers(spec, "exact", "torchvision"), 0.75, 160 / 224).at(0)
     for field in built:
         np.testing.assert_array_equal(built[field], loaded[field])
@@ -30,7 +30,7 @@ def test_damaged_cache_file_is_rebuilt(monkeypatch, tmp_path):
     expected = values_at(compiled.compiled_layers(spec), 1.0, 1.0).at(0)["macs"].sum()
     (path,) = tmp_path.glob("layers-*.py")
     path.write_text("def broken(:\n")
-    monkeypatch.setattr(compiled, "_MEMORY", {})
+    compiled.forget()
     # MobileNets: 568,740,352 mult-adds at 1.0 / 224 (Keras Applications counts the same).
     assert values_at(compiled.compiled_layers(spec), 1.0, 1.0).at(0)["macs"].sum() == expected == 568_740_352
 

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from mobilecost.cli import app
 from mobilecost.analysis.explain import explain, lands
-from mobilecost.spec.loader import tables_dir
+from mobilecost.spec.files import tables_dir
 
 runner = CliRunner()
 

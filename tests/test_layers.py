@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from mobilecost.api import costs_for
 from mobilecost.numeric.checked import compiled_for
-from mobilecost.numeric.liveness import build_plan
+from mobilecost.numeric.plan import build_plan
 from mobilecost.count.rounding import ALPHA, RHO
 from mobilecost.spec.layers import FIELDS, decode
 from mobilecost.spec.loader import load_variant

@@ -8,7 +8,8 @@ from mobilecost.cli import app
 from mobilecost.errors import MobilecostError
 from mobilecost.api import compiled_for, live_activations, sweep
 from mobilecost.spec.loader import load_variant
-from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.liveness import peak_live
+from mobilecost.numeric.plan import build_plan
 from mobilecost.numeric.values import values_at
 
 runner = CliRunner()

@@ -5,7 +5,8 @@ from typer.testing import CliRunner
 
 from mobilecost.cli import app
 from mobilecost.api import evaluate
-from mobilecost.spec.loader import load_variant, tables_dir
+from mobilecost.spec.loader import load_variant
+from mobilecost.spec.files import tables_dir
 from mobilecost.analysis.papers import memory_table, paper_tables, separable_ratio
 from mobilecost.analysis.transforms import drop_rows, full_convolutions, separable_rows_at, with_classes
 

@@ -12,7 +12,8 @@ import pytest
 
 from mobilecost import sweep
 from mobilecost.api import compiled_for, costs_for
-from mobilecost.numeric.liveness import build_plan, peak_live
+from mobilecost.numeric.liveness import peak_live
+from mobilecost.numeric.plan import build_plan
 from mobilecost.numeric.values import values_at, values_on_grid
 from mobilecost.spec.layers import COST_FIELDS
 

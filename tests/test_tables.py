@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from mobilecost import MobilecostError, evaluate, load_variant
 from mobilecost.cli import app
-from mobilecost.spec.loader import tables_dir
+from mobilecost.spec.files import tables_dir
 
 V2_TEXT = (Path(__file__).resolve().parent.parent / "tables" / "mobilenet_v2.yaml").read_text()
 

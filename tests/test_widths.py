@@ -6,7 +6,8 @@ from mobilecost.api import costs_for
 from mobilecost.count.rounding import ALPHA
 from mobilecost.count.widths import WIDTH_RULES, resolved_kind
 from mobilecost.spec.layers import Width, decode
-from mobilecost.spec.loader import list_variants, load_variant
+from mobilecost.spec.loader import load_variant
+from mobilecost.spec.files import list_variants
 from mobilecost.spec.models import WidthSpec
 
 

@@ -16,7 +16,8 @@ from .app import (
 @app.command("list")
 def list_command() -> None:
     """List the built-in variants and the sources their tables follow."""
-    from ..spec.loader import list_variants, load_variant
+    from ..spec.loader import load_variant
+    from ..spec.files import list_variants
 
     for name in list_variants():
         spec = load_variant(name)

@@ -81,7 +81,7 @@ def check(
         if not limits:
             raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
                                   "--max-latency-ms)", field="--max-macs")
-        point = resolve_point(checked_spec(variant, semantics), alpha, rho, resolution)
+        point = resolve_point(checked_spec(variant, semantics).input.size, alpha, rho, resolution)
         row = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
                     convention=convention.value, device=device if max_latency_ms else None, dtype=dtype).iloc[0]
     except MobilecostError as exc:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .devices import Calibration, DeviceProfile, load_device
 from ..errors import MobilecostError
-from ..spec.loader import brief, is_file, read_text_file
+from ..spec.files import brief, is_file, read_text_file
 from .model import PARAMS, Parameters, features, layer_terms, layer_times, theta_of
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py

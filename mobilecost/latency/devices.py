@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
-from ..spec.loader import brief, display_path, first_error, is_file, read_located_yaml, read_text_file, tables_dir
+from ..spec.loader import first_error, read_located_yaml
+from ..spec.files import brief, display_path, is_file, read_text_file, tables_dir
 
 # Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth
 # for the memory-bound branch of multiply-accumulate layers.

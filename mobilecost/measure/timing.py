@@ -116,7 +116,7 @@ def check_configurations(configs, settings: Settings) -> None:
     require_onnxruntime()
     for variant, alpha, resolution in configs:
         costs = costs_for(variant, "exact", settings.semantics)
-        check_resolution(costs, resolve_point(costs.spec, alpha, resolution=resolution).resolution)
+        check_resolution(costs, resolve_point(costs.spec.input.size, alpha, resolution=resolution).resolution)
 
 
 def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:

@@ -5,6 +5,7 @@ input is no smaller than the network's total stride."""
 from __future__ import annotations
 
 from .compiled import CompiledLayers, compiled_layers
+from .points import check_resolution  # noqa: F401 (checked here, as the name says)
 from .values import values_at
 from ..spec.models import VariantSpec
 from ..errors import MobilecostError
@@ -76,24 +77,3 @@ def validate_table(name_or_path: str) -> str:
     named = ", ".join(spec.semantics) or "none"
     return (f"{spec.path}: ok: {spec.title}, {len(spec.layers)} rows -> {layer_count} layers; input sizes agree "
             f"with shape propagation at alpha = rho = 1; alternative semantics: {named}")
-
-
-def total_stride(layers) -> int:
-    stride = 1
-    for layer in layers:
-        stride *= layer.stride
-    return stride
-
-
-def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:
-    """Refuse inputs smaller than the network's total stride."""
-    layers = getattr(costs_or_layers, "layers", costs_or_layers)
-    layers = [getattr(item, "layer", item) for item in layers]
-    stride = total_stride(layers)
-    name = name or getattr(getattr(costs_or_layers, "spec", None), "name", "this network")
-    if resolution < stride:
-        raise MobilecostError(
-            f"resolution {resolution} is too small for {name}: its strides divide the input "
-            f"side by {stride}, so the input must be at least {stride}x{stride}",
-            field="--resolution",
-        )

@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import math
-import os
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +21,7 @@ from ..count.float_rules import NUMPY_FUNCTIONS
 from ..spec.layers import FIELDS, Layer, decode
 from ..spec.loader import table_digest
 from ..spec.models import VariantSpec
+from .cache import cached_namespace, forget_loaded, package_fingerprint, python_namespace
 
 
 @dataclass(frozen=True)
@@ -42,12 +39,15 @@ class CompiledLayers:
     def generated(self, name: str, generate) -> dict:
         """The namespace of generated code `name` for this table, mode and semantics: loaded from the
         cache, or made by ``generate(costs)`` (costs: the symbolic `CostTable`) and stored."""
-        return _cached(f"{name}-{self.key}", lambda: generate(self.costs()))
+        return cached_namespace(f"{name}-{self.key}", lambda: generate(self.costs()), _numpy_namespace())
 
     def point_function(self):
         """f(alpha, rho) -> one plain-Python value per (layer, field) in FIELDS order, at one configuration:
         the per-layer evaluator's expressions with the reference code's own integer arithmetic."""
-        return _cached(f"point-{self.key}", lambda: _generate_point(self.costs()), python=True)["_lambdifygenerated"]
+        return self.point_namespace()["_lambdifygenerated"]
+
+    def point_namespace(self) -> dict:
+        return cached_namespace(f"point-{self.key}", lambda: _generate_point(self.costs()), python_namespace())
 
     def costs(self):
         from ..count.engine import build_costs
@@ -55,77 +55,31 @@ class CompiledLayers:
         return build_costs(self.spec, self.mode, self.semantics)
 
 
-def cache_dir() -> Path:
-    if os.environ.get("MOBILECOST_CACHE_DIR"):
-        return Path(os.environ["MOBILECOST_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mobilecost"
-
-
-@lru_cache(maxsize=1)
-def package_fingerprint() -> str:
-    """The package version and every one of its source files: any change to either rebuilds the cache."""
-    from .. import __version__
-
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _python_namespace() -> dict:
-    from ..count.exact_rules import PYTHON_FUNCTIONS
-
-    return {**vars(math), "math": math, **PYTHON_FUNCTIONS}
-
-
-def _namespace() -> dict:
+def _numpy_namespace() -> dict:
     namespace = dict(vars(np))
     namespace["numpy"] = np
     namespace.update(NUMPY_FUNCTIONS)
     return namespace
 
 
-def _load(source: str, python: bool = False) -> dict:
-    namespace = _python_namespace() if python else _namespace()
-    exec(compile(source, "<mobilecost generated code>", "exec"), namespace)  # noqa: S102 - our own generated code
-    return namespace
+_COMPILED: dict = {}
 
 
-_MEMORY: dict = {}
-
-
-def _cached(name: str, generate, python: bool = False) -> dict:
-    """Generated code `name` (a cache key): from memory, from disk, or from ``generate()`` (source text);
-    `python`: plain-Python code (exact_rules), else numpy code (float_rules)."""
-    if name in _MEMORY:
-        return _MEMORY[name]
-    path = cache_dir() / f"{name}.py"
-    namespace = None
-    if path.is_file():
-        try:
-            namespace = _load(path.read_text(encoding="utf-8"), python)
-        except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never served
-            namespace = None
-    if namespace is None:
-        source = generate()
-        namespace = _load(source, python)
-        _store(path, source)
-    _MEMORY[name] = namespace
-    return namespace
+def forget() -> None:
+    """Drop the evaluators this process has compiled or loaded (the disk cache stays)."""
+    _COMPILED.clear()
+    forget_loaded()
 
 
 def compiled_layers(spec: VariantSpec, mode: str = "exact", semantics: str | None = None) -> CompiledLayers:
     semantics = semantics or "default"
     key = hashlib.sha256("|".join((table_digest(spec), mode, semantics, package_fingerprint(), ",".join(FIELDS)))
                          .encode()).hexdigest()[:24]
-    if ("layers", key) not in _MEMORY:
-        namespace = _cached(f"layers-{key}", lambda: _generate(spec, mode, semantics))
+    if key not in _COMPILED:
+        namespace = cached_namespace(f"layers-{key}", lambda: _generate(spec, mode, semantics), _numpy_namespace())
         layers = decode(spec.with_semantics(semantics))
-        _MEMORY["layers", key] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"], key)
-    return _MEMORY["layers", key]
+        _COMPILED[key] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"], key)
+    return _COMPILED[key]
 
 
 def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:
@@ -144,12 +98,3 @@ def _generate_point(costs) -> str:
     return inspect.getsource(python_function((ALPHA, RHO), [lc.exprs[f] for lc in costs.layers for f in FIELDS]))
 
 
-def _store(path: Path, source: str) -> None:
-    """Best effort: a read-only or missing cache only costs speed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.part")
-        tmp.write_text(source, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass

@@ -21,122 +21,22 @@ for each pattern of present adds, and the numbers come from the numeric stage's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from ..conventions import DTYPE_BYTES, dtype_bytes
 from ..errors import MobilecostError
-from ..spec.roles import Role
 from .columns import GridColumn, weighted_totals_peak
-from .values import LayerValues, values_at
+from .plan import INPUT, MemoryPlan
+from .values import LayerValues
 
-SCHEDULES = ("sequential", "v2-sliced")
-INPUT = "input"
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str  # the layer's name, or the block's name for a sliced block
-    layers: tuple[str, ...]  # layers executed in this step
-    slices: int | None = None  # slice count of a sliced block
-    sliced: tuple[int, int] | None = None  # (expand, depthwise) layer indices whose outputs are sliced
-
-
-@dataclass(frozen=True)
-class MemoryPlan:
-    layers: tuple
-    schedule: str
-    steps: tuple[Step, ...]
-
-    @property
-    def residuals(self) -> tuple[int, ...]:
-        return tuple(i for i, layer in enumerate(self.layers) if layer.residual)
-
-    def members(self, present: tuple[bool, ...]) -> tuple[tuple[str, ...], ...]:
-        """Per step, the tensors live during it, given which shortcut adds exist (in `residuals` order)."""
-        return _members(self, tuple(bool(p) for p in present))
-
-    def weights(self, present: tuple[bool, ...]) -> np.ndarray:
-        """(steps, 1 + layers): 1 where a tensor (the input, then each layer's output) is live in a step."""
-        index = {INPUT: 0, **{layer.name: i + 1 for i, layer in enumerate(self.layers)}}
-        out = np.zeros((len(self.steps), len(self.layers) + 1), dtype=np.int64)
-        for row, live in enumerate(self.members(present)):
-            out[row, [index[t] for t in live]] = 1.0
-        return out
-
-
-def build_plan(compiled, schedule: str = "sequential", slices: int | None = None) -> MemoryPlan:
-    """The schedule's steps for the layers of a compiled table (`numeric.compiled.CompiledLayers`)."""
-    if schedule not in SCHEDULES:
-        raise MobilecostError(f"unknown schedule {schedule!r}; use {' or '.join(SCHEDULES)}", field="--schedule")
-    if slices is not None and (int(slices) != slices or slices < 1):
-        raise MobilecostError(f"the slice count must be a positive whole number, got {slices!r}", field="--slices")
-    layers = tuple(compiled.layers)
-    fused = _sliced_blocks(layers) if schedule == "v2-sliced" else {}
-    position = {layer.name: i for i, layer in enumerate(layers)}
-    steps, done = [], set()
-    for layer in layers:
-        block = next((b for b, trio in fused.items() if layer.name in trio), None)
-        if block is None:
-            steps.append(Step(layer.name, (layer.name,)))
-            continue
-        if block in done:
-            continue
-        done.add(block)
-        expand, dw, _ = fused[block]
-        width = layers[position[expand]].width
-        if slices is not None:
-            k = int(slices)
-        elif _expansion_is_a_ratio(width, compiled):
-            k = max(1, round(width.c / width.of))
-        else:  # an absolute expansion width: t is its ratio to the block input at alpha = rho = 1
-            k = max(1, round(width.c / int(values_at(compiled, 1.0, 1.0).at(0)["in_ch"][position[expand]])))
-        steps.append(Step(block, fused[block], k, (position[expand], position[dw])))
-    return MemoryPlan(layers, schedule, tuple(steps))
-
-
-def _expansion_is_a_ratio(width, compiled) -> bool:
-    from ..count.widths import resolved_kind  # the width rules, with sympy: only for this default
-
-    return resolved_kind(width, compiled.spec.with_semantics(compiled.semantics).width) == "input_ratio"
-
-
-def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
-    """block -> (expand, dw, project) for blocks the v2-sliced schedule fuses (by the layers' roles)."""
-    roles: dict[str, dict[Role, str]] = {}
-    for layer in layers:
-        roles.setdefault(layer.block, {})[layer.role] = layer.name
-    return {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
-            if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
-
-
-@lru_cache(maxsize=256)
-def _members_cached(plan: MemoryPlan, present: tuple[bool, ...]):
-    layers, steps = plan.layers, plan.steps
-    step_of = {name: i for i, step in enumerate(steps) for name in step.layers}
-    absent = {layers[i].name for i, p in zip(plan.residuals, present) if not p}
-    alias = {}
-    for layer in layers:
-        if layer.name in absent:
-            alias[layer.name] = alias.get(layer.inputs[0], layer.inputs[0])
-    tensors = [INPUT] + [layer.name for layer in layers if layer.name not in absent
-                         and (len(steps[step_of[layer.name]].layers) == 1 or layer.name == steps[step_of[layer.name]].layers[-1])]
-    start = {t: (0 if t == INPUT else step_of[t]) for t in tensors}
-    end = dict(start)
-    for layer in layers:
-        if layer.name in absent:
-            continue
-        here = step_of[layer.name]
-        for src in layer.inputs:
-            src = alias.get(src, src)
-            if src in end and (src == INPUT or step_of[src] != here):
-                end[src] = max(end[src], here)
-    return tuple(tuple(t for t in tensors if start[t] <= i <= end[t]) for i in range(len(steps)))
-
-
-def _members(plan: MemoryPlan, present: tuple[bool, ...]):
-    return _members_cached(plan, present)
+def plan_weights(plan: MemoryPlan, present: tuple[bool, ...]) -> np.ndarray:
+    """(steps, 1 + layers): 1 where a tensor (the input, then each layer's output) is live in a step."""
+    index = {INPUT: 0, **{layer.name: i + 1 for i, layer in enumerate(plan.layers)}}
+    out = np.zeros((len(plan.steps), len(plan.layers) + 1), dtype=np.int64)
+    for row, live in enumerate(plan.members(present)):
+        out[row, [index[t] for t in live]] = 1
+    return out
 
 
 def tensor_sizes(values: LayerValues):
@@ -190,13 +90,13 @@ def peak_live(plan: MemoryPlan, values: LayerValues) -> tuple[np.ndarray, np.nda
         peak, where = np.empty(sizes.factors.shape), np.empty(sizes.factors.shape, dtype=np.int64)
         for g, pattern in enumerate(patterns):
             index = np.flatnonzero(group == g)
-            peak[index], where[index] = weighted_totals_peak(sizes.select_alphas(index), plan.weights(tuple(pattern)))
+            peak[index], where[index] = weighted_totals_peak(sizes.select_alphas(index), plan_weights(plan, tuple(pattern)))
         return peak, where
     sizes = np.asarray(sizes)
     peak, where = np.empty(sizes.shape[1]), np.empty(sizes.shape[1], dtype=np.int64)
     for g, pattern in enumerate(patterns):
         index = np.flatnonzero(group == g)
-        live = plan.weights(tuple(pattern)) @ sizes[:, index]
+        live = plan_weights(plan, tuple(pattern)) @ sizes[:, index]
         if extra is not None:
             live = live + extra[:, index]
         peak[index], where[index] = live.max(axis=0), live.argmax(axis=0)
@@ -231,7 +131,7 @@ def live_sets(plan: MemoryPlan, values: LayerValues, point: int = 0, dtype: str 
     members = plan.members(present)
     names = [INPUT] + [layer.name for layer in plan.layers]
     elems = {name: float(v) for name, v in zip(names, sizes)}
-    live = plan.weights(present) @ sizes
+    live = plan_weights(plan, present) @ sizes
     extra = scratch(plan, values)
     if extra is not None:
         live = live + extra[:, point]

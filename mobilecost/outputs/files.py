@@ -135,7 +135,7 @@ def destination(path, field: str = "-o") -> Destination:
 
 
 def _brief(text: str) -> str:
-    from ..spec.loader import brief
+    from ..spec.files import brief
 
     return brief(text, 100)
 

@@ -23,7 +23,8 @@ from ..errors import MobilecostError
 from ..api import layer_columns, sweep
 from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS
-from ..spec.loader import brief, unique_tables
+from ..spec.loader import unique_tables
+from ..spec.files import brief
 from ..numeric.compiled import compiled_layers
 from ..numeric.values import values_at
 from .files import Batch, csv_cell, csv_text, destination

@@ -16,12 +16,14 @@ table's width policy and the rounding are applied by the width rules (count/widt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..count.ops import OpKind
 from ..errors import MobilecostError
-from .loader import row_location
-from .models import VariantSpec, parse_size
 from .roles import Role
+
+if TYPE_CHECKING:  # decoding reads the validated spec; the layer records themselves need neither YAML nor pydantic
+    from .models import VariantSpec
 
 
 # What the engine computes for every layer (expressions in alpha, rho; integers once evaluated).
@@ -107,10 +109,14 @@ def _row_width(row, c: int, of: int) -> Width:
 
 
 def _row_error(spec, index, field, message):
+    from .loader import row_location
+
     return MobilecostError(message, where=row_location(spec, index), field=field)
 
 
 def _decode_v1(b: _Builder) -> None:
+    from .models import parse_size
+
     spec, act = b.spec, b.spec.activation
     pending_dw = False
     for i, row in enumerate(spec.layers):
@@ -152,6 +158,8 @@ def _decode_v1(b: _Builder) -> None:
 
 
 def _decode_v2(b: _Builder) -> None:
+    from .models import parse_size
+
     spec, act = b.spec, b.spec.activation
     for i, row in enumerate(spec.layers):
         check = parse_size(row.input)
@@ -181,6 +189,8 @@ def _decode_v2(b: _Builder) -> None:
 
 
 def _decode_v3(b: _Builder) -> None:
+    from .models import parse_size
+
     spec = b.spec
     for i, row in enumerate(spec.layers):
         check = parse_size(row.input)

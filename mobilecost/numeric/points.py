@@ -1,0 +1,77 @@
+"""One configuration as a user names it: alpha, and rho or the input side in pixels; checked.
+
+Plain Python (no numpy): a report on a warm cache resolves its configuration here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import MobilecostError
+
+
+def check_alpha(alpha) -> float:
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise MobilecostError(f"alpha must be a number, got {alpha!r}", field="--alpha") from None
+    if not math.isfinite(value) or value <= 0:
+        raise MobilecostError(f"alpha must be a positive number, got {alpha!r}", field="--alpha")
+    return value
+
+
+@dataclass(frozen=True)
+class Point:
+    """One configuration: alpha, rho and the input side they give."""
+
+    alpha: float
+    rho: float
+    resolution: float  # an integer in exact mode; size * rho in ideal mode
+
+
+def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact") -> Point:
+    """The configuration that alpha and either rho or a resolution name, for a table whose input side is `size`."""
+    alpha = check_alpha(alpha)
+    if rho is not None and resolution is not None:
+        raise MobilecostError("give either rho or resolution, not both", field="--rho/--resolution")
+    if resolution is not None:
+        try:
+            res = int(resolution)
+        except (TypeError, ValueError):
+            raise MobilecostError(f"resolution must be a whole number of pixels, got {resolution!r}",
+                                  field="--resolution") from None
+        if res != float(resolution) or res <= 0:
+            raise MobilecostError(f"resolution must be a positive whole number, got {resolution!r}",
+                                  field="--resolution")
+        return Point(alpha, res / size, res)
+    rho = 1.0 if rho is None else rho
+    try:
+        rho = float(rho)
+    except (TypeError, ValueError):
+        raise MobilecostError(f"rho must be a number, got {rho!r}", field="--rho") from None
+    if not math.isfinite(rho) or rho <= 0:
+        raise MobilecostError(f"rho must be a positive number, got {rho}", field="--rho")
+    side = size * rho
+    return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
+
+
+def total_stride(layers) -> int:
+    stride = 1
+    for layer in layers:
+        stride *= layer.stride
+    return stride
+
+
+def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:
+    """Refuse inputs smaller than the network's total stride."""
+    layers = getattr(costs_or_layers, "layers", costs_or_layers)
+    layers = [getattr(item, "layer", item) for item in layers]
+    stride = total_stride(layers)
+    name = name or getattr(getattr(costs_or_layers, "spec", None), "name", "this network")
+    if resolution < stride:
+        raise MobilecostError(
+            f"resolution {resolution} is too small for {name}: its strides divide the input "
+            f"side by {stride}, so the input must be at least {stride}x{stride}",
+            field="--resolution",
+        )
