@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,49 +18,22 @@ from .count.ops import type_label
 from .spec.layers import COST_FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
 from .numeric.points import Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
+from .numeric.one_point import evaluate_one, share_by_type as shares_of
+from .numeric.snapshot import snapshot_of
 from .numeric.values import values_at_point
-from .spec.models import VariantSpec
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
              convention="paper", dtype="fp32") -> pd.DataFrame:
     """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions.
 
-    Memory columns (memory.py) are bytes at `dtype`: ``in_bytes`` (first input), ``out_bytes``,
-    ``weight_bytes`` (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's
-    live set while the layer runs); ``.attrs['memory']`` holds the peak and where it happens."""
-    spec = as_spec(variant)
-    compiled = compiled_for(spec, mode, semantics)
-    point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
-    if mode == "exact":
-        check_resolution(compiled.layers, point.resolution, spec.name)
-    check_convention(convention)
-    at_point = values_at_point(compiled, point.alpha, point.rho)
-    values = at_point.at(0)
-    layers = compiled.layers
-    frame = pd.DataFrame({**layer_columns(layers), "row": [layer.row + 1 for layer in layers], **values})
-    frame["params"] = params_of(frame, convention)
-    from .numeric.liveness import live_sets
-    from .numeric.plan import build_plan
-
-    nbytes = dtype_bytes(dtype)
-    live = live_sets(build_plan(compiled), at_point, 0, dtype)
-    frame["in_bytes"] = frame["act_in"] * nbytes
-    frame["out_bytes"] = frame["act_out"] * nbytes
-    frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
-    frame["live_bytes"] = live.step_live * nbytes
-    peak = live.peak_step
-    memory = {"dtype": dtype, "act_peak_bytes": _scalar(live.step_live[peak] * nbytes), "peak_layer": layers[peak].name,
-              "peak_live": list(live.plan.members(_present_at(live.plan, at_point))[peak]),
-              "weight_bytes": _scalar(frame["weight_bytes"].sum())}
-    frame = _drop_absent_shortcuts(frame)
-    totals = {f: _scalar(frame[f].sum()) for f in (*COST_FIELDS, "params")}
-    totals["flops"] = flops_of(totals["macs"])
-    frame.attrs.update({
-        "variant": spec.name, "title": spec.title, "alpha": point.alpha, "rho": point.rho,
-        "resolution": point.resolution, "mode": mode, "semantics": compiled.semantics,
-        "convention": convention, "totals": totals, "memory": memory,
-    })
+    Memory columns are bytes at `dtype`: ``in_bytes`` (first input), ``out_bytes``, ``weight_bytes``
+    (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's live set while the layer
+    runs); ``.attrs['memory']`` holds the peak and where it happens (numeric/one_point.py)."""
+    report = evaluate_one(snapshot_of(compiled_for(as_spec(variant), mode, semantics)), alpha, rho, resolution,
+                          convention, dtype)
+    frame = pd.DataFrame(report.columns)
+    frame.attrs.update(report.attrs)
     return frame
 
 
@@ -83,24 +55,10 @@ def layer_roles(variant, semantics=None) -> dict[str, str]:
     return {layer.name: layer.role for layer in compiled_for(as_spec(variant), "exact", semantics).layers}
 
 
-def _drop_absent_shortcuts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Shortcut adds that the rounded widths rule out are not layers of this configuration."""
-    absent = (frame["op"] == "add") & (frame["act_out"] == 0)
-    return frame[~absent].reset_index(drop=True)
-
-
-def _scalar(value):
-    return int(value) if float(value).is_integer() else float(value)
-
-
 def share_by_type(frame: pd.DataFrame) -> pd.DataFrame:
-    """Share of MACs and parameters by layer type (MobileNets Table 2's breakdown)."""
-    groups = frame.groupby("type", sort=False)[["macs", "params"]].sum()
-    groups = groups[(groups["macs"] > 0) | (groups["params"] > 0)]
-    shares = groups / groups.sum() * 100
-    out = pd.DataFrame({"type": groups.index, "macs": groups["macs"].values, "macs_pct": shares["macs"].values,
-                        "params": groups["params"].values, "params_pct": shares["params"].values})
-    return out.sort_values("macs", ascending=False).reset_index(drop=True)
+    """Share of MACs and parameters by layer type (MobileNets Table 2's breakdown), largest MACs first."""
+    rows = shares_of(frame["type"].tolist(), frame["macs"].tolist(), frame["params"].tolist())
+    return pd.DataFrame(rows, columns=["type", "macs", "macs_pct", "params", "params_pct"])
 
 
 def parse_grid(text: str, field: str, integer: bool = False) -> np.ndarray:
@@ -179,12 +137,6 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
         return frame
     return frame[cols]
-
-
-def _present_at(plan, values, point: int = 0) -> tuple:
-    from .numeric.liveness import presence
-
-    return tuple(presence(plan, values)[:, point]) if plan.residuals else ()
 
 
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:

@@ -53,7 +53,7 @@ def test_one_configuration_is_exact_far_beyond_2_to_the_53():
     expected = v2_macs_when_every_width_is_exact(1_000_000)
     assert expected == 267_939_872_834_432_000_000 and expected > 2**53
     compiled = compiled_for(load_variant("mobilenet_v2"))
-    values = compiled.point_function()(1_000_000.0, 1.0)
+    values = compiled.point_function(1_000_000.0, 1.0)
     assert sum(values[FIELDS.index("macs")::len(FIELDS)]) == expected
     result = runner.invoke(app, ["report", "mobilenet_v2", "--alpha", "1000000", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -64,7 +64,7 @@ def test_point_evaluator_equals_the_vectorised_one_at_awkward_configurations():
     for variant in ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "mnasnet_a1"):
         for mode in ("exact", "ideal"):
             compiled = compiled_for(load_variant(variant), mode)
-            point = compiled.point_function()
+            point = compiled.point_function
             for alpha in (0.2, 0.35, 0.5, 0.5001, 0.77, 1.0, 1.3):
                 for resolution in (33, 97, 161, 224, 321):
                     arrays = values_at(compiled, alpha, resolution / 224)

@@ -25,3 +25,33 @@ def test_warm_cache_one_configuration_commands_do_not_import_sympy(tmp_path, arg
     doc = runs[1]["doc"]
     macs = doc["totals"]["macs"] if args[0] == "latency" else doc["macs"]
     assert macs == 300_774_272  # Keras Applications MobileNetV2 1.0/224
+
+
+HEAVY = ("numpy", "pandas", "sympy", "yaml", "matplotlib")
+# The modules of mobilecost that use pydantic: the validated spec and the device profiles. (typer 0.29
+# itself imports pydantic while it converts the command line's values; that is the framework's own.)
+PYDANTIC_USERS = ("mobilecost.spec.models", "mobilecost.spec.loader", "mobilecost.latency.devices")
+
+
+@pytest.mark.parametrize("args, macs", [
+    (["report", "mobilenet_v1"], 568_740_352),  # Keras Applications MobileNet 1.0/224
+    (["report", "mobilenet_v2", "-f", "json"], 300_774_272),  # Keras Applications MobileNetV2 1.0/224
+    (["report", "mobilenet_v3_small", "--alpha", "0.75", "--resolution", "160", "-f", "csv"], None),
+    (["report", "tables/mobilenet_v3_large.yaml", "--convention", "keras", "-f", "markdown"], 216_589_760),
+])
+def test_warm_report_loads_no_numerics_library(tmp_path, args, macs):
+    """On a warm cache, `report` reads its table's cached snapshot and counts in plain Python."""
+    env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
+    code = ("import sys, json; from mobilecost.cli import main; sys.argv = ['mobilecost'] + " + repr(args) + "\n"
+            "import io, contextlib\nout = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n    try: main()\n    except SystemExit as e: code = e.code\n"
+            "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.split('.')[0] in " + repr(HEAVY) + " or m in "
+            + repr(PYDANTIC_USERS) + "), 'out': out.getvalue()}))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=root,
+                                      check=True).stdout) for _ in range(2)]
+    assert runs[0]["loaded"], "the first run builds the cache and needs the full stack"
+    assert {m.split(".")[0] for m in runs[1]["loaded"]} == set(), runs[1]["loaded"]
+    assert runs[0]["out"] == runs[1]["out"]
+    if macs is not None:
+        assert f"{macs:,}" in runs[1]["out"] or str(macs) in runs[1]["out"]

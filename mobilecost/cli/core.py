@@ -37,14 +37,15 @@ def report(
     output: Optional[str] = OUT_OPT,
 ) -> None:
     """Per-layer MACs, parameters and activations, totals, share by layer type, published figures."""
-    from ..api import evaluate, share_by_type
+    from ..numeric.one_point import evaluate_one
+    from ..numeric.snapshot import table_snapshot
     from ..outputs.files import emit
     from ..outputs.report import render
 
     try:
         check_output(output)
-        frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics, convention.value)
-        emit(render(frame, share_by_type(frame), fmt.value), output)
+        table = table_snapshot(variant, mode.value, semantics)
+        emit(render(evaluate_one(table, alpha, rho, resolution, convention.value), fmt.value), output)
     except MobilecostError as exc:
         fail(exc)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class CompiledLayers:
         cache, or made by ``generate(costs)`` (costs: the symbolic `CostTable`) and stored."""
         return cached_namespace(f"{name}-{self.key}", lambda: generate(self.costs()), _numpy_namespace())
 
+    @cached_property
     def point_function(self):
         """f(alpha, rho) -> one plain-Python value per (layer, field) in FIELDS order, at one configuration:
         the per-layer evaluator's expressions with the reference code's own integer arithmetic."""

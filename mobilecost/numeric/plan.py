@@ -42,13 +42,14 @@ class MemoryPlan:
 
 
 
-def build_plan(compiled, schedule: str = "sequential", slices: int | None = None) -> MemoryPlan:
-    """The schedule's steps for the layers of a compiled table (`numeric.compiled.CompiledLayers`)."""
+def build_plan(table, schedule: str = "sequential", slices: int | None = None) -> MemoryPlan:
+    """The schedule's steps for the layers of a table (`numeric.snapshot.TableSnapshot`). A sliced block's
+    default slice count is its expansion factor t: expanded over input channels at alpha = rho = 1."""
     if schedule not in SCHEDULES:
         raise MobilecostError(f"unknown schedule {schedule!r}; use {' or '.join(SCHEDULES)}", field="--schedule")
     if slices is not None and (int(slices) != slices or slices < 1):
         raise MobilecostError(f"the slice count must be a positive whole number, got {slices!r}", field="--slices")
-    layers = tuple(compiled.layers)
+    layers = tuple(table.layers)
     fused = _sliced_blocks(layers) if schedule == "v2-sliced" else {}
     position = {layer.name: i for i, layer in enumerate(layers)}
     steps, done = [], set()
@@ -61,21 +62,13 @@ def build_plan(compiled, schedule: str = "sequential", slices: int | None = None
             continue
         done.add(block)
         expand, dw, _ = fused[block]
-        width = layers[position[expand]].width
         if slices is not None:
             k = int(slices)
-        elif _expansion_is_a_ratio(width, compiled):
-            k = max(1, round(width.c / width.of))
-        else:  # an absolute expansion width: t is its ratio to the block input at alpha = rho = 1
-            k = max(1, round(width.c / int(compiled.point_function()(1.0, 1.0)[position[expand] * len(FIELDS) + FIELDS.index("in_ch")])))
+        else:
+            unit = table.point_function(1.0, 1.0)[position[expand] * len(FIELDS):][:len(FIELDS)]
+            k = max(1, round(unit[FIELDS.index("out_ch")] / unit[FIELDS.index("in_ch")]))
         steps.append(Step(block, fused[block], k, (position[expand], position[dw])))
     return MemoryPlan(layers, schedule, tuple(steps))
-
-
-def _expansion_is_a_ratio(width, compiled) -> bool:
-    from ..count.widths import resolved_kind  # the width rules, with sympy: only for this default
-
-    return resolved_kind(width, compiled.spec.with_semantics(compiled.semantics).width) == "input_ratio"
 
 
 def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:

@@ -159,7 +159,7 @@ def values_at_point(compiled, alpha: float, rho: float) -> LayerValues:
     integers; in ideal mode (real numbers) as `values_at`."""
     if compiled.mode != "exact":
         return values_at(compiled, alpha, rho)
-    raw = compiled.point_function()(float(alpha), float(rho))
+    raw = compiled.point_function(float(alpha), float(rho))
     n, count = len(FIELDS), len(compiled.layers)
     columns = {}
     for j, field in enumerate(FIELDS):

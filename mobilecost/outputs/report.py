@@ -1,15 +1,17 @@
-"""Render evaluated tables: rich terminal table, JSON, CSV, Markdown. No arithmetic here."""
+"""Render evaluated tables: rich terminal table, JSON, CSV, Markdown. No arithmetic here.
+
+A one-configuration report renders a `numeric.one_point.PointReport` (plain Python); sweeps render DataFrames.
+"""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
-import pandas as pd
-
 from ..conventions import header_line
 from ..analysis.published import figures_for
-from .files import csv_text
+from .files import csv_cell, csv_text
 
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
@@ -25,8 +27,8 @@ def _shape(side, ch) -> str:
     return f"{_dim(side)}x{_dim(side)}x{_dim(ch)}"
 
 
-def report_dict(frame: pd.DataFrame, shares: pd.DataFrame) -> dict:
-    a = frame.attrs
+def report_dict(report) -> dict:
+    a = report.attrs
     published = [
         {"label": p.label, "macs_millions": p.macs_millions, "params_millions": p.params_millions,
          "top1": p.top1, "source": p.source}
@@ -37,8 +39,8 @@ def report_dict(frame: pd.DataFrame, shares: pd.DataFrame) -> dict:
         "mode": a["mode"], "semantics": a["semantics"], "convention": a["convention"],
         "conventions": header_line(a["convention"], a["mode"], a["semantics"]),
         "totals": {k: _py(v) for k, v in a["totals"].items()},
-        "layers": [{k: _py(v) for k, v in row.items()} for row in frame[LAYER_COLUMNS].to_dict("records")],
-        "share_by_type": [{k: _py(v) for k, v in row.items()} for row in shares.to_dict("records")],
+        "layers": [{k: _py(v) for k, v in row.items()} for row in report.rows(LAYER_COLUMNS)],
+        "share_by_type": [{k: _py(v) for k, v in row.items()} for row in report.shares],
         "published": published,
         "memory": a.get("memory"),
     }
@@ -52,16 +54,20 @@ def _py(value):
     return value
 
 
-def render(frame: pd.DataFrame, shares: pd.DataFrame, fmt: str) -> str:
+def render(report, fmt: str) -> str:
+    """A `numeric.one_point.PointReport` as json, csv, markdown or a terminal table."""
     if fmt == "json":
-        return json.dumps(report_dict(frame, shares), indent=2)
+        return json.dumps(report_dict(report), indent=2)
     if fmt == "csv":
         buf = io.StringIO()
-        csv_text(frame[LAYER_COLUMNS], buf)
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(LAYER_COLUMNS)
+        for row in report.rows(LAYER_COLUMNS):
+            writer.writerow([csv_cell(v) if isinstance(v, str) else v for v in row.values()])
         return buf.getvalue()
     if fmt == "markdown":
-        return _markdown(frame, shares)
-    return _rich(frame, shares)
+        return _markdown(report)
+    return _rich(report)
 
 
 def commas(value) -> str:
@@ -76,15 +82,15 @@ def _title(a: dict) -> str:
     return f"{a['title']}  alpha={a['alpha']:g}  rho={a['rho']:.4g}  input {res}x{res}"
 
 
-def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
-    a = frame.attrs
+def _markdown(report) -> str:
+    a = report.attrs
     lines = [f"## {_title(a)}", "", f"_{header_line(a['convention'], a['mode'], a['semantics'])}_", ""]
     lines.append("| layer | op | k | s | input | output | MACs | params | activations |")
     lines.append("|---|---|---|---|---|---|---:|---:|---:|")
-    for row in frame.itertuples():
-        lines.append(f"| {row.name} | {row.op} | {row.kernel} | {row.stride} | {_shape(row.in_side, row.in_ch)} | "
-                     f"{_shape(row.out_side, row.out_ch)} | {commas(row.macs)} | {commas(row.params)} | "
-                     f"{commas(row.act_out)} |")
+    for row in report.rows(LAYER_COLUMNS):
+        lines.append(f"| {row['name']} | {row['op']} | {row['kernel']} | {row['stride']} | "
+                     f"{_shape(row['in_side'], row['in_ch'])} | {_shape(row['out_side'], row['out_ch'])} | "
+                     f"{commas(row['macs'])} | {commas(row['params'])} | {commas(row['act_out'])} |")
     t = a["totals"]
     lines.append(f"| **total** | | | | | | **{commas(t['macs'])}** | **{commas(t['params'])}** | "
                  f"{commas(t['act_out'])} |")
@@ -93,10 +99,10 @@ def _markdown(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
         lines += ["", f"Peak live activations: {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
                   f"{mem['peak_layer']} (live: {', '.join(mem['peak_live'])}); weights {commas(mem['weight_bytes'])} bytes"]
     lines += ["", "| layer type | MACs | % | params | % |", "|---|---:|---:|---:|---:|"]
-    for row in shares.itertuples():
-        lines.append(f"| {row.type} | {commas(row.macs)} | {row.macs_pct:.2f} | {commas(row.params)} | "
-                     f"{row.params_pct:.2f} |")
-    pub = report_dict(frame, shares)["published"]
+    for row in report.shares:
+        lines.append(f"| {row['type']} | {commas(row['macs'])} | {row['macs_pct']:.2f} | {commas(row['params'])} | "
+                     f"{row['params_pct']:.2f} |")
+    pub = report_dict(report)["published"]
     if pub:
         lines += ["", "| published | MACs (M) | params (M) | source |", "|---|---:|---:|---|"]
         for p in pub:
@@ -126,17 +132,18 @@ def text_table(headers, rows, right=(), width: int = 200) -> str:
     return rich_text(table, width=width)
 
 
-def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
+def _rich(report) -> str:
     from rich.table import Table
 
-    a = frame.attrs
+    a = report.attrs
     table = Table(title=_title(a), caption=header_line(a["convention"], a["mode"], a["semantics"]))
     for col, justify in [("layer", "left"), ("op", "left"), ("k", "right"), ("s", "right"), ("input", "right"),
                          ("output", "right"), ("MACs", "right"), ("params", "right"), ("activations", "right")]:
         table.add_column(col, justify=justify)
-    for row in frame.itertuples():
-        table.add_row(row.name, row.op, str(row.kernel), str(row.stride), _shape(row.in_side, row.in_ch),
-                      _shape(row.out_side, row.out_ch), commas(row.macs), commas(row.params), commas(row.act_out))
+    for row in report.rows(LAYER_COLUMNS):
+        table.add_row(row["name"], row["op"], str(row["kernel"]), str(row["stride"]), _shape(row["in_side"], row["in_ch"]),
+                      _shape(row["out_side"], row["out_ch"]), commas(row["macs"]), commas(row["params"]),
+                      commas(row["act_out"]))
     t = a["totals"]
     table.add_section()
     table.add_row("total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"]))
@@ -160,11 +167,12 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
     by_type = Table(title="Share by layer type")
     for col in ("type", "MACs", "% MACs", "params", "% params"):
         by_type.add_column(col, justify="left" if col == "type" else "right")
-    for row in shares.itertuples():
-        by_type.add_row(row.type, commas(row.macs), f"{row.macs_pct:.2f}", commas(row.params), f"{row.params_pct:.2f}")
+    for row in report.shares:
+        by_type.add_row(row["type"], commas(row["macs"]), f"{row['macs_pct']:.2f}", commas(row["params"]),
+                        f"{row['params_pct']:.2f}")
     items.append(by_type)
 
-    pub = report_dict(frame, shares)["published"]
+    pub = report_dict(report)["published"]
     if pub:
         pt = Table(title="Published figures for this configuration")
         for col in ("source", "MACs (M)", "params (M)", "top-1"):
@@ -175,7 +183,10 @@ def _rich(frame: pd.DataFrame, shares: pd.DataFrame) -> str:
                        f"{p['top1'] or ''}")
         items.append(pt)
     return rich_text(*items, width=160)
-def render_sweep(frame: pd.DataFrame, fmt: str) -> str:
+
+
+def render_sweep(frame, fmt: str) -> str:
+    """A sweep's DataFrame as json, a terminal table or csv."""
     if fmt == "json":
         return frame.to_json(orient="records", indent=1)
     if fmt == "table":

@@ -1,0 +1,108 @@
+"""One configuration of a table, in plain Python: every layer's counts, the totals, the live
+activations of the sequential schedule and the share of each layer type.
+
+Counts are the reference code's integer arithmetic (exact at any size). No numpy or pandas: the
+`report` command on a warm cache runs on this alone, and `api.evaluate` builds its DataFrame from it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..conventions import CONVENTIONS, check_convention, dtype_bytes, flops_of
+from ..count.ops import type_label
+from ..spec.layers import COST_FIELDS, FIELDS
+from .plan import INPUT, build_plan
+from .points import check_resolution, resolve_point
+
+DESCRIPTION = ("name", "block", "op", "type", "kernel", "stride", "act", "row")
+BYTES = ("in_bytes", "out_bytes", "weight_bytes", "live_bytes")
+
+
+@dataclass(frozen=True)
+class PointReport:
+    """column -> one value per layer that exists at this configuration (``DESCRIPTION``, the engine's
+    FIELDS, ``params``, ``BYTES``), and what a report states about it (``attrs``)."""
+
+    columns: dict
+    attrs: dict
+    shares: list = field(default_factory=list)
+
+    def rows(self, names) -> list[dict]:
+        return [dict(zip(names, values)) for values in zip(*(self.columns[n] for n in names))]
+
+
+def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper", dtype="fp32") -> PointReport:
+    """`table`: a `snapshot.TableSnapshot`. Bytes are at `dtype`; ``live_bytes`` is the sequential
+    schedule's live set while the layer runs, and ``attrs['memory']`` its peak and where it happens."""
+    point = resolve_point(table.size, alpha, rho, resolution, table.mode)
+    if table.mode == "exact":
+        check_resolution(table.layers, point.resolution, table.name)
+    check_convention(convention)
+    nbytes = dtype_bytes(dtype)
+    layers = table.layers
+    raw = table.point_function(float(point.alpha), float(point.rho))
+    values = {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
+    columns = {
+        "name": [layer.name for layer in layers], "block": [layer.block for layer in layers],
+        "op": [layer.op.value for layer in layers], "type": [type_label(layer) for layer in layers],
+        "kernel": [layer.kernel for layer in layers], "stride": [layer.stride for layer in layers],
+        "act": [layer.act or "" for layer in layers], "row": [layer.row + 1 for layer in layers], **values,
+    }
+    parts = CONVENTIONS[convention]
+    columns["params"] = [exact_sum(values[p][i] for p in parts) for i in range(len(layers))]
+    live, live_names = _sequential_live(table, values)
+    columns["in_bytes"] = [v * nbytes for v in values["act_in"]]
+    columns["out_bytes"] = [v * nbytes for v in values["act_out"]]
+    columns["weight_bytes"] = [(w + b) * nbytes for w, b in zip(values["weights"], values["biases"])]
+    columns["live_bytes"] = [v * nbytes for v in live]
+    peak = max(range(len(live)), key=live.__getitem__)
+    memory = {"dtype": dtype, "act_peak_bytes": live[peak] * nbytes, "peak_layer": layers[peak].name,
+              "peak_live": list(live_names[peak]), "weight_bytes": exact_sum(columns["weight_bytes"])}
+    kept = [i for i, layer in enumerate(layers) if not (layer.residual and values["act_out"][i] == 0)]
+    columns = {name: [column[i] for i in kept] for name, column in columns.items()}
+    totals = {f: exact_sum(columns[f]) for f in (*COST_FIELDS, "params")}
+    totals["flops"] = flops_of(totals["macs"])
+    attrs = {"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
+             "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics,
+             "convention": convention, "totals": totals, "memory": memory}
+    return PointReport(columns, attrs, share_by_type(columns["type"], columns["macs"], columns["params"]))
+
+
+def exact_sum(values):
+    """The sum, exactly: whole numbers as integers; reals rounded once (math.fsum), whatever their order."""
+    values = list(values)
+    return sum(values) if all(isinstance(v, int) for v in values) else math.fsum(values)
+
+
+def _number(value, mode: str):
+    """A count as a Python integer in exact mode (where it is one), else the value itself."""
+    if mode == "exact" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _sequential_live(table, values) -> tuple[list, list[tuple[str, ...]]]:
+    layers = table.layers
+    plan = build_plan(table)
+    present = tuple(values["act_out"][i] > 0 for i in plan.residuals)
+    size = {INPUT: values["act_in"][0], **{layer.name: values["act_out"][i] for i, layer in enumerate(layers)}}
+    members = plan.members(present)
+    return [exact_sum(size[t] for t in step) for step in members], list(members)
+
+
+def share_by_type(types, macs, params) -> list[dict]:
+    """Share of MACs and parameters by layer type (MobileNets Table 2's breakdown), largest MACs first."""
+    grouped: dict[str, tuple[list, list]] = {}
+    for t, m, p in zip(types, macs, params):
+        grouped.setdefault(t, ([], []))
+        grouped[t][0].append(m)
+        grouped[t][1].append(p)
+    sums = {t: (exact_sum(m), exact_sum(p)) for t, (m, p) in grouped.items()}
+    kept = [t for t in sums if sums[t][0] > 0 or sums[t][1] > 0]
+    total_macs = exact_sum(sums[t][0] for t in kept)
+    total_params = exact_sum(sums[t][1] for t in kept)
+    rows = [{"type": t, "macs": sums[t][0], "macs_pct": sums[t][0] / total_macs * 100,
+             "params": sums[t][1], "params_pct": sums[t][1] / total_params * 100} for t in kept]
+    return sorted(rows, key=lambda row: row["macs"], reverse=True)
