@@ -86,6 +86,23 @@ def test_entry_of_random_bytes_is_rebuilt(monkeypatch, tmp_path):
         assert path.read_bytes() != noise and "def _lambdifygenerated" in path.read_text(encoding="utf-8")
 
 
+def test_entry_that_cannot_be_read_is_rebuilt(monkeypatch, tmp_path):
+    # A directory where the entry should be: unreadable as a file for every user, root included
+    # (chmod 000 would not stop root). It cannot be replaced either, so every run rebuilds.
+    _fresh(monkeypatch, tmp_path)
+    assert _report_macs() == 568_740_352
+    entries = sorted(tmp_path.glob("layers-*.py"))
+    assert entries
+    for path in entries:
+        path.unlink()
+        path.mkdir()
+    for _ in range(2):
+        monkeypatch.setattr(compiled, "_MEMORY", {})
+        assert _report_macs() == 568_740_352  # Keras Applications MobileNetV1 1.0/224
+    # the failed writes leave no partial files behind
+    assert sorted(tmp_path.iterdir()) == entries and all(p.is_dir() for p in entries)
+
+
 def _package_copy(folder: Path) -> Path:
     """The package under test, with its built-in tables, copied to `folder` (to put on PYTHONPATH)."""
     package = Path(mobilecost.__file__).resolve().parent
