@@ -1,5 +1,8 @@
 import csv
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,47 @@ tune_process()  # as the command line does (one BLAS thread, grid arrays kept by
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "reference"
 SHARED = ROOT.parent / "shared" / "reference"
+
+# The compiled-evaluator cache (mobilecost.numeric.compiled) of a test run lives in a temporary
+# directory, never in the user's ~/.cache/mobilecost: a run neither reads stale entries from it nor
+# leaves entries behind. It is set in the environment before collection, so commands the tests start
+# in subprocesses use it too. Under pytest-xdist the workers inherit the controller's directory
+# (entries are written atomically, so concurrent writers are safe); a worker started without it
+# makes its own.
+CACHE_ENV = "MOBILECOST_CACHE_DIR"
+_OWNER_ENV = "MOBILECOST_TEST_CACHE_DIR"
+
+
+def pytest_configure(config):
+    inherited = os.environ.get(_OWNER_ENV)
+    if hasattr(config, "workerinput") and inherited and os.environ.get(CACHE_ENV) == inherited:
+        config._mobilecost_cache = (None, None)
+        return
+    path = tempfile.mkdtemp(prefix="mobilecost-cache-")
+    config._mobilecost_cache = (path, {k: os.environ.get(k) for k in (CACHE_ENV, _OWNER_ENV)})
+    os.environ[CACHE_ENV] = os.environ[_OWNER_ENV] = path
+
+
+def pytest_unconfigure(config):
+    path, previous = getattr(config, "_mobilecost_cache", (None, None))
+    if path is None:
+        return
+    for key, value in previous.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_compiled_cache():
+    """Every test sees the run's temporary cache directory (a guard against a test unsetting it)."""
+    from mobilecost.numeric.cache import cache_dir
+
+    path = os.environ.get(_OWNER_ENV)
+    assert path and cache_dir() == Path(path), "the compiled cache must be the run's temporary directory"
+    yield
 
 
 def read_csv(path: Path) -> list[dict]:

@@ -78,10 +78,15 @@ def _load(source: str, namespace: dict) -> dict:
 
 def _store(path: Path, source: str) -> None:
     """Best effort: a read-only or missing cache only costs speed."""
+    tmp = path.with_suffix(f".{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.part")
         tmp.write_text(source, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
-        pass
+        # A failed write or rename (e.g. a directory where the entry should be) leaves no
+        # partial file behind: with a new pid each run, they would pile up in the cache.
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
