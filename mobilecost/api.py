@@ -15,7 +15,7 @@ import pandas as pd
 from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, params_of
 from .errors import MobilecostError
 from .count.ops import type_label
-from .spec.layers import COST_FIELDS
+from .spec.layers import COST_FIELDS, FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
 from .numeric.points import Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
 from .numeric.one_point import evaluate_one, share_by_type as shares_of
@@ -167,14 +167,14 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
 
 def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
                      schedule="sequential", slices=None, dtype="fp32"):
-    """The live tensors and elements of every step of `schedule` at one configuration (numeric.liveness)."""
-    from .numeric.liveness import live_sets
-    from .numeric.plan import build_plan
+    """The live tensors and elements of every step of `schedule` at one configuration (numeric/one_point.py)."""
+    from .numeric.one_point import live_sets
 
     spec = as_spec(variant)
-    compiled = compiled_for(spec, mode, semantics)
+    table = snapshot_of(compiled_for(spec, mode, semantics))
     point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
     if mode == "exact":
-        check_resolution(compiled.layers, point.resolution, spec.name)
-    plan = build_plan(compiled, schedule, slices)
-    return live_sets(plan, values_at_point(compiled, point.alpha, point.rho), 0, dtype)
+        check_resolution(table.layers, point.resolution, spec.name)
+    raw = table.point_function(float(point.alpha), float(point.rho))
+    values = {f: list(raw[j::len(FIELDS)]) for j, f in enumerate(FIELDS)}
+    return live_sets(table, values, schedule, slices, dtype)

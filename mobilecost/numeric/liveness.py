@@ -20,11 +20,8 @@ for each pattern of present adds, and the numbers come from the numeric stage's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..conventions import DTYPE_BYTES, dtype_bytes
 from ..errors import MobilecostError
 from .columns import GridColumn, weighted_totals_peak
 from .plan import INPUT, MemoryPlan
@@ -61,29 +58,12 @@ def presence(plan: MemoryPlan, values: LayerValues) -> np.ndarray:
     return np.asarray(act_out)[list(plan.residuals)] > 0
 
 
-def scratch(plan: MemoryPlan, values: LayerValues) -> np.ndarray:
-    """Elements that exist only during a step (one slice of a sliced block's expanded tensors): (steps, points)."""
-    if not any(step.sliced for step in plan.steps):
-        return None
-    if isinstance(values["out_ch"], GridColumn):
-        raise MobilecostError("the v2-sliced schedule is evaluated one configuration at a time", field="--schedule")
-    out_ch, side = np.asarray(values["out_ch"]), np.asarray(values["out_side"])
-    rows = []
-    for step in plan.steps:
-        if step.sliced is None:
-            rows.append(np.zeros(out_ch.shape[1]))
-            continue
-        expand, dw = step.sliced
-        per_slice = np.ceil(out_ch[expand] / step.slices) if values.mode == "exact" else out_ch[expand] / step.slices
-        rows.append(per_slice * (side[expand] ** 2 + side[dw] ** 2))
-    return np.array(rows)
-
-
 def peak_live(plan: MemoryPlan, values: LayerValues) -> tuple[np.ndarray, np.ndarray]:
     """(peak live elements, the first step where it happens) at every point (on a grid: (alphas, rhos))."""
+    if any(step.sliced for step in plan.steps):
+        raise MobilecostError("the v2-sliced schedule is evaluated one configuration at a time", field="--schedule")
     sizes = tensor_sizes(values)
     present = presence(plan, values)
-    extra = scratch(plan, values)
     patterns, group = np.unique(present.T, axis=0, return_inverse=True)
     group = group.reshape(-1)
     if isinstance(sizes, GridColumn):
@@ -97,44 +77,5 @@ def peak_live(plan: MemoryPlan, values: LayerValues) -> tuple[np.ndarray, np.nda
     for g, pattern in enumerate(patterns):
         index = np.flatnonzero(group == g)
         live = plan_weights(plan, tuple(pattern)) @ sizes[:, index]
-        if extra is not None:
-            live = live + extra[:, index]
         peak[index], where[index] = live.max(axis=0), live.argmax(axis=0)
     return peak, where
-
-
-@dataclass(frozen=True)
-class LiveSet:
-    """The live set of every step at one configuration (numbers, for reports)."""
-
-    plan: MemoryPlan
-    dtype: str
-    step_live: np.ndarray  # elements per step
-    tensor_elems: dict  # tensor -> elements
-    members: tuple[tuple[tuple[str, float], ...], ...]  # per step: (tensor, weight)
-    peak_step: int
-
-    @property
-    def peak_elems(self) -> float:
-        return float(self.step_live[self.peak_step])
-
-    @property
-    def bytes_per_element(self) -> int:
-        return DTYPE_BYTES[self.dtype]
-
-
-def live_sets(plan: MemoryPlan, values: LayerValues, point: int = 0, dtype: str = "fp32") -> LiveSet:
-    """Every step's live tensors and elements at configuration `point` of a list."""
-    dtype_bytes(dtype)
-    sizes = np.asarray(tensor_sizes(values))[:, point]
-    present = tuple(presence(plan, values)[:, point]) if plan.residuals else ()
-    members = plan.members(present)
-    names = [INPUT] + [layer.name for layer in plan.layers]
-    elems = {name: float(v) for name, v in zip(names, sizes)}
-    live = plan_weights(plan, present) @ sizes
-    extra = scratch(plan, values)
-    if extra is not None:
-        live = live + extra[:, point]
-    tensors = {t: elems[t] for t in names if any(t in step for step in members) or elems[t] == 0}
-    weighted = tuple(tuple((t, 1.0) for t in step if elems[t] != 0) for step in members)
-    return LiveSet(plan, dtype, live, tensors, weighted, int(np.argmax(live)))

@@ -52,12 +52,13 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     }
     parts = CONVENTIONS[convention]
     columns["params"] = [exact_sum(values[p][i] for p in parts) for i in range(len(layers))]
-    live, live_names = _sequential_live(table, values)
+    live_set = live_sets(table, values, dtype=dtype)
+    live, live_names = live_set.step_live, [tuple(t for t, _ in step) for step in live_set.all_members]
     columns["in_bytes"] = [v * nbytes for v in values["act_in"]]
     columns["out_bytes"] = [v * nbytes for v in values["act_out"]]
     columns["weight_bytes"] = [(w + b) * nbytes for w, b in zip(values["weights"], values["biases"])]
     columns["live_bytes"] = [v * nbytes for v in live]
-    peak = max(range(len(live)), key=live.__getitem__)
+    peak = live_set.peak_step
     memory = {"dtype": dtype, "act_peak_bytes": live[peak] * nbytes, "peak_layer": layers[peak].name,
               "peak_live": list(live_names[peak]), "weight_bytes": exact_sum(columns["weight_bytes"])}
     kept = [i for i, layer in enumerate(layers) if not (layer.residual and values["act_out"][i] == 0)]
@@ -83,13 +84,53 @@ def _number(value, mode: str):
     return value
 
 
-def _sequential_live(table, values) -> tuple[list, list[tuple[str, ...]]]:
-    layers = table.layers
-    plan = build_plan(table)
-    present = tuple(values["act_out"][i] > 0 for i in plan.residuals)
-    size = {INPUT: values["act_in"][0], **{layer.name: values["act_out"][i] for i, layer in enumerate(layers)}}
-    members = plan.members(present)
-    return [exact_sum(size[t] for t in step) for step in members], list(members)
+@dataclass(frozen=True)
+class LiveSet:
+    """The live set of every step of a schedule at one configuration."""
+
+    plan: object  # plan.MemoryPlan
+    dtype: str
+    step_live: list  # elements per step, slices included
+    tensor_elems: dict  # tensor -> elements
+    all_members: tuple  # per step: (tensor, 1.0) for every tensor live then
+    peak_step: int  # the first step where the live set is largest
+
+    @property
+    def members(self) -> tuple:
+        """Per step, the live tensors that have elements: (tensor, 1.0)."""
+        return tuple(tuple((t, w) for t, w in step if self.tensor_elems[t] != 0) for step in self.all_members)
+
+    @property
+    def peak_elems(self) -> float:
+        return float(self.step_live[self.peak_step])
+
+    @property
+    def bytes_per_element(self) -> int:
+        return dtype_bytes(self.dtype)
+
+
+def live_sets(table, values: dict, schedule: str = "sequential", slices=None, dtype: str = "fp32") -> LiveSet:
+    """Every step's live tensors and elements, from one configuration's per-layer values (field -> list).
+
+    A sliced block's step also holds one slice of its expanded tensor and of its depthwise output:
+    ceil(expanded channels / k) channels of each (MobileNetV2 Sec. 5.1)."""
+    dtype_bytes(dtype)
+    plan = build_plan(table, schedule, slices)
+    act_out = values["act_out"]
+    members = plan.members(tuple(act_out[i] > 0 for i in plan.residuals))
+    size = {INPUT: values["act_in"][0], **{layer.name: act_out[i] for i, layer in enumerate(plan.layers)}}
+    live = []
+    for step, here in zip(plan.steps, members):
+        elements = exact_sum(size[t] for t in here)
+        if step.sliced is not None:
+            expand, dw = step.sliced
+            channels, sides = values["out_ch"][expand], values["out_side"]
+            per_slice = -(-channels // step.slices) if isinstance(channels, int) else channels / step.slices
+            elements += per_slice * (sides[expand] ** 2 + sides[dw] ** 2)
+        live.append(elements)
+    peak = max(range(len(live)), key=live.__getitem__)
+    tensors = {t: size[t] for t in size if any(t in here for here in members) or size[t] == 0}
+    return LiveSet(plan, dtype, live, tensors, tuple(tuple((t, 1.0) for t in here) for here in members), peak)
 
 
 def share_by_type(types, macs, params) -> list[dict]:

@@ -9,7 +9,7 @@ from ..analysis.explain import Explanation, Walk
 from .report import commas
 
 if TYPE_CHECKING:
-    from ..numeric.liveness import LiveSet
+    from ..numeric.one_point import LiveSet
 
 
 def _kb(nbytes) -> str:
