@@ -75,13 +75,17 @@ def forget() -> None:
 
 def compiled_layers(spec: VariantSpec, mode: str = "exact", semantics: str | None = None) -> CompiledLayers:
     semantics = semantics or "default"
-    key = hashlib.sha256("|".join((table_digest(spec), mode, semantics, package_fingerprint(), ",".join(FIELDS)))
+    # On disk the key is the table's content (where the file is does not change a count); in memory the
+    # spec's own path is kept too, so that messages name the file the user gave.
+    content = hashlib.sha256(spec.model_dump_json(exclude={"path"}).encode()).hexdigest()
+    key = hashlib.sha256("|".join((content, mode, semantics, package_fingerprint(), ",".join(FIELDS)))
                          .encode()).hexdigest()[:24]
-    if key not in _COMPILED:
+    if (key, table_digest(spec)) not in _COMPILED:
         namespace = cached_namespace(f"layers-{key}", lambda: _generate(spec, mode, semantics), _numpy_namespace())
         layers = decode(spec.with_semantics(semantics))
-        _COMPILED[key] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"], key)
-    return _COMPILED[key]
+        _COMPILED[key, table_digest(spec)] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"],
+                                                            key)
+    return _COMPILED[key, table_digest(spec)]
 
 
 def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:
