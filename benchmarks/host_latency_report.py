@@ -34,8 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from mobilecost.latency.calibrate import calibrate  # noqa: E402
 from mobilecost.latency.devices import dump_device  # noqa: E402
-from mobilecost.api import costs_for, sweep  # noqa: E402
+from mobilecost.api import compiled_for, sweep  # noqa: E402
 from mobilecost.latency.model import total_latency  # noqa: E402
+from mobilecost.numeric.checked import as_spec  # noqa: E402
+from mobilecost.numeric.values import values_at  # noqa: E402
 from mobilecost.measure.timing import Settings, configurations, measure, to_csv  # noqa: E402
 from mobilecost.outputs.files import write_atomic  # noqa: E402
 
@@ -82,9 +84,9 @@ def macs_of(frame: pd.DataFrame) -> np.ndarray:
 def predict(profile, frame: pd.DataFrame) -> np.ndarray:
     out = np.empty(len(frame))
     for variant, group in frame.groupby("variant"):
-        costs = costs_for(variant)
-        rho = group["resolution"].to_numpy(float) / costs.spec.input.size
-        out[group.index] = total_latency(profile, costs, group["alpha"].to_numpy(float), rho)
+        compiled = compiled_for(as_spec(variant))
+        rho = group["resolution"].to_numpy(float) / compiled.spec.input.size
+        out[group.index] = total_latency(profile, values_at(compiled, group["alpha"].to_numpy(float), rho))
     return out
 
 

@@ -38,7 +38,7 @@ from mobilecost.latency.calibrate import Measurement, fit_shared_prior, fit_thet
 from mobilecost.latency.devices import load_device  # noqa: E402
 from mobilecost.api import evaluate  # noqa: E402
 from mobilecost.latency.model import PARAMS, layer_times  # noqa: E402
-from mobilecost.spec.loader import list_variants  # noqa: E402
+from mobilecost.spec.files import list_variants  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "reference" / "calibration_latency.csv"
 GPU_WORDS = ("gpu", "vulkan", "delegate", "nnapi", "opencl", "edge tpu", "vpu", "myriad", "npu", "tensorrt", "cuda")
