@@ -64,12 +64,25 @@ def _term_bounds(a: np.ndarray, r: np.ndarray):
 
 
 class Dense:
-    """An array (alphas, rhos) evaluated point by point, with its extremes (computed once)."""
+    """An array (alphas, rhos) evaluated point by point, with its extremes (computed once, when asked)."""
 
-    __slots__ = ("values", "low", "high")
+    __slots__ = ("values", "_extremes")
 
     def __init__(self, values: np.ndarray):
-        self.values, self.low, self.high = values, float(values.min()), float(values.max())
+        self.values, self._extremes = values, None
+
+    @property
+    def low(self) -> float:
+        return self.extremes()[0]
+
+    @property
+    def high(self) -> float:
+        return self.extremes()[1]
+
+    def extremes(self) -> tuple[float, float]:
+        if self._extremes is None:
+            self._extremes = (float(self.values.min()), float(self.values.max()))
+        return self._extremes
 
 
 class GridColumn:
@@ -157,8 +170,14 @@ class GridColumn:
         out = {}
         for i in layers:
             rows = slice(starts[i], starts[i + 1])
-            value = self.factors.product(term[rows], coef[rows])
-            _accumulate(value, self.dense.get(i, ()))
+            pairs = self.dense.get(i, ())
+            if rows.start == rows.stop and pairs:  # no terms: start from the first point-by-point part
+                factor, first = pairs[0]
+                value = first.values * factor if factor != 1.0 else first.values.copy()
+                pairs = pairs[1:]
+            else:
+                value = self.factors.product(term[rows], coef[rows])
+            _accumulate(value, pairs)
             out[i] = value
         return out
 
@@ -232,12 +251,20 @@ def maximum(x, y):
     x_lo, x_hi = x.bounds()
     y_lo, y_hi = y.bounds()
     take_x = x_lo >= y_hi
-    mixed = np.flatnonzero(~take_x & (y_lo < x_hi))
-    # max(x, y) = y + max(x - y, 0): only the difference is evaluated point by point.
-    excess = (x - y).layers_values(mixed)
+    take_y = ~take_x & (y_lo >= x_hi)
+    mixed = np.flatnonzero(~take_x & ~take_y)
+    # Where the grid's bounds do not decide, the layer is evaluated point by point: as y + max(x - y, 0)
+    # when y is all terms (y then stays terms; x - y is one product), else as max(x, y) outright.
+    by_excess = np.array([i for i in mixed if i not in y.dense and i not in x.dense], dtype=np.int64)
+    outright = np.setdiff1d(mixed, by_excess)
+    excess = (x - y).layers_values(by_excess)
     for v in excess.values():
         np.maximum(v, 0.0, out=v)
-    return (x.only(np.flatnonzero(take_x)) + y.only(np.flatnonzero(~take_x))).plus_dense(excess)
+    x_values, y_values = x.layers_values(outright), y.layers_values(outright)
+    for i in outright:
+        np.maximum(x_values[i], y_values[i], out=x_values[i])
+    kept = x.only(np.flatnonzero(take_x)) + y.only(np.union1d(np.flatnonzero(take_y), by_excess))
+    return kept.plus_dense({**excess, **x_values})
 
 
 def divide_by_threshold(x, threshold: float, below: float, above: float):

@@ -53,7 +53,9 @@ def factor_functions(compiled, name: str, expressions):
     namespace = compiled.generated(f"factors-{name}", lambda costs: _factor_source(expressions(costs)))
     if not namespace["SEPARABLE"]:
         return None
-    return namespace["alpha_factors"], namespace["rho_factors"], namespace["GROUPS"]
+    if "GROUP_ARRAYS" not in namespace:  # once per process: the term indices as arrays
+        namespace["GROUP_ARRAYS"] = [np.asarray(g, dtype=np.int64) for g in namespace["GROUPS"]]
+    return namespace["alpha_factors"], namespace["rho_factors"], namespace["GROUP_ARRAYS"]
 
 
 def separated_factors(compiled, name: str, expressions, alphas, rhos):
@@ -65,7 +67,7 @@ def separated_factors(compiled, name: str, expressions, alphas, rhos):
     f_alpha, f_rho, groups = found
     alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
     rhos = np.atleast_1d(np.asarray(rhos, dtype=float))
-    return _filled(f_alpha, alphas), _filled(f_rho, rhos), [np.asarray(g, dtype=np.int64) for g in groups]
+    return _filled(f_alpha, alphas), _filled(f_rho, rhos), groups
 
 
 def _filled(fn, values) -> np.ndarray:
