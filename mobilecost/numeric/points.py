@@ -10,15 +10,28 @@ from dataclasses import dataclass
 
 from ..errors import MobilecostError
 
+# Far beyond any network (a width multiplier of a million gives MobileNetV2 2.7 * 10**20 MACs, still
+# counted exactly), low enough that every channel count and side stays a finite float before rounding.
+MAX_ALPHA = 1e9
+MAX_SIDE = 10**8  # input side in pixels
+
 
 def check_alpha(alpha) -> float:
     try:
         value = float(alpha)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MobilecostError(f"alpha must be a number, got {alpha!r}", field="--alpha") from None
     if not math.isfinite(value) or value <= 0:
         raise MobilecostError(f"alpha must be a positive number, got {alpha!r}", field="--alpha")
+    if value > MAX_ALPHA:
+        raise MobilecostError(f"alpha must be at most {MAX_ALPHA:g}, got {alpha!r}", field="--alpha")
     return value
+
+
+def _check_side(side: float, field: str, given) -> None:
+    if side > MAX_SIDE:
+        raise MobilecostError(f"the input side must be at most {MAX_SIDE:,} pixels, got {given!r}"
+                              + (f" (= {side:.3g} pixels)" if field == "--rho" else ""), field=field)
 
 
 @dataclass(frozen=True)
@@ -38,21 +51,23 @@ def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact")
     if resolution is not None:
         try:
             res = int(resolution)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise MobilecostError(f"resolution must be a whole number of pixels, got {resolution!r}",
                                   field="--resolution") from None
         if res != float(resolution) or res <= 0:
             raise MobilecostError(f"resolution must be a positive whole number, got {resolution!r}",
                                   field="--resolution")
+        _check_side(res, "--resolution", resolution)
         return Point(alpha, res / size, res)
     rho = 1.0 if rho is None else rho
     try:
         rho = float(rho)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MobilecostError(f"rho must be a number, got {rho!r}", field="--rho") from None
     if not math.isfinite(rho) or rho <= 0:
         raise MobilecostError(f"rho must be a positive number, got {rho}", field="--rho")
     side = size * rho
+    _check_side(side, "--rho", rho)
     return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
 
 
