@@ -80,3 +80,23 @@ def test_a_grid_refuses_counts_it_cannot_hold_exactly():
         sweep("mobilenet_v2", [1_000_000.0], [224])
     result = runner.invoke(app, ["check", "mobilenet_v2", "--alpha", "200000", "--max-macs", "1M"])
     assert result.exit_code != 0 and "within" not in result.output
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--alpha", "1e308"], "--alpha"),
+    (["--alpha", "1e308", "--mode", "ideal"], "--alpha"),
+    (["--rho", "1e300"], "--rho"),
+    (["--resolution", "1000000000"], "--resolution"),
+])
+def test_configurations_beyond_the_stated_bounds_are_one_line(args, field):
+    result = runner.invoke(app, ["report", "mobilenet_v1", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"mobilecost: error: {field}: ") and "Traceback" not in result.output
+
+
+def test_the_largest_alpha_accepted_is_still_exact():
+    # alpha = 10**9: every make_divisible(c * alpha, 8) is c * alpha (10**9 is a multiple of 8).
+    result = runner.invoke(app, ["report", "mobilenet_v2", "--alpha", "1000000000", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["macs"] == v2_macs_when_every_width_is_exact(10**9)
