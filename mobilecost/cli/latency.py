@@ -41,6 +41,7 @@ def devices() -> None:
                 f"  bandwidth: cache {p.memory.cache_gb_s:g} GB/s up to {p.memory.cache_bytes:,} bytes, "
                 f"DRAM {p.memory.dram_gb_s:g} GB/s",
                 f"  {p.error_label()}",
+                f"  error band: {p.band().rule}",
                 f"  obtained: {p.obtained}",
             ]))
         typer.echo("\n\n".join(blocks))
@@ -64,14 +65,17 @@ def render_latency(frame, fmt: str) -> str:
         buf = io.StringIO()
         buf.write(csv_comment(f"# {attrs['label']}") + "\n")
         buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
-                              f"simulated latency {totals['latency_ms']:.3f} ms") + "\n")
+                              f"simulated latency {totals['latency_ms']:.3f} ms "
+                              f"(band {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms; "
+                              f"{device['band']})") + "\n")
         csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
-             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]
-    right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms")
-    text = text_table(("layer", "op", *right, "bound"), rows, right)
-    share = ", ".join(f"{b} {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
+             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", f"{r.bound} term")
+            for r in frame.itertuples(index=False)]
+    right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
+    text = text_table(("layer", "op", *right, "largest term"), rows, right)
+    share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
         f"resolution={attrs['resolution']}",
@@ -81,7 +85,9 @@ def render_latency(frame, fmt: str) -> str:
         f"  {device['status']}: {device['calibration_error']}",
     ]
     tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
-            f"time by bound: {share}"]
+            f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
+            f"time by largest term in the model: {share}",
+            "% of peak = MACs / (time x peak): the share of the profile's peak a layer attains in the model"]
     return "\n".join(head) + "\n" + text + "\n".join(tail) + "\n"
 
 
