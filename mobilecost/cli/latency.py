@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from enum import Enum
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -137,6 +138,7 @@ def render_fit(profile, measurements, result) -> str:
         f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
         f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
         f"overhead {profile.overhead.us:.3g} us per step",
+        f"error band of its predictions: {profile.band().rule}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -145,11 +147,11 @@ def render_fit(profile, measurements, result) -> str:
 def calibrate(
     measurements: str = typer.Argument(..., help="CSV with columns variant, alpha, resolution, latency_ms."),
     base: str = typer.Option(..., "--base", "-b", help="The profile to start from (its peak, bandwidth and priors)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the base's)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the output file's stem)."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the calibrated profile (.yaml)."),
 ) -> None:
     """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
-    from ..latency.calibrate import calibrate as run_calibration
+    from ..latency.calibrate import calibrate as run_calibration, fit_warnings
     from ..latency.devices import dump_device
     from ..outputs.files import write_atomic
 
@@ -157,10 +159,13 @@ def calibrate(
         if not output.endswith((".yaml", ".yml")):
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
         check_output(output, "--output")
-        profile, rows, result = run_calibration(measurements, base, name)
+        profile, rows, result = run_calibration(measurements, base, name or Path(output).stem)
+        warnings = fit_warnings(base, rows, result)
         text = dump_device(profile)
         write_atomic(output, text, "--output")
         typer.echo(render_fit(profile, rows, result), nl=False)
+        for line in warnings:
+            typer.echo(line, err=True)
         typer.echo(f"wrote {output}", err=True)
     except MobilecostError as exc:
         fail(exc)
