@@ -132,7 +132,10 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
 
         profile = load_device(device)
         frame["latency_ms"] = grid_shaped(values, total_latency(profile, values)).ravel()
-        cols.append("latency_ms")
+        band = profile.band()  # the model's error either way (DeviceProfile.band says from what)
+        frame["latency_ms_low"] = band.low(frame["latency_ms"])
+        frame["latency_ms_high"] = band.high(frame["latency_ms"])
+        cols += ["latency_ms", "latency_ms_low", "latency_ms_high"]
         frame = frame[cols]
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
         return frame
@@ -155,9 +158,16 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
         out[key] = np.asarray(times[key], dtype=float)[kept, 0]
-    out["bound"] = times["bound"][kept, 0]
+    out["bound"] = times["bound"][kept, 0]  # the largest term in the model, not a measured bottleneck
+    # Attained share of the profile's peak: MACs / (time x peak); a depthwise layer labelled "compute" may sit at a few %.
+    peak_macs = out["time_ms"].to_numpy(dtype=float) * profile.peak.gmacs * 1e6  # MACs the peak allows in that time
+    out["peak_pct"] = np.divide(out["macs"].to_numpy(dtype=float) * 100, peak_macs, out=np.zeros(len(out)),
+                                where=peak_macs > 0)
     totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
     totals["latency_ms"] = float(out["time_ms"].sum())
+    band = profile.band()
+    totals["latency_ms_low"] = float(band.low(totals["latency_ms"]))
+    totals["latency_ms_high"] = float(band.high(totals["latency_ms"]))
     totals["macs"] = int(frame["macs"].sum())
     totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
     out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics")})

@@ -51,6 +51,19 @@ def check_budget(row: dict, limits: list[Limit]) -> list[str]:
     return reasons
 
 
+def near_budget(row: dict, limits: list[Limit]) -> list[str]:
+    """One reason per limit that is met while the top of the metric's error band is not (a ``<metric>_high``
+    column of the row: the simulated latency's band); empty when no band reaches over a limit."""
+    reasons = []
+    for limit in limits:
+        high = row.get(f"{limit.metric}_high")
+        if high is not None and float(row[limit.metric]) <= limit.value < float(high):
+            low = float(row[f"{limit.metric}_low"])
+            reasons.append(f"{limit.label} {_show(float(row[limit.metric]), limit.unit)} <= {_show(limit.value, limit.unit)}"
+                           f" but its error band {_show(low, limit.unit)} to {_show(float(high), limit.unit)} reaches over")
+    return reasons
+
+
 def describe_fit(row: dict, limits: list[Limit]) -> str:
     return "; ".join(f"{l.label} {_show(float(row[l.metric]), l.unit)} <= {_show(l.value, l.unit)}" for l in limits)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from enum import Enum
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -41,6 +42,7 @@ def devices() -> None:
                 f"  bandwidth: cache {p.memory.cache_gb_s:g} GB/s up to {p.memory.cache_bytes:,} bytes, "
                 f"DRAM {p.memory.dram_gb_s:g} GB/s",
                 f"  {p.error_label()}",
+                f"  error band: {p.band().rule}",
                 f"  obtained: {p.obtained}",
             ]))
         typer.echo("\n\n".join(blocks))
@@ -64,14 +66,17 @@ def render_latency(frame, fmt: str) -> str:
         buf = io.StringIO()
         buf.write(csv_comment(f"# {attrs['label']}") + "\n")
         buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
-                              f"simulated latency {totals['latency_ms']:.3f} ms") + "\n")
+                              f"simulated latency {totals['latency_ms']:.3f} ms "
+                              f"(band {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms; "
+                              f"{device['band']})") + "\n")
         csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
-             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", r.bound) for r in frame.itertuples(index=False)]
-    right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms")
-    text = text_table(("layer", "op", *right, "bound"), rows, right)
-    share = ", ".join(f"{b} {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
+             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", f"{r.bound} term")
+            for r in frame.itertuples(index=False)]
+    right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
+    text = text_table(("layer", "op", *right, "largest term"), rows, right)
+    share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
         f"resolution={attrs['resolution']}",
@@ -81,7 +86,9 @@ def render_latency(frame, fmt: str) -> str:
         f"  {device['status']}: {device['calibration_error']}",
     ]
     tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
-            f"time by bound: {share}"]
+            f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
+            f"time by largest term in the model: {share}",
+            "% of peak = MACs / (time x peak): the share of the profile's peak a layer attains in the model"]
     return "\n".join(head) + "\n" + text + "\n".join(tail) + "\n"
 
 
@@ -131,6 +138,7 @@ def render_fit(profile, measurements, result) -> str:
         f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
         f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
         f"overhead {profile.overhead.us:.3g} us per step",
+        f"error band of its predictions: {profile.band().rule}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -139,11 +147,11 @@ def render_fit(profile, measurements, result) -> str:
 def calibrate(
     measurements: str = typer.Argument(..., help="CSV with columns variant, alpha, resolution, latency_ms."),
     base: str = typer.Option(..., "--base", "-b", help="The profile to start from (its peak, bandwidth and priors)."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the base's)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the output file's stem)."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the calibrated profile (.yaml)."),
 ) -> None:
     """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
-    from ..latency.calibrate import calibrate as run_calibration
+    from ..latency.calibrate import calibrate as run_calibration, fit_warnings
     from ..latency.devices import dump_device
     from ..outputs.files import write_atomic
 
@@ -151,10 +159,13 @@ def calibrate(
         if not output.endswith((".yaml", ".yml")):
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
         check_output(output, "--output")
-        profile, rows, result = run_calibration(measurements, base, name)
+        profile, rows, result = run_calibration(measurements, base, name or Path(output).stem)
+        warnings = fit_warnings(base, rows, result)
         text = dump_device(profile)
         write_atomic(output, text, "--output")
         typer.echo(render_fit(profile, rows, result), nl=False)
+        for line in warnings:
+            typer.echo(line, err=True)
         typer.echo(f"wrote {output}", err=True)
     except MobilecostError as exc:
         fail(exc)

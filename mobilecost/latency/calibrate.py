@@ -249,6 +249,26 @@ def fit(profile: DeviceProfile, measurements, prior_weight: float = PRIOR_WEIGHT
     return Fit(theta, _predict(terms, theta), y, loo)
 
 
+def implausible(result: Fit, terms: list, measurements, top: int = 2) -> list[str]:
+    """One warning per fitted efficiency above 1 (faster than the profile's peak or bandwidth allows),
+    naming the rows that drive it: those where the parameter's term is the largest share of the fitted
+    time (its leverage), with their residuals."""
+    theta = np.maximum(result.theta, 1e-6)
+    f = _features(terms, theta)
+    share = f * theta / np.maximum(result.predicted_ms, 1e-12)[:, None]  # rows x parameters
+    warnings = []
+    for j, param in enumerate(PARAMS[:6]):
+        efficiency = 1 / theta[j]
+        if efficiency <= 1:
+            continue
+        rows = [i for i in np.argsort(-share[:, j], kind="stable")[:top] if share[i, j] > 0]
+        driven = "; ".join(f"{measurements[i].describe()} ({share[i, j] * 100:.0f} % of its fitted time, "
+                           f"residual {result.errors_pct[i]:+.1f} %)" for i in rows) or "no row uses it"
+        warnings.append(f"warning: fitted {param} efficiency {efficiency:.3g} > 1 is implausible (faster than the "
+                        f"profile's peak or bandwidth); check the peak, the bandwidth or these rows: {driven}")
+    return warnings
+
+
 def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str, name: str | None = None) -> DeviceProfile:
     """The base profile with fitted efficiencies and overhead, marked calibrated on `measurements`."""
     theta = np.maximum(result.theta, 1e-6)
@@ -261,6 +281,8 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
         "rows": tuple(m.describe() for m in measurements),
         "fit_mape_pct": round(float(np.abs(result.errors_pct).mean()), 3),
         "loo_mape_pct": None if loo is None else round(float(np.abs(loo).mean()), 3),
+        "residuals_pct": tuple(round(float(e), 3) for e in result.errors_pct),
+        "loo_residuals_pct": None if loo is None else tuple(round(float(e), 3) for e in loo),
     }
     update = {
         "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),
@@ -269,6 +291,8 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
         "status": "calibrated",
         "obtained": f"calibrated on {len(measurements)} measurements ({data}); peak and bandwidth from {base.name}'s spec",
         "calibration": Calibration(**calibration),
+        # The base's title described the base device; this profile is what the rows make of it.
+        "title": f"{name or base.name}: calibrated from {len(measurements)} rows of {data} (base {base.name})",
     }
     if name:
         update["name"] = name
@@ -276,8 +300,14 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
 
 
 def calibrate(measurements_path: str, base, name: str | None = None):
-    """Read, fit and return (new profile, fit) -- the `mobilecost calibrate` command's work."""
+    """Read, fit and return (new profile, measurements, fit) -- the `mobilecost calibrate` command's work;
+    `fit_warnings` names the implausible parameters of the result."""
     profile = load_device(base)
     measurements = read_measurements(measurements_path)
     result = fit(profile, measurements)
     return calibrated_profile(profile, result, measurements, Path(measurements_path).name, name), measurements, result
+
+
+def fit_warnings(base, measurements, result: Fit) -> list[str]:
+    """`implausible` for a fit of `base` (a name, path or profile) to `measurements`."""
+    return implausible(result, measurement_terms(load_device(base), measurements), measurements)

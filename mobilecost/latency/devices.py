@@ -8,6 +8,7 @@ source; ``status`` says whether the figures are spec-only or calibrated, and on 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -88,6 +89,45 @@ class Calibration(_Strict):
     rows: tuple[str, ...] = Field(min_length=1)
     fit_mape_pct: float = Field(ge=0)
     loo_mape_pct: Optional[float] = Field(default=None, ge=0)
+    # Relative errors (predicted - measured) / measured in %, one per row, in the order of `rows`:
+    residuals_pct: Optional[tuple[float, ...]] = None  # of the fit on all rows
+    loo_residuals_pct: Optional[tuple[float, ...]] = None  # each row predicted by a fit without it
+
+
+class StatedError(_Strict):
+    """The error a profile without leave-one-out residuals claims, as a symmetric band of +-pct."""
+
+    pct: float = Field(gt=0, lt=100)
+    source: str = Field(min_length=1)
+
+
+# What a spec-only profile that states no error is assumed to err by. benchmarks/latency_validation.py
+# reports 8.7 % mean absolute error for profiles calibrated on 3-4 rows of the same family and 22.7 % when
+# a family is predicted from others; a spec-only profile has not seen its device at all (its speed factor is
+# a guess), so twice the worse of the two, rounded up, is assumed.
+SPEC_ONLY_ERROR = StatedError(
+    pct=50.0, source="assumed for spec-only profiles: over twice the 22.7 % cross-family held-out error that "
+                     "benchmarks/latency_validation.py reports after calibration; the device was never measured")
+
+
+@dataclass(frozen=True)
+class Band:
+    """The interval of latencies consistent with the profile's calibration error.
+
+    From relative residuals e_i = (predicted - measured) / measured a prediction p corresponds to a
+    measurement p / (1 + e), so the band is [p / (1 + max(e, 0)), p / (1 + min(e, 0))]: the latencies
+    that would have been measured had the prediction erred like the worst rows either way. A stated
+    error of +-s % gives the symmetric band [p (1 - s), p (1 + s)]."""
+
+    low_factor: float
+    high_factor: float
+    rule: str
+
+    def low(self, ms):
+        return ms * self.low_factor
+
+    def high(self, ms):
+        return ms * self.high_factor
 
 
 class DeviceProfile(_Strict):
@@ -104,6 +144,7 @@ class DeviceProfile(_Strict):
     status: Literal["spec-only", "calibrated"]
     obtained: str = Field(min_length=1, description="how the figures were obtained, in one sentence")
     calibration: Optional[Calibration] = None
+    stated_error: Optional[StatedError] = None
     path: Optional[str] = Field(default=None, exclude=True)
 
     @property
@@ -118,9 +159,28 @@ class DeviceProfile(_Strict):
         loo_text = f", leave-one-out {loo:.1f} %" if loo is not None else ""
         return f"calibration fit error {self.calibration.fit_mape_pct:.1f} %{loo_text} on {len(self.calibration.rows)} rows"
 
+    def band(self) -> Band:
+        """The error band around every simulated latency on this profile (see `Band`)."""
+        cal = self.calibration
+        if cal is not None and cal.loo_residuals_pct:
+            hi, lo = max(max(cal.loo_residuals_pct), 0.0), min(min(cal.loo_residuals_pct), 0.0)
+            return Band(1 / (1 + hi / 100), 1 / (1 + lo / 100),
+                        f"band from the leave-one-out residuals of {len(cal.loo_residuals_pct)} rows "
+                        f"({lo:+.1f} % to {hi:+.1f} %)")
+        if self.stated_error is not None:
+            pct, how = self.stated_error.pct, f"stated by the profile ({self.stated_error.source})"
+        elif cal is not None and cal.loo_mape_pct is not None:
+            pct, how = cal.loo_mape_pct, "the stated leave-one-out mean error (no residuals stored)"
+        elif cal is not None:
+            pct, how = cal.fit_mape_pct, "the fit error (too few rows for leave-one-out)"
+        else:
+            pct, how = SPEC_ONLY_ERROR.pct, SPEC_ONLY_ERROR.source
+        pct = min(pct, 99.0)  # a band that reaches zero says nothing
+        return Band(1 - pct / 100, 1 + pct / 100, f"+-{pct:g} % band: {how}")
+
     def label(self) -> str:
         return (f"simulated latency on {self.name} ({self.title}); source: {self.obtained}; "
-                f"{self.status}: {self.error_label()}")
+                f"{self.status}: {self.error_label()}; {self.band().rule}")
 
 
 def devices_dir() -> Path:
@@ -177,9 +237,11 @@ def dump_device(profile: DeviceProfile) -> str:
 
     data = profile.model_dump(mode="json", exclude_none=True)
     if "calibration" in data:
-        data["calibration"]["rows"] = list(data["calibration"]["rows"])
+        for key in ("rows", "residuals_pct", "loo_residuals_pct"):
+            if key in data["calibration"]:
+                data["calibration"][key] = list(data["calibration"][key])
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
 
-__all__ = ["DeviceProfile", "EFFICIENCIES", "OP_CLASSES", "dump_device", "list_devices", "load_device",
+__all__ = ["Band", "DeviceProfile", "SPEC_ONLY_ERROR", "StatedError", "EFFICIENCIES", "OP_CLASSES", "dump_device", "list_devices", "load_device",
            "parse_device", "resolve_device"]

@@ -11,8 +11,9 @@ h-swish and h-sigmoid) have no multiply-accumulates and are costed by the bytes 
 output activations plus its weights and biases, at the profile's precision; a step whose bytes
 fit in the profile's cache streams at cache bandwidth, otherwise at DRAM bandwidth.
 
-Each layer is labelled with what bounds it: ``compute``, ``memory`` or ``overhead`` (whichever
-term is largest). The model is linear in the inverse efficiencies and the overhead once the
+Each layer is labelled with the term that is largest in the model: ``compute``, ``memory`` or
+``overhead`` (a label of the model, not a measured bottleneck; reports print it as "compute term"
+beside the attained share of peak). The model is linear in the inverse efficiencies and the overhead once the
 compute/memory branch of each layer is fixed, which is what `calibrate` fits.
 """
 
@@ -164,6 +165,6 @@ def describe(profile: DeviceProfile) -> dict:
     return {
         "name": profile.name, "title": profile.title, "runtime": profile.runtime, "threads": profile.threads,
         "precision": profile.precision, "peak": profile.peak.arithmetic(), "status": profile.status,
-        "obtained": profile.obtained, "calibration_error": profile.error_label(),
+        "obtained": profile.obtained, "calibration_error": profile.error_label(), "band": profile.band().rule,
         "path": profile.path,
     }
