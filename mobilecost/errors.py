@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 
-class MobilecostError(Exception):
+class MobilecostError(ValueError):
     """Bad input or an impossible request, with the place it comes from.
+
+    A ValueError, so code that already catches ValueError around a call catches this too.
 
     `where` is a human-readable location such as ``tables/x.yaml:12`` and
     `field` the key or option at fault; both are optional.

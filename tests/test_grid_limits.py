@@ -1,0 +1,76 @@
+"""Grid arguments: non-finite, overflowing or too many values are refused in one line naming the
+option, before anything is allocated; ideal-mode counts that overflow float64 are refused, not printed."""
+
+import pytest
+from typer.testing import CliRunner
+
+import mobilecost
+from mobilecost.api import MAX_POINTS, parse_grid
+from mobilecost.cli import app
+from mobilecost.errors import MobilecostError
+
+runner = CliRunner()
+
+
+def one_line_error(args, *fragments) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert message.startswith("mobilecost: error:") and len(message.splitlines()) == 1, message
+    assert "Traceback" not in result.output and "Warning" not in result.output, result.output
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--alpha", "0.1:inf:0.1"], ["--alpha:", "finite"]),
+    (["--alpha", "0.1:1:1e-320"], ["--alpha:", "unboundedly many", f"{MAX_POINTS:,} configurations", "1.6 GB"]),
+    (["--alpha", "1e-7:1:1e-7"], ["--alpha:", "1e+07 values", "--max-points"]),
+    (["--alpha", "nan"], ["--alpha:", "finite"]),
+    (["--rho", "1e308"], ["--rho:", "2**53"]),
+    (["--resolution", "1e30"], ["--resolution:", "2**53"]),
+    (["--alpha", "1e308", "--mode", "ideal"], ["--alpha/--rho:", "float64"]),
+    (["--alpha", "0.001:1:0.001", "--resolution", "32:10000:1"], ["--resolution:", "9,969,000 configurations"]),
+    (["--alpha", "0.1:1:0.1", "--max-points", "5"], ["--alpha:", "at most 5 configurations"]),
+    (["--max-points", "0"], ["--max-points:"]),
+])
+def test_sweep_grid_refused_in_one_line(args, fragments, tmp_path):
+    out = tmp_path / "out.csv"
+    one_line_error(["sweep", "mobilenet_v1", *args, "-o", str(out)], *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["--alpha", "1e308", "--mode", "ideal"], ["--rho", "1e308", "--mode", "ideal"],
+                                  ["--alpha", "1e308"]])
+def test_report_refuses_counts_beyond_float64(args):
+    one_line_error(["report", "mobilenet_v1", *args], "float64")
+
+
+def test_export_and_measure_grids_are_bounded(tmp_path):
+    one_line_error(["export", "mobilenet_v1", "--json", str(tmp_path / "x.json"), "--alpha", "1e-9:1:1e-9"],
+                   "--alpha:", "configurations")
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_parse_grid_checks_before_allocating():
+    with pytest.raises(MobilecostError, match="unboundedly many"):
+        parse_grid("1e-300:1e300:1e-300", "--alpha")
+    assert parse_grid("0.25:1:0.25", "--alpha").tolist() == [0.25, 0.5, 0.75, 1.0]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"alphas": "abc"}, {"alphas": [float("inf")]}, {"alphas": []}, {"alphas": [[1.0], [2.0, 3.0]]},
+    {"alphas": [1.0], "rhos": [1e308]}, {"alphas": [1.0], "resolutions": [224.5]},
+    {"alphas": [1.0], "resolutions": ["x"]}, {"alphas": [1.0], "dtype": "fp64"},
+    {"alphas": list(range(1, 3000)), "resolutions": list(range(32, 1032)), "max_points": 1_000_000},
+    {"alphas": [1e200], "mode": "ideal"},
+])
+def test_api_sweep_raises_mobilecost_error(kwargs):
+    with pytest.raises(MobilecostError):
+        mobilecost.sweep("mobilenet_v1", **kwargs)
+
+
+def test_mobilecost_error_is_a_value_error():
+    exc = MobilecostError("bad", where="t.yaml:3", field="c")
+    assert isinstance(exc, ValueError) and str(exc) == "t.yaml:3: c: bad" and exc.args == ("t.yaml:3: c: bad",)
