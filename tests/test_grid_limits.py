@@ -74,3 +74,32 @@ def test_api_sweep_raises_mobilecost_error(kwargs):
 def test_mobilecost_error_is_a_value_error():
     exc = MobilecostError("bad", where="t.yaml:3", field="c")
     assert isinstance(exc, ValueError) and str(exc) == "t.yaml:3: c: bad" and exc.args == ("t.yaml:3: c: bad",)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["sweep", "mobilenet_v1", "--mode", "exactly"], "Invalid value for '--mode': 'exactly' is not one of"),
+    (["report", "mobilenet_v1", "--format", "xml"], "Invalid value for '--format'"),
+    (["measure", "mobilenet_v1", "--threads", "x"], "'x' is not a valid int"),
+    (["sweep", "mobilenet_v1", "--bogus"], "No such option: --bogus"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["report"], "Missing argument"),
+    (["report", "mobilenet_v1", "--mode", "x" * 100_000], "characters)"),
+])
+def test_usage_errors_are_one_line(args, fragment):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mobilecost", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == "", result
+    message = result.stderr.strip()
+    assert message.startswith("mobilecost: error: ") and len(message.splitlines()) == 1, message
+    assert fragment in message and len(message) < 500, message
+
+
+def test_help_is_unchanged_by_the_one_line_errors():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mobilecost", "sweep", "--help"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("Usage: ") and "--max-points" in result.stdout
