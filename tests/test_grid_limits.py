@@ -103,3 +103,30 @@ def test_help_is_unchanged_by_the_one_line_errors():
     result = subprocess.run([sys.executable, "-m", "mobilecost", "sweep", "--help"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("Usage: ") and "--max-points" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["onnx", "mobilenet_v1", "--alpha", "100"], "117.4 GiB of fp32 weights; a built network has at most 2 GiB"),
+    (["onnx", "mobilenet_v1", "--resolution", "20000"], "GiB of fp32 peak live activations"),
+])
+def test_onnx_refuses_huge_networks_before_building(args, fragment, tmp_path, monkeypatch):
+    pytest.importorskip("onnx")
+    import mobilecost.measure.onnx_graph as graph
+
+    monkeypatch.setattr(graph, "_Graph", None)  # building anything would fail with a TypeError
+    out = tmp_path / "m.onnx"
+    one_line_error([*args, "-o", str(out)], "--alpha/--resolution:", fragment)
+    assert not out.exists()
+
+
+def test_measure_refuses_huge_networks_and_bad_output_before_timing(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    import mobilecost.measure.timing as timing
+
+    def never(*args, **kwargs):
+        raise AssertionError("timed something")
+
+    monkeypatch.setattr(timing, "measure", never)
+    one_line_error(["measure", "mobilenet_v1", "--alpha", "100"], "117.4 GiB of fp32 weights")
+    one_line_error(["measure", "mobilenet_v1", "-o", "/nonexistent/x.csv"], "/nonexistent/x.csv: -o:")
+    one_line_error(["measure", "mobilenet_v1", "--alpha", "1e-9:1:1e-9"], "--alpha:", "configurations")
