@@ -26,3 +26,12 @@ class MobilecostError(ValueError):
             parts.append(self.field)
         prefix = ": ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+def quoted(value, limit: int = 60) -> str:
+    """repr(`value`) as an error message quotes it: whole up to `limit` characters, else its start and length
+    (an option or a field may be megabytes long; the message stays one readable line)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 10]}... ({len(text):,} characters)"

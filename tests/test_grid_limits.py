@@ -41,10 +41,11 @@ def test_sweep_grid_refused_in_one_line(args, fragments, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("args", [["--alpha", "1e308", "--mode", "ideal"], ["--rho", "1e308", "--mode", "ideal"],
-                                  ["--alpha", "1e308"]])
-def test_report_refuses_counts_beyond_float64(args):
-    one_line_error(["report", "mobilenet_v1", *args], "float64")
+@pytest.mark.parametrize("args, fragment", [(["--alpha", "1e308", "--mode", "ideal"], "float64"),
+                                            (["--alpha", "1e308"], "float64"),
+                                            (["--rho", "1e308", "--mode", "ideal"], "--rho: rho 1e+308 gives an input side")])
+def test_report_refuses_counts_beyond_float64(args, fragment):
+    one_line_error(["report", "mobilenet_v1", *args], fragment)
 
 
 def test_export_and_measure_grids_are_bounded(tmp_path):

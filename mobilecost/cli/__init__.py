@@ -19,13 +19,13 @@ from . import core, export, latency, measure, memory  # noqa: F401,E402
 from .app import EXIT_BAD_INPUT, app, fail  # noqa: F401,E402
 
 
-def main() -> None:
-    """Run the command line; a usage error (unknown option, a value not among an option's choices,
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line (`argv`: the arguments, default sys.argv[1:]); a usage error (unknown option, a value not among an option's choices,
     a missing argument) is one line on stderr and exit 2, like any other bad input."""
     # typer ships its own copy of click; its exceptions live beside typer.BadParameter.
     click_errors = sys.modules[typer.BadParameter.__module__]
     try:
-        code = app(standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except KeyboardInterrupt:
         typer.echo("mobilecost: interrupted", err=True)
         sys.exit(130)
@@ -38,7 +38,7 @@ def main() -> None:
     except click_errors.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click_errors.Abort:
+    except typer.Abort:
         typer.echo("Aborted!", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

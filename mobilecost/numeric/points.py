@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 
 # Configurations per sweep: a grid is refused before anything is allocated when it has more. Evaluating
 # one takes about POINT_BYTES of memory at peak (measured: 1,000,000 configurations of mobilenet_v1 or
@@ -21,9 +21,9 @@ def check_alpha(alpha) -> float:
     try:
         value = float(alpha)
     except (TypeError, ValueError):
-        raise MobilecostError(f"alpha must be a number, got {alpha!r}", field="--alpha") from None
+        raise MobilecostError(f"alpha must be a number, got {quoted(alpha)}", field="--alpha") from None
     if not math.isfinite(value) or value <= 0:
-        raise MobilecostError(f"alpha must be a positive number, got {alpha!r}", field="--alpha")
+        raise MobilecostError(f"alpha must be a positive number, got {quoted(alpha)}", field="--alpha")
     return value
 
 
@@ -44,21 +44,23 @@ def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact")
     if resolution is not None:
         try:
             res = int(resolution)
-        except (TypeError, ValueError):
-            raise MobilecostError(f"resolution must be a whole number of pixels, got {resolution!r}",
+        except (TypeError, ValueError, OverflowError):
+            raise MobilecostError(f"resolution must be a whole number of pixels, got {quoted(resolution)}",
                                   field="--resolution") from None
         if res != float(resolution) or res <= 0:
-            raise MobilecostError(f"resolution must be a positive whole number, got {resolution!r}",
+            raise MobilecostError(f"resolution must be a positive whole number, got {quoted(resolution)}",
                                   field="--resolution")
         return Point(alpha, res / size, res)
     rho = 1.0 if rho is None else rho
     try:
         rho = float(rho)
     except (TypeError, ValueError):
-        raise MobilecostError(f"rho must be a number, got {rho!r}", field="--rho") from None
+        raise MobilecostError(f"rho must be a number, got {quoted(rho)}", field="--rho") from None
     if not math.isfinite(rho) or rho <= 0:
         raise MobilecostError(f"rho must be a positive number, got {rho}", field="--rho")
     side = size * rho
+    if not side < 2**53:
+        raise MobilecostError(f"rho {rho:g} gives an input side of {side:.3g} pixels; at most 2**53", field="--rho")
     return Point(alpha, rho, int(math.floor(side + 0.5)) if mode == "exact" else side)
 
 
