@@ -14,13 +14,14 @@ import pandas as pd
 
 from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, params_of
 from .errors import MobilecostError
+from .spec.files import brief
 from .count.ops import type_label
 from .spec.layers import COST_FIELDS, FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
-from .numeric.points import Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
-from .numeric.one_point import evaluate_one, share_by_type as shares_of
+from .numeric.points import MAX_POINTS, POINT_BYTES, Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
+from .numeric.one_point import evaluate_one, point_values, share_by_type as shares_of
 from .numeric.snapshot import snapshot_of
-from .numeric.values import values_at_point
+from .numeric.values import check_finite, values_at_point
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
@@ -61,53 +62,120 @@ def share_by_type(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["type", "macs", "macs_pct", "params", "params_pct"])
 
 
-def parse_grid(text: str, field: str, integer: bool = False) -> np.ndarray:
-    """'0.5,0.75,1' or 'START:STOP:STEP' (inclusive of STOP when it falls on the grid)."""
+def points_bound(max_points: int) -> str:
+    """The bound as the messages state it; `sweep --max-points` sets it."""
+    size = max_points * POINT_BYTES
+    memory = f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.3g} MB"
+    return f"at most {max_points:,} configurations (about {memory} of memory; sweep's --max-points sets the bound)"
+
+
+def parse_grid(text: str, field: str, integer: bool = False, max_points: int = MAX_POINTS) -> np.ndarray:
+    """'0.5,0.75,1' or 'START:STOP:STEP' (inclusive of STOP when it falls on the grid).
+
+    Refuses, before allocating anything, non-finite values and grids of more than `max_points` values."""
+    shown = brief(str(text))
     try:
         if ":" in text:
             start, stop, step = (float(x) for x in text.split(":"))
+            if not all(math.isfinite(x) for x in (start, stop, step)):
+                raise MobilecostError(f"START, STOP and STEP must be finite numbers, got {shown!r}", field=field)
             if step <= 0:
                 raise ValueError
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            span = (stop - start) / step + 1e-9
+            if not math.isfinite(span) or span + 1 > max_points:
+                many = f"{span + 1:.3g}" if math.isfinite(span) else "unboundedly many"
+                raise MobilecostError(f"{shown!r} makes {many} values; a sweep has {points_bound(max_points)}",
+                                      field=field)
+            count = int(math.floor(span)) + 1
             values = start + step * np.arange(count)
         else:
-            values = np.array([float(x) for x in text.split(",") if x.strip()])
-    except ValueError:
-        raise MobilecostError(f"expected a list like 0.5,1.0 or a range START:STOP:STEP, got {text!r}",
+            items = [x for x in text.split(",") if x.strip()]
+            if len(items) > max_points:
+                raise MobilecostError(f"{len(items):,} values; a sweep has {points_bound(max_points)}", field=field)
+            values = np.array([float(x) for x in items])
+    except ValueError as exc:
+        if isinstance(exc, MobilecostError):
+            raise
+        raise MobilecostError(f"expected a list like 0.5,1.0 or a range START:STOP:STEP, got {shown!r}",
                               field=field) from None
-    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise MobilecostError(f"values must be positive numbers, got {text!r}", field=field)
+    if not np.all(np.isfinite(values)):
+        raise MobilecostError(f"values must be finite numbers, got {shown!r}", field=field)
+    if values.size == 0 or np.any(values <= 0):
+        raise MobilecostError(f"values must be positive numbers, got {shown!r}", field=field)
     if integer:
         if np.any(values != np.round(values)):
-            raise MobilecostError(f"resolutions are whole numbers of pixels, got {text!r}", field=field)
-        values = values.astype(np.int64)
-    return np.round(values, 10) if not integer else values
+            raise MobilecostError(f"resolutions are whole numbers of pixels, got {shown!r}", field=field)
+        if np.any(values >= 2**53):
+            raise MobilecostError(f"resolutions are below 2**53 pixels, got {shown!r}", field=field)
+        return values.astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.round(values, 10)
+    return np.where(np.isfinite(rounded), rounded, values)
+
+
+def check_points(count: int, max_points: int = MAX_POINTS, field: str = "--alpha") -> None:
+    """Refuse a grid of more than `max_points` configurations before anything is allocated."""
+    if count > max_points:
+        raise MobilecostError(f"the grid has {count:,} configurations; a sweep has {points_bound(max_points)}", field=field)
 
 
 def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=None,
-          convention="paper", device=None, dtype="fp32") -> pd.DataFrame:
+          convention="paper", device=None, dtype="fp32", max_points=MAX_POINTS) -> pd.DataFrame:
     """Totals over the grid alphas x (resolutions or rhos): one row per configuration.
 
     ``act_peak_bytes`` is the peak live activation memory of the sequential schedule and
-    ``weight_bytes`` the stored weights and biases (BN folded), both at `dtype` (numeric/liveness.py)."""
+    ``weight_bytes`` the stored weights and biases (BN folded), both at `dtype` (numeric/liveness.py).
+    A grid of more than `max_points` configurations is refused before anything is computed."""
     spec = as_spec(variant)
     compiled = compiled_for(spec, mode, semantics)
     check_convention(convention)
-    alphas = np.atleast_1d(np.asarray(alphas, dtype=float))
+    dtype_bytes(dtype)
+    alphas = _axis(alphas, "--alpha")
     for a in alphas:
         check_alpha(a)
     size = spec.input.size
     if resolutions is not None and rhos is not None:
         raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
     if resolutions is not None:
-        res = np.atleast_1d(np.asarray(resolutions))
+        res = _axis(resolutions, "--resolution")
+        if np.any(res != np.round(res)) or np.any(res <= 0) or np.any(res >= 2**53):
+            raise MobilecostError("resolutions are positive whole numbers of pixels below 2**53, got "
+                                  f"{brief(res.tolist())}", field="--resolution")
+        given = np.atleast_1d(np.asarray(resolutions))
+        res = given if given.dtype.kind in "iuf" else res.astype(np.int64)
         rho = res / size
     else:
-        rho = np.atleast_1d(np.asarray(1.0 if rhos is None else rhos, dtype=float))
+        rho = _axis(1.0 if rhos is None else rhos, "--rho")
+        if np.any(rho <= 0) or np.any(rho >= 2**53 / size):
+            raise MobilecostError(f"rho must be positive and give an input side below 2**53 pixels, got "
+                                  f"{brief(rho.tolist())}", field="--rho")
         res = np.floor(size * rho + 0.5).astype(np.int64) if mode == "exact" else size * rho
+    check_points(alphas.size * rho.size, max_points, "--alpha" if alphas.size >= rho.size else
+                 ("--resolution" if resolutions is not None else "--rho"))
     if mode == "exact":
         for r in res:
             check_resolution(compiled.layers, int(r), spec.name)
+    with np.errstate(over="ignore", invalid="ignore"):
+        frame = _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device)
+    if mode != "exact":
+        check_finite(frame.select_dtypes("number").to_numpy(), "a count")
+    return frame
+
+
+def _axis(values, field: str) -> np.ndarray:
+    """One axis of a grid as a 1-D float array of finite numbers, or one line saying why not."""
+    try:
+        axis = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError, OverflowError):
+        raise MobilecostError(f"expected numbers, got {brief(values)}", field=field) from None
+    if axis.ndim != 1 or axis.size == 0:
+        raise MobilecostError(f"expected a non-empty list of numbers, got {brief(values)}", field=field)
+    if not np.all(np.isfinite(axis)):
+        raise MobilecostError(f"values must be finite numbers, got {brief(values)}", field=field)
+    return axis
+
+
+def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device) -> pd.DataFrame:
     from .numeric.liveness import peak_live
     from .numeric.plan import build_plan
     from .numeric.values import grid_shaped, values_on_grid
@@ -185,6 +253,6 @@ def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact"
     point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
     if mode == "exact":
         check_resolution(table.layers, point.resolution, spec.name)
-    raw = table.point_function(float(point.alpha), float(point.rho))
+    raw = point_values(table, point)
     values = {f: list(raw[j::len(FIELDS)]) for j, f in enumerate(FIELDS)}
     return live_sets(table, values, schedule, slices, dtype)

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from .errors import MobilecostError
+from .errors import MobilecostError, quoted
 
 PARAM_PARTS = ("weights", "biases", "bn_affine", "bn_stats")
 
@@ -34,7 +34,7 @@ FLOPS_PER_MAC = 2
 
 def check_convention(name: str) -> str:
     if name not in CONVENTIONS:
-        raise MobilecostError(f"unknown convention {name!r}; use one of {', '.join(CONVENTIONS)}", field="--convention")
+        raise MobilecostError(f"unknown convention {quoted(name)}; use one of {', '.join(CONVENTIONS)}", field="--convention")
     return name
 
 
@@ -63,5 +63,5 @@ def dtype_bytes(dtype: str) -> int:
     try:
         return DTYPE_BYTES[dtype]
     except KeyError:
-        raise MobilecostError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPE_BYTES)}",
+        raise MobilecostError(f"unknown dtype {quoted(dtype)}; use one of {', '.join(DTYPE_BYTES)}",
                               field="--dtype") from None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 
-class MobilecostError(Exception):
+class MobilecostError(ValueError):
     """Bad input or an impossible request, with the place it comes from.
+
+    A ValueError, so code that already catches ValueError around a call catches this too.
 
     `where` is a human-readable location such as ``tables/x.yaml:12`` and
     `field` the key or option at fault; both are optional.
@@ -24,3 +26,12 @@ class MobilecostError(Exception):
             parts.append(self.field)
         prefix = ": ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+def quoted(value, limit: int = 60) -> str:
+    """repr(`value`) as an error message quotes it: whole up to `limit` characters, else its start and length
+    (an option or a field may be megabytes long; the message stays one readable line)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 10]}... ({len(text):,} characters)"

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 
 COUNT_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 BYTE_SUFFIX = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
@@ -26,10 +26,10 @@ def parse_quantity(text: str, kind: str, field: str) -> float:
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*", str(text))
     if not match or match.group(2).upper() not in table:
         units = ", ".join(s for s in table if s) or "none"
-        raise MobilecostError(f"expected a number with an optional unit ({units}), got {text!r}", field=field)
+        raise MobilecostError(f"expected a number with an optional unit ({units}), got {quoted(text)}", field=field)
     value = float(match.group(1)) * table[match.group(2).upper()]
     if not math.isfinite(value) or value <= 0:
-        raise MobilecostError(f"a limit must be a positive number, got {text!r}", field=field)
+        raise MobilecostError(f"a limit must be a positive number, got {quoted(text)}", field=field)
     return value
 
 

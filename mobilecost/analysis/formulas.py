@@ -6,7 +6,7 @@ import sympy as sp
 
 from ..conventions import CONVENTIONS, check_convention
 from ..count.engine import COST_FIELDS
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 
 
 METRICS = (*COST_FIELDS, "params")
@@ -18,7 +18,7 @@ def total_expression(costs, metric: str, convention: str = "paper") -> sp.Expr:
     elif metric in COST_FIELDS:
         expr = costs.total(metric)
     else:
-        raise MobilecostError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}", field="--metric")
+        raise MobilecostError(f"unknown metric {quoted(metric)}; use one of {', '.join(METRICS)}", field="--metric")
     if costs.mode == "ideal":
         expr = sp.expand(expr)
     return expr

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import sympy as sp
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from .explain import decimals_of, prints_as
 from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
@@ -248,4 +248,4 @@ def paper_tables(paper: str) -> pd.DataFrame:
         return v2_tables()
     if paper in ("mobilenet_v3", "mobilenet_v3_large", "mobilenet_v3_small"):
         return v3_tables()
-    raise MobilecostError(f"unknown paper {paper!r}; use one of {', '.join(PAPERS)}", field="PAPER")
+    raise MobilecostError(f"unknown paper {quoted(paper)}; use one of {', '.join(PAPERS)}", field="PAPER")

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import MobilecostError
+from ..numeric.points import MAX_POINTS, POINT_BYTES
 from .app import (
     ALPHA_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE,
     VARIANT_HELP, Convention, Mode, ReportFormat, SweepFormat, app, check_output, fail,
@@ -64,6 +65,10 @@ def sweep(
     device: Optional[str] = typer.Option(None, "--device", "-d",
                                          help="Add a simulated latency_ms column for this device profile."),
     dtype: str = typer.Option("fp32", "--dtype", help="Bytes per element for act_peak_bytes and weight_bytes: fp32, fp16 or int8."),
+    max_points: int = typer.Option(MAX_POINTS, "--max-points",
+                                   help=f"Refuse grids of more configurations (each takes about {POINT_BYTES} bytes "
+                                        f"of memory while evaluated: {MAX_POINTS:,} about "
+                                        f"{MAX_POINTS * POINT_BYTES / 1e9:.1f} GB)."),
 ) -> None:
     """Totals for every (alpha, resolution) of a grid, one row per configuration."""
     import numpy as np
@@ -76,11 +81,13 @@ def sweep(
 
     try:
         check_output(output)
-        alphas = parse_grid(alpha, "--alpha")
+        if max_points < 1:
+            raise MobilecostError(f"at least 1, got {max_points}", field="--max-points")
+        alphas = parse_grid(alpha, "--alpha", max_points=max_points)
         if resolution is not None and rho is not None:
             raise MobilecostError("give either --rho or --resolution, not both", field="--rho/--resolution")
-        resolutions = parse_grid(resolution, "--resolution", integer=True) if resolution else None
-        rhos = parse_grid(rho, "--rho") if rho else None
+        resolutions = parse_grid(resolution, "--resolution", integer=True, max_points=max_points) if resolution else None
+        rhos = parse_grid(rho, "--rho", max_points=max_points) if rho else None
         if resolutions is None and rhos is None:
             resolutions = [224]
         columns = len(resolutions) if resolutions is not None else len(rhos)
@@ -89,7 +96,8 @@ def sweep(
         # The bar shows on stderr only once the work has taken more than a second: for a large grid,
         # rendering the rows (in blocks, same text as in one piece) takes longer than evaluating them.
         with StepProgress(1 + blocks, "sweep") as progress:
-            frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype)
+            frame = run_sweep(variant, alphas, resolutions, rhos, mode.value, semantics, convention.value, device, dtype,
+                              max_points)
             progress(f"{len(frame):,} configurations evaluated")
             pieces = []
             for rows in np.array_split(np.arange(len(frame)), blocks):

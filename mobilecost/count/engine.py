@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, decode  # noqa: F401
 from ..spec.loader import table_digest
 from .ops import Shapes, Side, op_cost, record_of
@@ -49,7 +49,7 @@ class CostTable:
 
 def build_costs(spec: VariantSpec, mode: str = "exact", semantics: str | None = None) -> CostTable:
     if mode not in MODES:
-        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
+        raise MobilecostError(f"unknown mode {quoted(mode)}; use exact or ideal", field="--mode")
     semantics = semantics or "default"
     return _build(table_digest(spec), spec, mode, semantics)
 

@@ -30,6 +30,22 @@ from ..errors import MobilecostError
 OPSET = 17  # HardSwish needs 14; onnxruntime 1.17+ runs opset 17 everywhere
 BN_EPSILON = 1e-3  # Keras BatchNormalization's epsilon in the MobileNet applications
 INSTALL_HINT = "this command needs onnx and onnxruntime: pip install 'mobilecost[measure]'"
+# Largest network built: its fp32 weights (with biases and batch-norm parameters; ONNX's protobuf
+# stops at 2 GiB) and its peak live fp32 activations each at most this, from mobilecost's own counts.
+MAX_MODEL_BYTES = 2 * 2**30
+
+
+def check_model_size(frame) -> None:
+    """Refuse, before anything is built, a network whose fp32 weights or peak live activations exceed
+    MAX_MODEL_BYTES; `frame` is `api.evaluate`'s table at the configuration (exact counts)."""
+    totals = frame.attrs["totals"]
+    weights = 4 * (totals["weights"] + totals["biases"] + totals["bn_affine"] + totals["bn_stats"])
+    peak = frame.attrs["memory"]["act_peak_bytes"]  # fp32: evaluate's default dtype
+    where = f"{frame.attrs['variant']} at alpha {frame.attrs['alpha']:g}, {frame.attrs['resolution']} pixels"
+    for what, size in (("weights", weights), ("peak live activations", peak)):
+        if size > MAX_MODEL_BYTES:
+            raise MobilecostError(f"{where} has {size / 2**30:,.1f} GiB of fp32 {what}; a built network has at "
+                                  f"most {MAX_MODEL_BYTES / 2**30:g} GiB of each", field="--alpha/--resolution")
 
 
 def require_onnx():
@@ -204,6 +220,7 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
     from ..numeric.checked import costs_for
 
     frame = evaluate(variant, alpha, rho, resolution, "exact", semantics)
+    check_model_size(frame)
     costs = costs_for(variant, "exact", semantics)
     spec = costs.spec.with_semantics(costs.semantics)
     layers = {lc.layer.name: lc.layer for lc in costs.layers}

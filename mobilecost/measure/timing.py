@@ -109,7 +109,8 @@ def check_configurations(configs, settings: Settings) -> None:
     from ..api import resolve_point
     from ..numeric.checked import costs_for
     from ..numeric.checked import check_resolution
-    from .onnx_graph import require_onnx
+    from ..api import evaluate
+    from .onnx_graph import check_model_size, require_onnx
 
     settings.check()
     require_onnx()
@@ -117,6 +118,7 @@ def check_configurations(configs, settings: Settings) -> None:
     for variant, alpha, resolution in configs:
         costs = costs_for(variant, "exact", settings.semantics)
         check_resolution(costs, resolve_point(costs.spec.input.size, alpha, resolution=resolution).resolution)
+        check_model_size(evaluate(variant, alpha, resolution=resolution, semantics=settings.semantics))
 
 
 def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:

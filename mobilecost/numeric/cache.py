@@ -3,7 +3,8 @@
 Entries live in ``$MOBILECOST_CACHE_DIR``, else ``$XDG_CACHE_HOME/mobilecost`` or
 ``~/.cache/mobilecost``. A key is made by its user from the table's content, the mode, the semantics
 and `package_fingerprint` (the package version and every source file of the package), so any change
-to one of them makes a new entry; an entry that cannot be read or run is rebuilt, never served.
+to one of them makes a new entry; an entry that cannot be read or run, or whose content does not match
+the SHA-256 on its first line, is rebuilt, never served.
 Nothing here imports numpy, sympy or pydantic.
 """
 
@@ -54,7 +55,7 @@ def cached_namespace(name: str, generate, namespace) -> dict:
     loaded = None
     if path.is_file():
         try:
-            loaded = _load(path.read_text(encoding="utf-8"), namespace)
+            loaded = _load(_checked(path.read_text(encoding="utf-8")), namespace)
         except Exception:  # noqa: BLE001 - a corrupt or unreadable entry is rebuilt, never served
             loaded = None
     if loaded is None:
@@ -69,6 +70,19 @@ def forget_loaded() -> None:
     _MEMORY.clear()
 
 
+def _checked(text: str) -> str:
+    """The source of a stored entry whose first line carries the SHA-256 of the rest; anything else
+    (emptied, truncated, overwritten, a flipped byte that still compiles) raises ValueError."""
+    header, _, source = text.partition("\n")
+    if header != _header(source):
+        raise ValueError("cache entry does not match its checksum")
+    return source
+
+
+def _header(source: str) -> str:
+    return "# sha256 " + hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
 def _load(source: str, namespace: dict) -> dict:
     namespace = dict(namespace)
     exec(compile(source, "<mobilecost generated code>", "exec"), namespace)  # noqa: S102 - our own generated code
@@ -81,7 +95,7 @@ def _store(path: Path, source: str) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(source, encoding="utf-8")
+        tmp.write_text(_header(source) + "\n" + source, encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
         # A failed write or rename (e.g. a directory where the entry should be) leaves no

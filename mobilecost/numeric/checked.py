@@ -8,7 +8,7 @@ from .compiled import CompiledLayers, compiled_layers
 from .points import check_resolution  # noqa: F401 (checked here, as the name says)
 from .values import values_at
 from ..spec.models import VariantSpec
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from ..spec.loader import load_variant, row_location, table_digest
 
 
@@ -37,7 +37,7 @@ def checked_spec(variant, semantics=None) -> VariantSpec:
 def compiled_for(spec, mode="exact", semantics=None):
     """The compiled per-layer evaluator, after the table's input-size column has been checked."""
     if mode not in ("exact", "ideal"):
-        raise MobilecostError(f"unknown mode {mode!r}; use exact or ideal", field="--mode")
+        raise MobilecostError(f"unknown mode {quoted(mode)}; use exact or ideal", field="--mode")
     compiled = compiled_layers(spec, mode, semantics)
     if mode == "exact":
         check_input_column(compiled)

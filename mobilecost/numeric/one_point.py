@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..conventions import CONVENTIONS, check_convention, dtype_bytes, flops_of
 from ..count.ops import type_label
+from ..errors import MobilecostError
 from ..spec.layers import COST_FIELDS, FIELDS
 from .plan import INPUT, build_plan
 from .points import check_resolution, resolve_point
@@ -42,7 +43,7 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     check_convention(convention)
     nbytes = dtype_bytes(dtype)
     layers = table.layers
-    raw = table.point_function(float(point.alpha), float(point.rho))
+    raw = point_values(table, point)
     values = {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
     columns = {
         "name": [layer.name for layer in layers], "block": [layer.block for layer in layers],
@@ -75,6 +76,19 @@ def exact_sum(values):
     """The sum, exactly: whole numbers as integers; reals rounded once (math.fsum), whatever their order."""
     values = list(values)
     return sum(values) if all(isinstance(v, int) for v in values) else math.fsum(values)
+
+
+def point_values(table, point) -> list:
+    """The table's flat per-layer values at `point`; a count that overflows float64 (ideal mode at an
+    absurd alpha or rho) is refused rather than printed as inf."""
+    try:
+        raw = table.point_function(float(point.alpha), float(point.rho))
+    except OverflowError:
+        raw = None
+    if raw is None or any(isinstance(v, float) and not math.isfinite(v) for v in raw):
+        raise MobilecostError(f"alpha {point.alpha:g} at rho {point.rho:g} gives counts beyond float64's range "
+                              f"(about 1.8e308); use a smaller alpha or resolution", field="--alpha/--rho")
+    return raw
 
 
 def _number(value, mode: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from ..spec.layers import FIELDS
 from ..spec.roles import Role
 
@@ -46,9 +46,9 @@ def build_plan(table, schedule: str = "sequential", slices: int | None = None) -
     """The schedule's steps for the layers of a table (`numeric.snapshot.TableSnapshot`). A sliced block's
     default slice count is its expansion factor t: expanded over input channels at alpha = rho = 1."""
     if schedule not in SCHEDULES:
-        raise MobilecostError(f"unknown schedule {schedule!r}; use {' or '.join(SCHEDULES)}", field="--schedule")
+        raise MobilecostError(f"unknown schedule {quoted(schedule)}; use {' or '.join(SCHEDULES)}", field="--schedule")
     if slices is not None and (int(slices) != slices or slices < 1):
-        raise MobilecostError(f"the slice count must be a positive whole number, got {slices!r}", field="--slices")
+        raise MobilecostError(f"the slice count must be a positive whole number, got {quoted(slices)}", field="--slices")
     layers = tuple(table.layers)
     fused = _sliced_blocks(layers) if schedule == "v2-sliced" else {}
     position = {layer.name: i for i, layer in enumerate(layers)}

@@ -79,6 +79,14 @@ def _check_exact(values, field: str) -> None:
             "(use a smaller alpha or resolution)", field="--alpha/--resolution")
 
 
+def check_finite(values, field: str) -> None:
+    """Refuse ideal-mode values that overflowed float64 (inf) rather than print them."""
+    values = np.asarray(values, dtype=float)
+    if values.size and not np.all(np.isfinite(values)):
+        raise MobilecostError(f"{field} overflows float64 (beyond about 1.8e308) on this grid; "
+                              "use a smaller alpha or resolution", field="--alpha/--rho")
+
+
 def values_at(compiled, alpha, rho) -> LayerValues:
     """Every per-layer field at the configurations (alpha[i], rho[i]) (1-D arrays, or scalars)."""
     alpha = np.atleast_1d(np.asarray(alpha, dtype=float))
@@ -92,6 +100,8 @@ def values_at(compiled, alpha, rho) -> LayerValues:
         if compiled.mode == "exact":
             _check_exact(values, field)
             values = np.rint(values)
+        else:
+            check_finite(values, field)
         columns[field] = values
     return LayerValues(compiled.layers, compiled.mode, columns)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..conventions import CONVENTION_TEXT
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from ..analysis.published import published_rows
 
 FAMILY_STYLE = {  # mobilecost name -> (label, colour, marker)
@@ -62,7 +62,7 @@ def save_figure(fig, path) -> None:
 
 def _check_metric(metric: str, device) -> None:
     if metric not in METRICS:
-        raise MobilecostError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}", field="--metric")
+        raise MobilecostError(f"unknown metric {quoted(metric)}; use one of {', '.join(METRICS)}", field="--metric")
     if metric == "latency_ms" and device is None:
         raise MobilecostError("iso-latency contours need --device", field="--metric")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from .files import brief, display_path, is_file, list_variants, read_text_file, tables_dir
 from .models import ROW_MODELS, VariantSpec, parse_size
 
@@ -70,7 +70,7 @@ def _construct_mapping(loader, node):
         except TypeError:
             raise MobilecostError("a mapping key must be a plain value", where=f"line {key_node.start_mark.line + 1}")
         if key in result:
-            raise MobilecostError(f"duplicate key {key!r}", where=f"line {key_node.start_mark.line + 1}")
+            raise MobilecostError(f"duplicate key {quoted(key)}", where=f"line {key_node.start_mark.line + 1}")
         try:
             result[key] = loader.construct_object(value_node, deep=True)
         except MobilecostError as exc:
@@ -167,8 +167,12 @@ def read_located_yaml(text: str, path: str):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise MobilecostError(f"malformed YAML: {problem}", where=where) from None
+        if mark is None and isinstance(getattr(exc, "position", None), int):  # a reader error: a character
+            where = f"{path}:{text.count(chr(10), 0, exc.position) + 1}"
+            problem = f"unacceptable character {quoted(exc.character)}"
+        else:
+            problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise MobilecostError(f"malformed YAML: {brief(problem, 200)}", where=where) from None
 
 
 @lru_cache(maxsize=64)
@@ -206,7 +210,7 @@ def _load_text(text: str, path: str) -> VariantSpec:
     for name in {*spec.width.fixed, *spec.width.above_one, *spec.width.input_ratio}:
         if name not in {row.name for row in spec.layers}:
             raise MobilecostError(
-                f"width rule names layer {name!r}, but no row has that name",
+                f"width rule names layer {quoted(name)}, but no row has that name",
                 where=f"{path}:{_line_of(document, ('width',))}", field="width",
             )
     _check_names_unique(spec)
@@ -219,7 +223,7 @@ def _check_names_unique(spec: VariantSpec) -> None:
         if row.name is None:
             continue
         if row.name in seen:
-            raise MobilecostError(f"layer name {row.name!r} is used twice", where=row_location(spec, index), field="name")
+            raise MobilecostError(f"layer name {quoted(row.name)} is used twice", where=row_location(spec, index), field="name")
         seen[row.name] = index
 
 
@@ -243,7 +247,7 @@ def unique_tables(specs) -> list[VariantSpec]:
             out.append(spec)
         elif not _same_table(seen, spec):
             other = seen.path or "another table"
-            raise MobilecostError(f"{other} is also named {spec.name!r}; give each table its own name",
+            raise MobilecostError(f"{other} is also named {quoted(spec.name)}; give each table its own name",
                                   where=spec.path or None, field="name")
     return out
 

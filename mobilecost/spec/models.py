@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
+from ..errors import quoted
+
 # Bounds on a table's whole numbers: far beyond any network these tables describe (MobileNets have
 # at most 1280 channels x alpha, 1000 classes, kernels of 7 and strides of 2), low enough that a
 # mistyped or absurd value is refused at its row and key instead of overflowing into wrong counts.
@@ -64,10 +66,10 @@ def parse_size(text: str) -> tuple[int, int]:
     """'224x224x3', '224^2x3' or '224²x3' -> (side, channels); sides must be square."""
     match = _SIZE.match(str(text))
     if not match:
-        raise ValueError(f"expected a size like 224x224x3 or 224^2x3, got {text!r}")
+        raise ValueError(f"expected a size like 224x224x3 or 224^2x3, got {quoted(text)}")
     side, other_side, channels = match.groups()
     if other_side is not None and other_side != side:
-        raise ValueError(f"only square inputs are supported, got {text!r}")
+        raise ValueError(f"only square inputs are supported, got {quoted(text)}")
     if max(len(side), len(channels)) > 9 or not (0 < int(side) <= MAX_SIDE
                                                  and 0 < int(channels) <= max(MAX_CHANNELS, MAX_CLASSES)):
         raise ValueError(f"sides are 1 to {MAX_SIDE:,} pixels and channels 1 to {max(MAX_CHANNELS, MAX_CLASSES):,}")
@@ -159,7 +161,7 @@ class V1Row(_Row):
     @classmethod
     def _filter(cls, value):
         if value is not None and not re.fullmatch(r"\d+(x\d+){1,3}", value.replace(" ", "")):
-            raise ValueError(f"expected a filter shape like 3x3x32x64, got {value!r}")
+            raise ValueError(f"expected a filter shape like 3x3x32x64, got {quoted(value)}")
         if value is not None:
             dims = [int(d) if len(d) <= 9 else 10**9 for d in value.replace(" ", "").split("x")]
             kernel = dims[:2] if len(dims) > 2 else []
@@ -219,7 +221,7 @@ class V3Row(_Row):
         if parse_v3_operator(value) is None:
             raise ValueError(
                 "expected one of 'conv2d', 'conv2d, 3x3', 'conv2d, 1x1', 'conv2d 1x1, NBN', "
-                f"'bneck, KxK', 'pool, 7x7'; got {value!r}"
+                f"'bneck, KxK', 'pool, 7x7'; got {quoted(value)}"
             )
         if any(len(k) > 9 or not 0 < int(k) <= MAX_KERNEL for k in re.findall(r"\d+", value)):
             raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
@@ -265,7 +267,7 @@ class VariantSpec(_Frozen):
 
             known = ", ".join(["default", *self.semantics]) or "default"
             raise MobilecostError(
-                f"unknown semantics {name!r} for {self.name}; known: {known}", field="--semantics"
+                f"unknown semantics {quoted(name)} for {self.name}; known: {known}", field="--semantics"
             )
         alt = self.semantics[name]
         width = WidthSpec.model_validate({**self.width.model_dump(), **alt.width})
