@@ -26,7 +26,7 @@ import numpy as np
 from .devices import Calibration, DeviceProfile, load_device
 from ..errors import MobilecostError
 from ..spec.files import brief, is_file, read_text_file
-from .model import PARAMS, Parameters, features, layer_terms, layer_times, theta_of
+from .model import PARAMS, Parameters, Terms, features, layer_terms, layer_times, theta_of
 
 PRIOR_WEIGHT = 0.002  # one global constant for every device; see benchmarks/latency_validation.py
 MAX_ROUNDS = 30
@@ -153,32 +153,75 @@ def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) 
 
 
 def measurement_terms(profile: DeviceProfile, measurements) -> list:
-    """The model's per-layer terms at every measured configuration (one Terms per measurement)."""
+    """The model's per-layer terms at every measured configuration (one Terms per measurement), evaluated
+    together for the measurements of each network."""
     from ..numeric.checked import as_spec, check_resolution, compiled_for
     from ..numeric.values import values_at
 
-    out = []
-    for m in measurements:
+    by_variant: dict = {}
+    for i, m in enumerate(measurements):
         try:
             compiled = compiled_for(as_spec(m.variant))
             check_resolution(compiled.layers, m.resolution, compiled.spec.name)
         except MobilecostError as exc:
             raise MobilecostError(exc.message, where=m.where or exc.where, field="variant" if exc.field is None else exc.field) from None
-        out.append(layer_terms(profile, values_at(compiled, m.alpha, m.resolution / compiled.spec.input.size)))
+        by_variant.setdefault(m.variant, (compiled, []))[1].append(i)
+    out = [None] * len(measurements)
+    for compiled, rows in by_variant.values():
+        alphas = [measurements[i].alpha for i in rows]
+        rhos = [measurements[i].resolution / compiled.spec.input.size for i in rows]
+        terms = layer_terms(profile, values_at(compiled, alphas, rhos))
+        for k, i in enumerate(rows):
+            out[i] = Terms(mac_class=terms.mac_class, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
+                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps",
+                                                                       "bytes_moved")})
     return out
 
 
-def _predict(terms: list, theta) -> np.ndarray:
-    return np.array([layer_times(t, theta)["time_ms"].sum() for t in terms])
+@dataclass(frozen=True)
+class _Batches:
+    """Measurements' terms stacked per network (one column per measurement), so that the model runs once
+    per network and fit, not once per row: 400 rows took 80 s one by one."""
+
+    size: int
+    groups: tuple  # (row indices, Terms with one column per row)
 
 
-def _features(terms: list, theta) -> np.ndarray:
-    return np.vstack([features(t, theta) for t in terms])
+def _batched(terms) -> _Batches:
+    if isinstance(terms, _Batches):
+        return terms
+    by_network: dict = {}
+    for i, t in enumerate(terms):
+        by_network.setdefault((t.mac_class.tobytes(), t.compute_ms.shape[0]), []).append(i)
+    groups = []
+    for rows in by_network.values():
+        first = terms[rows[0]]
+        stacked = {name: np.hstack([np.asarray(getattr(terms[i], name), dtype=float) for i in rows])
+                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "bytes_moved")}
+        groups.append((np.array(rows), Terms(mac_class=first.mac_class, **stacked)))
+    return _Batches(len(terms), tuple(groups))
+
+
+def _predict(terms, theta) -> np.ndarray:
+    batches = _batched(terms)
+    out = np.empty(batches.size)
+    for rows, stacked in batches.groups:
+        out[rows] = layer_times(stacked, theta)["time_ms"].sum(axis=0)
+    return out
+
+
+def _features(terms, theta) -> np.ndarray:
+    batches = _batched(terms)
+    out = np.empty((batches.size, len(PARAMS)))
+    for rows, stacked in batches.groups:
+        out[rows] = features(stacked, theta)
+    return out
 
 
 def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT) -> np.ndarray:
     """Parameters that best explain `measured` (ms), pulled towards the scaled base values theta0."""
     y = np.asarray(measured, dtype=float)
+    terms = _batched(terms)
     theta0 = np.maximum(np.asarray(theta0, dtype=float), 1e-9)
     ratio = _predict(terms, theta0) / y
     prior = theta0 * (ratio.sum() / (ratio**2).sum())
@@ -221,6 +264,7 @@ def fit_shared_prior(groups, theta0, rounds: int = 15, ridge: float = 1e-3) -> n
         blocks, rhs = [], []
         for terms, y in groups:
             y = np.asarray(y, dtype=float)
+            terms = _batched(terms)
             ratio = _predict(terms, theta) / y
             k = ratio.sum() / (ratio**2).sum()
             blocks.append(k * _features(terms, theta) / y[:, None])
