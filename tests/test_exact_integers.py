@@ -100,3 +100,21 @@ def test_the_largest_alpha_accepted_is_still_exact():
     result = runner.invoke(app, ["report", "mobilenet_v2", "--alpha", "1000000000", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["totals"]["macs"] == v2_macs_when_every_width_is_exact(10**9)
+
+
+def test_grid_boundary_at_2_to_the_53_on_both_sides():
+    """Just below 2**53 a sweep's count equals sympy's exact evaluation of the same expressions; just above,
+    the sweep refuses. (MobileNetV2's MACs grow about as 2.7e8 * alpha**2 at 224: 2**53 near alpha 5,800.)"""
+    import sympy as sp
+
+    from mobilecost import sweep
+    from mobilecost.count.rounding import ALPHA, RHO
+    from mobilecost.numeric.checked import costs_for
+
+    exact = costs_for("mobilenet_v2").total("macs").subs({ALPHA: sp.Integer(5000), RHO: sp.Integer(1)})
+    assert exact.is_Integer and int(exact) < 2**53
+    assert int(sweep("mobilenet_v2", [5000.0], [224])["macs"].iloc[0]) == int(exact)
+    above = costs_for("mobilenet_v2").total("macs").subs({ALPHA: sp.Integer(6000), RHO: sp.Integer(1)})
+    assert above.is_Integer and int(above) >= 2**53
+    with pytest.raises(MobilecostError, match="2\\*\\*53"):
+        sweep("mobilenet_v2", [6000.0], [224])
