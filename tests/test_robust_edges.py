@@ -335,3 +335,17 @@ def test_csv_text_changes_only_cells_a_spreadsheet_would_run():
     lines = csv_text(frame).splitlines()
     assert lines[1:4] == ["conv1,-1,-0.5", "'-,2,1.0", "'=1+1,3,"]
     assert lines[4].startswith("'@SUM(A1),4") and lines[6] == "a=b,6,4.0"
+
+
+def test_a_bad_padding_in_a_named_alternative_is_reported_at_its_own_line(tmp_path):
+    # tables/mobilenet_v1.yaml line 22 is the keras alternative's `padding:`; the message named line 20
+    # and a `width` field before.
+    text = (ROOT / "tables" / "mobilenet_v1.yaml").read_text(encoding="utf-8")
+    assert text.splitlines()[21].strip() == "padding: {depthwise: bottom_right}"
+    table = tmp_path / "alt.yaml"
+    table.write_text(text.replace("padding: {depthwise: bottom_right}", "padding: {depthwise: bottom_left}"),
+                     encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(table)])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("alt.yaml:22: semantics.keras.padding.depthwise: Input should be 'same' or "
+                                          "'bottom_right' (got 'bottom_left')")

@@ -206,7 +206,8 @@ def _load_text(text: str, path: str) -> VariantSpec:
         try:
             spec.with_semantics(name)
         except ValidationError as exc:
-            raise first_error(exc, document, path, prefix=("semantics", name, "width")) from None
+            part = "padding" if exc.title == "PaddingSpec" else "width"  # the block of the alternative that failed
+            raise first_error(exc, document, path, prefix=("semantics", name, part)) from None
     for name in {*spec.width.fixed, *spec.width.above_one, *spec.width.input_ratio}:
         if name not in {row.name for row in spec.layers}:
             raise MobilecostError(
