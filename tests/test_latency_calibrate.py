@@ -1,5 +1,7 @@
 """Calibration: NNLS, recovery of known parameters, and the measurements CSV's errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,26 @@ def test_measurement_errors_name_file_line_and_column(tmp_path, text, where, fie
     with pytest.raises(MobilecostError) as info:
         read_measurements(str(path))
     assert str(info.value).startswith(f"{path.parent}/{where}: {field}:"), str(info.value)
+
+
+def test_rows_outside_the_validated_span_are_named_in_a_warning(tmp_path):
+    import csv as csv_module
+
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+    from mobilecost.latency.calibrate import VALIDATED_ALPHA, VALIDATED_RESOLUTION
+
+    # The stated span is the span of the published rows the model was checked on.
+    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "calibration_latency.csv"
+    rows = list(csv_module.DictReader(shared.open(encoding="utf-8")))
+    assert (min(float(r["alpha"]) for r in rows), max(float(r["alpha"]) for r in rows)) == VALIDATED_ALPHA
+    assert (min(int(r["resolution"]) for r in rows), max(int(r["resolution"]) for r in rows)) == VALIDATED_RESOLUTION
+    data = tmp_path / "m.csv"
+    data.write_text("variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,224,40.0\nmobilenet_v2,1.0,224,30.0\n"
+                    "mobilenet_v3_large,1.0,320,50.0\nmobilenet_v3_small,3.0,160,16.0\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["calibrate", str(data), "--base", "generic_cpu", "-o", str(tmp_path / "p.yaml")])
+    assert result.exit_code == 0, result.output
+    warning = [line for line in result.output.splitlines() if "lie outside" in line]
+    assert len(warning) == 1 and warning[0].startswith("warning: 2 of 4 rows lie outside alpha 0.25-2 and resolutions 96-224")
+    assert "mobilenet_v3_large alpha=1 resolution=320" in warning[0] and "mobilenet_v3_small alpha=3" in warning[0]

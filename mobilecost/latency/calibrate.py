@@ -352,6 +352,25 @@ def calibrate(measurements_path: str, base, name: str | None = None):
     return calibrated_profile(profile, result, measurements, Path(measurements_path).name, name), measurements, result
 
 
+# The span of the published measurements the model has been checked against (1,302 rows of MobileNets
+# V1-V3 and MnasNet-A1, benchmarks/latency_validation.py): outside it a fit or a prediction extrapolates.
+VALIDATED_ALPHA = (0.25, 2.0)
+VALIDATED_RESOLUTION = (96, 224)
+
+
+def extrapolated(measurements) -> list[str]:
+    """One warning naming the rows outside the span the model was validated on, if any."""
+    outside = [m for m in measurements
+               if not (VALIDATED_ALPHA[0] <= m.alpha <= VALIDATED_ALPHA[1]
+                       and VALIDATED_RESOLUTION[0] <= m.resolution <= VALIDATED_RESOLUTION[1])]
+    if not outside:
+        return []
+    shown = "; ".join(m.describe() for m in outside[:3]) + (f"; and {len(outside) - 3} more" if len(outside) > 3 else "")
+    return [f"warning: {len(outside)} of {len(measurements)} rows lie outside alpha {VALIDATED_ALPHA[0]:g}-"
+            f"{VALIDATED_ALPHA[1]:g} and resolutions {VALIDATED_RESOLUTION[0]}-{VALIDATED_RESOLUTION[1]}, the span of "
+            f"the published measurements the model was checked on; the fit extrapolates there: {shown}"]
+
+
 def fit_warnings(base, measurements, result: Fit) -> list[str]:
-    """`implausible` for a fit of `base` (a name, path or profile) to `measurements`."""
-    return implausible(result, measurement_terms(load_device(base), measurements), measurements)
+    """`implausible` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
+    return implausible(result, measurement_terms(load_device(base), measurements), measurements) + extrapolated(measurements)
