@@ -37,6 +37,7 @@ def package_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=1)
 def python_namespace() -> dict:
     from ..count.exact_rules import PYTHON_FUNCTIONS
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class CompiledLayers:
         return build_costs(self.spec, self.mode, self.semantics)
 
 
+@lru_cache(maxsize=1)
 def _numpy_namespace() -> dict:
     namespace = dict(vars(np))
     namespace["numpy"] = np
