@@ -38,9 +38,11 @@ PYDANTIC_USERS = ("mobilecost.spec.models", "mobilecost.spec.loader", "mobilecos
     (["report", "mobilenet_v2", "-f", "json"], 300_774_272),  # Keras Applications MobileNetV2 1.0/224
     (["report", "mobilenet_v3_small", "--alpha", "0.75", "--resolution", "160", "-f", "csv"], None),
     (["report", "tables/mobilenet_v3_large.yaml", "--convention", "keras", "-f", "markdown"], 216_589_760),
+    (["check", "mobilenet_v2", "--max-macs", "400M", "--max-peak-memory", "8MB"], None),
 ])
 def test_warm_report_loads_no_numerics_library(tmp_path, args, macs):
-    """On a warm cache, `report` reads its table's cached snapshot and counts in plain Python."""
+    """On a warm cache, `report` (and `check` without a latency budget) read the table's cached snapshot and
+    count in plain Python."""
     env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
     code = ("import sys, json; from mobilecost.cli import main; sys.argv = ['mobilecost'] + " + repr(args) + "\n"
             "import io, contextlib\nout = io.StringIO()\n"

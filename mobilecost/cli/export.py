@@ -68,8 +68,9 @@ def check(
     the model's error of its budget (the top of the profile's error band is over it, see `mobilecost devices`);
     2 bad input."""
     from ..analysis.budget import Limit, check_budget, describe_fit, near_budget, parse_quantity
-    from ..api import resolve_point, sweep
-    from ..numeric.checked import checked_spec
+    from ..numeric.one_point import evaluate_one
+    from ..numeric.points import Point, resolve_point
+    from ..numeric.snapshot import table_snapshot
 
     try:
         limits = []
@@ -89,10 +90,22 @@ def check(
         if not limits:
             raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
                                   "--max-latency-ms)", field="--max-macs")
-        point = resolve_point(checked_spec(variant, semantics).input.size, alpha, rho, resolution)
-        frame = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
-                      convention=convention.value, device=device if max_latency_ms else None, dtype=dtype)
-        row = frame.iloc[0]
+        if max_latency_ms:  # the latency model runs on the numeric stage's arrays
+            from ..api import sweep
+            from ..numeric.checked import checked_spec
+
+            point = resolve_point(checked_spec(variant, semantics).input.size, alpha, rho, resolution)
+            frame = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+                          convention=convention.value, device=device, dtype=dtype)
+            row = frame.iloc[0]
+        else:  # counts and memory of one configuration: exact integers, plain Python
+            report = evaluate_one(table_snapshot(variant, "exact", semantics), alpha, rho, resolution,
+                                  convention.value, dtype)
+            a = report.attrs
+            point = Point(a["alpha"], a["rho"], a["resolution"])
+            totals = report.attrs["totals"]
+            row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
+                   "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
     except MobilecostError as exc:
         fail(exc)
     where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
