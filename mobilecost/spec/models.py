@@ -26,7 +26,9 @@ MAX_CLASSES = 1_000_000  # classes:
 MAX_KERNEL = 100  # kernel side
 MAX_STRIDE = 100  # s
 MAX_EXPANSION = 1_000  # t (MobileNetV2's expansion factor)
-MAX_REPEATS = 1_000  # n (MobileNetV2's repeats of a row)
+# n (MobileNetV2's repeats of a row; EfficientNet-B7's deepest stage repeats 10 times): a table of two
+# rows at n = 100 builds in about 2 s and reports in 0.35 s afterwards; at 1,000 the first build took 21 s.
+MAX_REPEATS = 100
 
 
 def _bounded(high: int):
