@@ -145,7 +145,7 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     for role in dict.fromkeys(frame["role"]):
         part = frame[frame["role"] == role]
         ax.scatter(part["intensity"], part["gmacs"], s=26, color=colours[role], edgecolor="black", linewidth=0.4,
-                   label=f"{role} ({len(part)} layers)", zorder=3)
+                   label=f"{role} ({len(part)} layer{'' if len(part) == 1 else 's'})", zorder=3)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_ticks(ax.xaxis)
