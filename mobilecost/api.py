@@ -16,10 +16,10 @@ from .conventions import PARAM_PARTS, check_convention, dtype_bytes, flops_of, p
 from .errors import MobilecostError
 from .spec.files import brief
 from .count.ops import type_label
-from .spec.layers import COST_FIELDS, FIELDS
+from .spec.layers import COST_FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
 from .numeric.points import MAX_POINTS, POINT_BYTES, Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
-from .numeric.one_point import evaluate_one, point_values, share_by_type as shares_of
+from .numeric.one_point import evaluate_one, share_by_type as shares_of
 from .numeric.snapshot import snapshot_of
 from .numeric.values import check_finite, values_at_point
 
@@ -246,13 +246,8 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
 def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
                      schedule="sequential", slices=None, dtype="fp32"):
     """The live tensors and elements of every step of `schedule` at one configuration (numeric/one_point.py)."""
-    from .numeric.one_point import live_sets
+    from .numeric.one_point import configuration, live_sets
 
-    spec = as_spec(variant)
-    table = snapshot_of(compiled_for(spec, mode, semantics))
-    point = resolve_point(spec.input.size, alpha, rho, resolution, mode)
-    if mode == "exact":
-        check_resolution(table.layers, point.resolution, spec.name)
-    raw = point_values(table, point)
-    values = {f: list(raw[j::len(FIELDS)]) for j, f in enumerate(FIELDS)}
+    table = snapshot_of(compiled_for(as_spec(variant), mode, semantics))
+    _, values = configuration(table, alpha, rho, resolution)
     return live_sets(table, values, schedule, slices, dtype)

@@ -81,12 +81,12 @@ def compiled_layers(spec: VariantSpec, mode: str = "exact", semantics: str | Non
     content = hashlib.sha256(spec.model_dump_json(exclude={"path"}).encode()).hexdigest()
     key = hashlib.sha256("|".join((content, mode, semantics, package_fingerprint(), ",".join(FIELDS)))
                          .encode()).hexdigest()[:24]
-    if (key, table_digest(spec)) not in _COMPILED:
+    remembered = (key, table_digest(spec))
+    if remembered not in _COMPILED:
         namespace = cached_namespace(f"layers-{key}", lambda: _generate(spec, mode, semantics), _numpy_namespace())
         layers = decode(spec.with_semantics(semantics))
-        _COMPILED[key, table_digest(spec)] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"],
-                                                            key)
-    return _COMPILED[key, table_digest(spec)]
+        _COMPILED[remembered] = CompiledLayers(spec, mode, semantics, layers, namespace["_lambdifygenerated"], key)
+    return _COMPILED[remembered]
 
 
 def _generate(spec: VariantSpec, mode: str, semantics: str) -> str:

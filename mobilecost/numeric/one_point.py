@@ -37,14 +37,10 @@ class PointReport:
 def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper", dtype="fp32") -> PointReport:
     """`table`: a `snapshot.TableSnapshot`. Bytes are at `dtype`; ``live_bytes`` is the sequential
     schedule's live set while the layer runs, and ``attrs['memory']`` its peak and where it happens."""
-    point = resolve_point(table.size, alpha, rho, resolution, table.mode)
-    if table.mode == "exact":
-        check_resolution(table.layers, point.resolution, table.name)
+    point, values = configuration(table, alpha, rho, resolution)
     check_convention(convention)
     nbytes = dtype_bytes(dtype)
     layers = table.layers
-    raw = point_values(table, point)
-    values = {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
     columns = {
         "name": [layer.name for layer in layers], "block": [layer.block for layer in layers],
         "op": [layer.op.value for layer in layers], "type": [type_label(layer) for layer in layers],
@@ -76,6 +72,15 @@ def exact_sum(values):
     """The sum, exactly: whole numbers as integers; reals rounded once (math.fsum), whatever their order."""
     values = list(values)
     return sum(values) if all(isinstance(v, int) for v in values) else math.fsum(values)
+
+
+def configuration(table, alpha=1.0, rho=None, resolution=None):
+    """The checked configuration (`points.Point`) and every per-layer field there: field -> list over layers."""
+    point = resolve_point(table.size, alpha, rho, resolution, table.mode)
+    if table.mode == "exact":
+        check_resolution(table.layers, point.resolution, table.name)
+    raw = point_values(table, point)
+    return point, {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
 
 
 def point_values(table, point) -> list:

@@ -81,7 +81,7 @@ def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
 
 
 @lru_cache(maxsize=256)
-def _members_cached(plan: MemoryPlan, present: tuple[bool, ...]):
+def _members(plan: MemoryPlan, present: tuple[bool, ...]):
     layers, steps = plan.layers, plan.steps
     step_of = {name: i for i, step in enumerate(steps) for name in step.layers}
     absent = {layers[i].name for i, p in zip(plan.residuals, present) if not p}
@@ -102,7 +102,3 @@ def _members_cached(plan: MemoryPlan, present: tuple[bool, ...]):
             if src in end and (src == INPUT or step_of[src] != here):
                 end[src] = max(end[src], here)
     return tuple(tuple(t for t in tensors if start[t] <= i <= end[t]) for i in range(len(steps)))
-
-
-def _members(plan: MemoryPlan, present: tuple[bool, ...]):
-    return _members_cached(plan, present)
