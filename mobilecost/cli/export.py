@@ -24,25 +24,40 @@ def export(
     xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Write the design-review workbook here."),
     csv_dir: Optional[str] = typer.Option(None, "--csv", help="Write summary.csv, sweep.csv, layers_*.csv here."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the summary and layers as JSON here."),
+    html: Optional[str] = typer.Option(None, "--html", help="Write the interactive design-review page here (one file)."),
     alpha: str = typer.Option("1.0", "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP."),
     resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
 ) -> None:
-    """Design-review workbook (live alpha/rho formulas), CSV and JSON for the given variants."""
+    """Design-review workbook (live alpha/rho formulas), CSV, JSON and an interactive HTML page for the given variants."""
     from ..api import parse_grid
     from ..outputs.workbook import export_review, export_steps
 
     try:
         alphas = parse_grid(alpha, "--alpha")
         resolutions = parse_grid(resolution, "--resolution", integer=True)
-        with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
-            export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value,
-                          device, on_step=progress)
+        if not (xlsx or csv_dir or json_path or html):
+            raise MobilecostError("nothing to write: give --xlsx, --csv, --json or --html", field="--xlsx")
+        page = None
+        if html:  # built in full before anything is written
+            from ..outputs.files import destination
+            from ..outputs.html import review_page
+
+            destination(html, "--html")
+            page = review_page(variants, semantics, convention.value, device)
+        if xlsx or csv_dir or json_path:
+            with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
+                export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value,
+                              device, on_step=progress)
+        if page is not None:
+            from ..outputs.files import write_atomic
+
+            write_atomic(html, page, "--html")
     except MobilecostError as exc:
         fail(exc)
-    written = [p for p in (xlsx, csv_dir, json_path) if p]
+    written = [p for p in (xlsx, csv_dir, json_path, html) if p]
     typer.echo(f"mobilecost: wrote {', '.join(written)}", err=True)
 
 

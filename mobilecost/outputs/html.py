@@ -1,0 +1,132 @@
+"""The design review as one self-contained HTML page (``mobilecost export ... --html PATH``).
+
+The page carries, per variant, the layer graph (names, ops, inputs: data) and one JavaScript function
+of alpha and rho printed from the engine's exact-mode expressions (``html_formulas``, the same
+expressions the workbook's live formulas are printed from). Everything the page shows -- per-layer
+counts, totals, the live activation set and its peak, simulated latency and its band, the alpha-rho
+plane -- is computed in the browser from those functions; no count is stored in the page.
+
+Text from tables and device profiles (names, titles, sources) travels as JSON inside a
+``<script type="application/json">`` element with ``<``, ``>`` and ``&`` escaped, and the page puts
+it into the document as text nodes only. Scripts and styles are inline: the page loads nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from importlib.resources import files
+
+from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
+from ..count.ops import ExtraReads, record_of, type_label
+from ..errors import MobilecostError
+from ..spec.layers import FIELDS
+from ..spec.loader import unique_tables
+from ..analysis.published import published_rows
+from ..numeric.checked import costs_for
+from ..numeric.points import MAX_ALPHA, MAX_SIDE, total_stride
+from .html_formulas import JS_RULES, js_function
+
+SOURCES = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 arXiv:1905.02244; "
+           "TF-slim READMEs; Keras Applications; torchvision (published checkpoints as listed in "
+           "mobilecost/data/published_models.csv, each with its source)")
+
+
+def _json_for_script(data) -> str:
+    """JSON that cannot end its <script> element or open markup: <, > and & as \\u escapes."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _checkpoints(name: str) -> list[dict]:
+    """The published float-model configurations of a family: one button each, with what was published."""
+    found: dict = {}
+    for p in published_rows():
+        if p.variant != name or "quant" in p.label.lower():
+            continue
+        entry = found.setdefault((p.alpha, p.resolution), {"alpha": p.alpha, "resolution": p.resolution,
+                                                           "published": []})
+        entry["published"].append({"label": p.label, "macs_millions": p.macs_millions,
+                                   "params_millions": p.params_millions, "top1": p.top1, "source": p.source})
+    return [found[k] for k in sorted(found)]
+
+
+def _layer_data(layer) -> dict:
+    from ..latency.model import MAC_CLASSES, SEPARATE_ACTS
+
+    record = record_of(layer)
+    return {
+        "name": layer.name, "block": layer.block, "op": layer.op.value, "type": type_label(layer),
+        "kernel": layer.kernel, "stride": layer.stride, "act": layer.act or "", "row": layer.row + 1,
+        "inputs": list(layer.inputs), "residual": bool(layer.residual),
+        "mac_class": MAC_CLASSES.index(record.latency_class) if record.latency_class in MAC_CLASSES else -1,
+        "second_input": record.extra_reads == ExtraReads.second_input,
+        "gate": record.extra_reads == ExtraReads.channel_gate,
+        "separate": (layer.act or "") in SEPARATE_ACTS,
+    }
+
+
+def _device_data(device) -> dict | None:
+    if device is None:
+        return None
+    from ..latency.devices import load_device
+    from ..latency.model import parameters_of
+
+    profile = load_device(device)
+    band = profile.band()
+    p = parameters_of(profile)
+    return {
+        "name": profile.name, "title": profile.title, "label": profile.label(),
+        "peak": profile.peak.arithmetic(), "peak_source": profile.peak.source,
+        "memory_source": profile.memory.source, "efficiency_source": profile.efficiency.source,
+        "dtype_bytes": profile.dtype_bytes, "gmacs": profile.peak.gmacs,
+        "cache_bytes": profile.memory.cache_bytes, "cache_gb_s": profile.memory.cache_gb_s,
+        "dram_gb_s": profile.memory.dram_gb_s,
+        "inverse_efficiency": [p.conv, p.pointwise, p.depthwise, p.fc], "memory": p.memory,
+        "elementwise": p.elementwise, "overhead_ms": p.overhead_ms,
+        "band": {"low": band.low_factor, "high": band.high_factor, "rule": band.rule},
+    }
+
+
+def page_data(variants, semantics=None, convention="paper", device=None):
+    """(data for the page as plain JSON, the JavaScript evaluator of each variant in the same order)."""
+    if not variants:
+        raise MobilecostError("name at least one variant", field="VARIANT")
+    tables = [costs_for(v, "exact", semantics) for v in variants]
+    unique_tables([costs.spec for costs in tables])
+    shown, functions, seen = [], [], set()
+    for costs in tables:
+        spec = costs.spec
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        layers = [lc.layer for lc in costs.layers]
+        shown.append({
+            "name": spec.name, "title": spec.title, "source": spec.source, "size": spec.input.size,
+            "semantics": costs.semantics, "stride": total_stride(layers),
+            "layers": [_layer_data(layer) for layer in layers], "checkpoints": _checkpoints(spec.name),
+        })
+        functions.append(js_function([lc.exprs[f] for lc in costs.layers for f in FIELDS]))
+    data = {
+        "variants": shown, "fields": list(FIELDS), "param_parts": list(PARAM_PARTS),
+        "conventions": {k: list(v) for k, v in CONVENTIONS.items()}, "convention_text": CONVENTION_TEXT,
+        "convention": convention, "header": header_line(convention, "exact", semantics or "default"),
+        "sources": SOURCES, "device": _device_data(device), "max_alpha": MAX_ALPHA, "max_side": MAX_SIDE,
+    }
+    return data, functions
+
+
+def _asset(name: str) -> str:
+    return files(__package__).joinpath("review_page", name).read_text(encoding="utf-8")
+
+
+def review_page(variants, semantics=None, convention="paper", device=None) -> str:
+    """The whole page as text."""
+    data, functions = page_data(variants, semantics, convention, device)
+    evaluators = "const EVALUATORS = [\n" + ",\n".join(functions) + "\n];\n"
+    names = ", ".join(v["name"] for v in data["variants"])
+    parts = {"TITLE": html.escape(f"mobilecost design review: {names}"), "STYLE": _asset("review.css"),
+             "DATA": _json_for_script(data), "RULES": JS_RULES, "EVALUATORS": evaluators, "APP": _asset("review.js")}
+    # One pass: a table's text that looks like a placeholder is never filled in.
+    return re.sub(r"/\*([A-Z]+)\*/", lambda m: parts[m.group(1)], _asset("page.html"))

@@ -1,0 +1,313 @@
+"""The design-review page (`mobilecost export ... --html`) in headless Chromium: every number it computes
+equals `mobilecost report ... --format json` (and `mobilecost latency ... --format json`) to the unit, it
+requests nothing over the network, and text from a table stays text.
+
+One browser serves the whole module, driven over the DevTools protocol on a pipe (--remote-debugging-pipe:
+NUL-terminated JSON on file descriptors 3 and 4), so no extra package is needed. Chromium runs with a
+proxy and host rules under which any network request would fail, and every request it makes is logged.
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mobilecost.cli import app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVICE = "pixel2_big_tflite_fp32_1t"
+CONVENTIONS = ("paper", "torchvision", "keras")
+runner = CliRunner()
+
+# Configurations per variant: published ones, odd resolutions (SAME padding's ceil(H/s) at every stride), and
+# alphas whose rounded widths sit on make_divisible's or truncation's boundaries: V1 0.25 (int truncation),
+# V2 1.3 / 1.4 (the last layer above one), V3 0.5 (Keras's expansion 40 * 2.3 lands on a multiple of 8 / the
+# 0.9 rule) and 0.35, MnasNet 1.4.
+CONFIGS = {
+    "mobilenet_v1": [(1.0, 224), (0.25, 128), (0.25, 97), (0.75, 193), (0.35, 161)],
+    "mobilenet_v2": [(1.0, 224), (1.3, 224), (1.4, 224), (0.35, 97), (0.5, 160), (1.4, 193)],
+    "mobilenet_v3_large": [(1.0, 224), (0.75, 224), (0.5, 193), (0.35, 97), (1.25, 161)],
+    "mobilenet_v3_small": [(1.0, 224), (0.75, 224), (0.5, 193), (0.35, 97), (0.5, 33)],
+    "mnasnet_a1": [(1.0, 224), (0.5, 193), (1.4, 97)],
+}
+
+COLLECT = """JSON.stringify({
+  ready: document.body.getAttribute('data-ready'),
+  metrics: [...document.querySelectorAll('[data-metric]')].map(e => [e.getAttribute('data-variant'),
+    e.getAttribute('data-metric'), e.getAttribute('data-convention'), e.textContent]),
+  layers: [...document.querySelectorAll('#layers [data-field]')].map(e => [Number(e.getAttribute('data-layer')),
+    e.getAttribute('data-field'), e.textContent]),
+  refused: document.getElementById('refused').hidden ? null : document.getElementById('refused').textContent,
+  problem: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
+  injected: window.INJECTED === undefined ? null : String(window.INJECTED),
+})"""
+
+
+def mobilecost(*args) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def report(variant, alpha, resolution, convention="paper") -> dict:
+    return json.loads(mobilecost("report", variant, "--alpha", str(alpha), "--resolution", str(resolution),
+                                 "--convention", convention, "--format", "json"))
+
+
+def latency(variant, alpha, resolution) -> dict:
+    return json.loads(mobilecost("latency", variant, "--device", DEVICE, "--alpha", str(alpha), "--resolution",
+                                 str(resolution), "--format", "json"))["totals"]
+
+
+# -- the browser ------------------------------------------------------------------------------------------
+TRAMPOLINE = ("import fcntl, os, sys\n"
+              "r, w = (fcntl.fcntl(int(fd), fcntl.F_DUPFD, 10) for fd in sys.argv[1:3])\n"
+              "os.dup2(r, 3); os.dup2(w, 4); os.close(r); os.close(w)\n"
+              "os.execv(sys.argv[3], sys.argv[3:])\n")
+
+
+class Browser:
+    """Headless Chromium spoken to over the DevTools protocol on a pipe."""
+
+    def __init__(self, profile: str):
+        to_child, self._out = os.pipe()
+        self._in, from_child = os.pipe()
+        args = [CHROMIUM, "--headless=new", "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-sandbox",
+                "--no-first-run", "--disable-gpu", "--disable-extensions", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--metrics-recording-only",
+                "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND", "about:blank"]
+        self.proc = subprocess.Popen([sys.executable, "-c", TRAMPOLINE, str(to_child), str(from_child), *args],
+                                     pass_fds=(to_child, from_child), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        os.close(to_child)
+        os.close(from_child)
+        self._buffer, self._id, self.events = b"", 0, []
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        for domain in ("Network", "Page", "Runtime"):
+            self.call(f"{domain}.enable", session=True)
+
+    def _read(self, timeout=60.0) -> dict:
+        while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._in], [], [], timeout)
+            assert ready, "Chromium did not answer within a minute"
+            chunk = os.read(self._in, 1 << 20)
+            assert chunk, "Chromium closed its DevTools pipe"
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def call(self, method, session=False, **params):
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        while True:
+            answer = self._read()
+            if answer.get("id") == self._id:
+                assert "error" not in answer, answer
+                return answer["result"]
+            self.events.append(answer)
+
+    def wait_for(self, method):
+        for event in self.events:
+            if event.get("method") == method:
+                self.events.remove(event)
+                return event
+        while True:
+            event = self._read()
+            if event.get("method") == method:
+                return event
+            if "id" not in event:
+                self.events.append(event)
+
+    def open(self, url: str) -> dict:
+        """Load `url` afresh and read what the page shows."""
+        self.events = [e for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+        self.call("Page.navigate", session=True, url=url)
+        self.wait_for("Page.loadEventFired")
+        return self.read()
+
+    def read(self) -> dict:
+        result = self.call("Runtime.evaluate", session=True, expression=COLLECT, returnByValue=True)
+        assert "exceptionDetails" not in result, result
+        thrown = [e for e in self.events if e.get("method") == "Runtime.exceptionThrown"]
+        assert not thrown, thrown
+        return json.loads(result["result"]["value"])
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+
+    def requests(self) -> list[str]:
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except (AssertionError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._in)
+        os.close(self._out)
+
+
+@pytest.fixture(scope="module")
+def work():
+    folder = tempfile.mkdtemp(prefix="mobilecost-html-")
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(work):
+    b = Browser(str(work / "profile"))
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def page(work):
+    path = work / "review.html"
+    mobilecost("export", *CONFIGS, "--html", str(path), "--device", DEVICE)
+    return path
+
+
+class Pages:
+    loads = 0
+
+    def __init__(self, browser, path):
+        self.browser, self.path = browser, path
+
+    def show(self, fragment: str) -> dict:
+        Pages.loads += 1  # a new query string: a fresh document each time, not only a hash change
+        return self.browser.open(f"{self.path.as_uri()}?load={Pages.loads}#{fragment}")
+
+
+def number(text: str) -> int:
+    assert re.fullmatch(r"\d{1,3}(,\d{3})*", text), text
+    return int(text.replace(",", ""))
+
+
+def shown(state: dict, variant: str, metric: str) -> list[str]:
+    return [text for v, m, _, text in state["metrics"] if v == variant and m == metric]
+
+
+def check_against_report(state, variant, alpha, resolution, convention, expected, with_latency=None):
+    assert state["problem"] is None and state["refused"] is None, state
+    totals = expected["totals"]
+    for metric, want in (("macs", totals["macs"]), ("params", totals["params"]),
+                         ("act_peak", expected["memory"]["act_peak_bytes"])):
+        texts = shown(state, variant, metric)
+        assert texts, (variant, metric)
+        for text in texts:
+            assert number(text) == want, (variant, alpha, resolution, convention, metric, text, want)
+    conventions = {c for v, m, c, _ in state["metrics"] if v == variant and m == "params"}
+    assert conventions == {convention}
+    # Every layer the report lists, in order, with its shapes and counts.
+    rows: dict = {}
+    for index, field, text in state["layers"]:
+        rows.setdefault(index, {})[field] = text
+    layers = [rows[i] for i in sorted(rows)]
+    assert len(layers) == len(expected["layers"])
+    for got, want in zip(layers, expected["layers"]):
+        for field in ("in_side", "in_ch", "out_side", "out_ch", "macs", "params", "act_out"):
+            assert number(got[field]) == want[field], (variant, alpha, resolution, want["name"], field)
+    if with_latency is not None:
+        for metric, key in (("latency_ms", "latency_ms"), ("latency_ms_low", "latency_ms_low"),
+                            ("latency_ms_high", "latency_ms_high")):
+            for text in shown(state, variant, metric):
+                assert re.fullmatch(r"\d+\.\d{3}", text), text
+                assert abs(float(text) - with_latency[key]) <= 0.0005 + 1e-9, (variant, alpha, resolution, metric, text)
+            assert shown(state, variant, metric)
+
+
+@pytest.mark.parametrize("variant", list(CONFIGS))
+def test_every_number_equals_the_report(browser, page, variant):
+    pages = Pages(browser, page)
+    for n, (alpha, resolution) in enumerate(CONFIGS[variant]):
+        lat = latency(variant, alpha, resolution)
+        conventions = CONVENTIONS[n % 3:] + CONVENTIONS[:n % 3]
+        for k, convention in enumerate(conventions):
+            fragment = f"variant={variant}&alpha={alpha}&resolution={resolution}&convention={convention}"
+            if k == 0:  # a fresh document
+                state = pages.show(fragment)
+            else:  # the fragment changed in the open page (a link followed, the back button)
+                browser.evaluate(f"location.hash = {json.dumps(fragment)}")
+                state = browser.read()
+            assert state["ready"] == "#" + fragment, state["ready"]
+            check_against_report(state, variant, alpha, resolution, convention,
+                                 report(variant, alpha, resolution, convention), lat)
+    assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
+
+
+def test_counts_past_two_to_the_53_are_refused(browser, page):
+    big = report("mobilenet_v2", 100000, 224)["totals"]["macs"]
+    assert big > 2**53  # counted exactly by the report; float64 cannot hold it
+    state = Pages(browser, page).show("variant=mobilenet_v2&alpha=100000&resolution=224")
+    assert state["refused"] and "2**53" in state["refused"], state["refused"]
+    assert not shown(state, "mobilenet_v2", "macs") and not shown(state, "mobilenet_v2", "params")
+    # The other variants keep their own configuration.
+    assert number(shown(state, "mobilenet_v1", "macs")[0]) == report("mobilenet_v1", 1.0, 224)["totals"]["macs"]
+
+
+def test_bad_fragment_and_small_input_are_explained(browser, page):
+    pages = Pages(browser, page)
+    state = pages.show("variant=nonesuch&alpha=0.5")
+    assert "nonesuch" in state["problem"]
+    state = pages.show("variant=mobilenet_v1&alpha=1&resolution=16")
+    assert "at least 32x32" in state["refused"]
+    state = pages.show("variant=mobilenet_v1&alpha=1&resolution=160x128")
+    assert "rectangular" in state["refused"]
+
+
+HOSTILE_NAME = "</script><script>window.INJECTED=1</script><!--"
+HOSTILE_TITLE = "<img src=x onerror=\"window.INJECTED=2\"> & </style><b>bold</b> /*DATA*/"
+
+
+def test_a_user_table_is_counted_and_its_text_stays_text(browser, work):
+    text = (ROOT / "tables" / "mobilenet_v3_small.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: mobilenet_v3_small", f"name: {json.dumps(HOSTILE_NAME)}", 1)
+    text = text.replace("title: MobileNetV3-Small", f"title: {json.dumps(HOSTILE_TITLE)}", 1)
+    table = work / "hostile.yaml"
+    table.write_text(text, encoding="utf-8")
+    path = work / "user.html"
+    mobilecost("export", str(table), "--html", str(path))
+    html = path.read_text(encoding="utf-8")
+    assert HOSTILE_NAME not in html and "<img" not in html and "</style><b>" not in html
+    pages = Pages(browser, path)
+    fragment = "variant=" + re.sub(r"[^A-Za-z0-9]", lambda m: "%%%02X" % ord(m.group()), HOSTILE_NAME)
+    for alpha, resolution in ((1.0, 224), (0.5, 193), (0.35, 97)):
+        state = pages.show(f"{fragment}&alpha={alpha}&resolution={resolution}")
+        assert state["injected"] is None
+        assert state["problem"] is None, state["problem"]
+        check_against_report(state, HOSTILE_NAME, alpha, resolution, "paper", report(str(table), alpha, resolution))
+    title = browser.evaluate("document.querySelector('#summary .small').textContent")["result"]["value"]
+    assert title == HOSTILE_TITLE
+    assert browser.evaluate("document.querySelectorAll('img, b').length")["result"]["value"] == 0
+
+
+def test_the_page_loads_nothing(browser, page):
+    html = page.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    for pattern in (r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", r"url\(\s*[\"']?\s*(?:https?:)?//",
+                    r"\bfetch\(", r"XMLHttpRequest", r"WebSocket", r"sendBeacon", r"EventSource", r"\bimport\(",
+                    r"<link\b", r"<iframe\b", r"<script[^>]+src"):
+        assert not re.search(pattern, html), pattern
+    Pages(browser, page).show("variant=mobilenet_v2&alpha=0.5&resolution=160")
+    assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
