@@ -296,11 +296,12 @@ function renderLayers(vi, res) {
   const rows = m.kept.map(i => {
     const l = v.layers[i];
     const cell = (field, text) => el("td", {"data-layer": i, "data-field": field}, text);
+    const part = (field, text) => el("span", {"data-layer": i, "data-field": field}, text);
     return el("tr", {class: i === m.liveSet.peak ? "peak" : ""},
       el("td", {}, String(l.row)), el("td", {class: "text"}, l.name), el("td", {class: "text"}, l.block),
       el("td", {class: "text"}, l.type), el("td", {}, String(l.kernel)), el("td", {}, String(l.stride)), el("td", {class: "text"}, l.act),
-      el("td", {}, cell("in_side", grouped(val.in_side[i])), "\u00b2\u00d7", cell("in_ch", grouped(val.in_ch[i]))),
-      el("td", {}, cell("out_side", grouped(val.out_side[i])), "\u00b2\u00d7", cell("out_ch", grouped(val.out_ch[i]))),
+      el("td", {}, part("in_side", grouped(val.in_side[i])), "\u00b2\u00d7", part("in_ch", grouped(val.in_ch[i]))),
+      el("td", {}, part("out_side", grouped(val.out_side[i])), "\u00b2\u00d7", part("out_ch", grouped(val.out_ch[i]))),
       cell("macs", grouped(val.macs[i])), cell("params", grouped(m.layerParams[i])), cell("act_out", grouped(val.act_out[i])),
       cell("live_bytes", grouped(safe(m.liveSet.live[i] * 4))),
       DEVICE ? cell("time_ms", m.latency.times[i].toFixed(4)) : null);
@@ -437,7 +438,7 @@ function renderPlane(vi, res) {
     ctx.putImageData(img, 0, 0);
     g.append(sv("image", {x: L, y: T, width: pw, height: ph, preserveAspectRatio: "none", href: canvas.toDataURL(), style: "image-rendering:pixelated"}));
     // Iso-lines: the edges between raster cells on either side of a level.
-    const cw = pw / NA, ch = ph / NR;
+    const cw = pw / NA, ch = ph / NR, labelled = [];
     for (const level of niceLevels(lo, hi)) {
       let d = "";
       for (let j = 0; j < NR; j++) for (let i = 0; i < NA; i++) {
@@ -447,10 +448,17 @@ function renderPlane(vi, res) {
       }
       if (!d) continue;
       g.append(sv("path", {d, class: "iso"}));
-      // Label each line where it meets the top or right edge of the plane.
+      // Label each line where it crosses the top, right, left or bottom edge of the plane.
       let lx = null, ly = null;
-      for (let i = NA - 1; i >= 0 && lx === null; i--) if (grid[NR - 1][i] >= level && (i === 0 || grid[NR - 1][i - 1] < level)) { lx = L + i * cw; ly = T + 10; }
-      for (let j = 0; j < NR && lx === null; j++) if (grid[j][NA - 1] >= level) { lx = L + pw - 4; ly = T + ph - j * ch - 3; }
+      const top = grid[NR - 1], right = grid.map(row => row[NA - 1]), left = grid.map(row => row[0]);
+      const crossing = cells => cells.findIndex((x, k) => k > 0 && x >= level && cells[k - 1] < level);
+      let k;
+      if ((k = crossing(top)) > 0) { lx = L + k * cw; ly = T + 11; }
+      else if ((k = crossing(right)) > 0) { lx = L + pw - 4; ly = T + ph - k * ch - 3; }
+      else if ((k = crossing(left)) > 0) { lx = L + 2; ly = T + ph - k * ch - 3; }
+      else if ((k = crossing(grid[0])) > 0) { lx = L + k * cw; ly = T + ph - 4; }
+      if (lx !== null && labelled.some(([x, y]) => Math.abs(x - lx) < 44 && Math.abs(y - ly) < 12)) lx = null;
+      if (lx !== null) labelled.push([lx, ly]);
       if (lx !== null) g.append(sv("text", {x: lx + 2, y: ly, class: "iso-label", "text-anchor": lx > L + pw - 40 ? "end" : "start"},
         metric === "latency_ms" ? level + " ms" : short(level)));
     }
