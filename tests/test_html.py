@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from mobilecost.cli import app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICE = "pixel2_big_tflite_fp32_1t"
@@ -237,6 +237,7 @@ def check_against_report(state, variant, alpha, resolution, convention, expected
             assert shown(state, variant, metric)
 
 
+@needs_chromium
 @pytest.mark.parametrize("variant", list(CONFIGS))
 def test_every_number_equals_the_report(browser, page, variant):
     pages = Pages(browser, page)
@@ -256,6 +257,7 @@ def test_every_number_equals_the_report(browser, page, variant):
     assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
 
 
+@needs_chromium
 def test_counts_past_two_to_the_53_are_refused(browser, page):
     big = report("mobilenet_v2", 100000, 224)["totals"]["macs"]
     assert big > 2**53  # counted exactly by the report; float64 cannot hold it
@@ -266,6 +268,7 @@ def test_counts_past_two_to_the_53_are_refused(browser, page):
     assert number(shown(state, "mobilenet_v1", "macs")[0]) == report("mobilenet_v1", 1.0, 224)["totals"]["macs"]
 
 
+@needs_chromium
 def test_bad_fragment_and_small_input_are_explained(browser, page):
     pages = Pages(browser, page)
     state = pages.show("variant=nonesuch&alpha=0.5")
@@ -280,6 +283,7 @@ HOSTILE_NAME = "</script><script>window.INJECTED=1</script><!--"
 HOSTILE_TITLE = "<img src=x onerror=\"window.INJECTED=2\"> & </style><b>bold</b> /*DATA*/"
 
 
+@needs_chromium
 def test_a_user_table_is_counted_and_its_text_stays_text(browser, work):
     text = (ROOT / "tables" / "mobilenet_v3_small.yaml").read_text(encoding="utf-8")
     text = text.replace("name: mobilenet_v3_small", f"name: {json.dumps(HOSTILE_NAME)}", 1)
@@ -302,6 +306,7 @@ def test_a_user_table_is_counted_and_its_text_stays_text(browser, work):
     assert browser.evaluate("document.querySelectorAll('img, b').length")["result"]["value"] == 0
 
 
+@needs_chromium
 def test_the_page_loads_nothing(browser, page):
     html = page.read_text(encoding="utf-8")
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
@@ -311,3 +316,24 @@ def test_the_page_loads_nothing(browser, page):
         assert not re.search(pattern, html), pattern
     Pages(browser, page).show("variant=mobilenet_v2&alpha=0.5&resolution=160")
     assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
+
+
+def test_the_page_holds_formulas_not_counts(page):
+    """No total of a published configuration is written in the page: the browser computes them all."""
+    html = page.read_text(encoding="utf-8")
+    for variant, configs in CONFIGS.items():
+        for alpha, resolution in configs[:2]:
+            totals = report(variant, alpha, resolution)["totals"]
+            for value in (totals["macs"], totals["params"], totals["act_out"]):
+                assert str(value) not in html and f"{value:,}" not in html, (variant, alpha, resolution, value)
+    assert "function make_divisible(" in html and "function ceil_div(" in html
+
+
+def test_a_page_that_cannot_be_written_is_refused_before_any_work(work):
+    result = runner.invoke(app, ["export", "mobilenet_v1", "--html", str(work / "missing" / "review.html")])
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert message.startswith("mobilecost: error:") and "--html" in message and len(message.splitlines()) == 1
+    assert not (work / "missing").exists()
+    result = runner.invoke(app, ["export", "mobilenet_v1"])
+    assert result.exit_code == 2 and "--html" in result.stderr

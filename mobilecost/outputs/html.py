@@ -111,7 +111,8 @@ def page_data(variants, semantics=None, convention="paper", device=None):
     data = {
         "variants": shown, "fields": list(FIELDS), "param_parts": list(PARAM_PARTS),
         "conventions": {k: list(v) for k, v in CONVENTIONS.items()}, "convention_text": CONVENTION_TEXT,
-        "convention": convention, "header": header_line(convention, "exact", semantics or "default"),
+        "convention": convention,
+        "headers": {c: header_line(c, "exact", semantics or "default") for c in CONVENTIONS},
         "sources": SOURCES, "device": _device_data(device), "max_alpha": MAX_ALPHA, "max_side": MAX_SIDE,
     }
     return data, functions

@@ -315,7 +315,7 @@ function renderLayers(vi, res) {
 // Per-layer bars: MACs, parameters, live activations (and time) side by side, one row per layer.
 function renderBars(vi, res) {
   const v = DATA.variants[vi], box = document.getElementById("bars");
-  document.getElementById("bars-caption").textContent = "Per layer, at this configuration (bars scaled to each column's largest layer)";
+  document.getElementById("bars-caption").textContent = res.error ? "" : "Per layer, at this configuration (bars scaled to each column's largest layer)";
   if (res.error) { replace(box); return; }
   const m = res.m, val = m.r.values;
   const cols = [["MACs", i => val.macs[i], "#3b6ea8"], ["params", i => m.layerParams[i], "#c9772b"],
@@ -510,7 +510,7 @@ function renderNotes() {
       "JavaScript twins of mobilecost/count/exact_rules.py.",
     "Exact or refused: JavaScript numbers are float64, exact for whole numbers up to 2**53; a configuration whose counts pass it " +
       "is refused here (mobilecost report counts it exactly with integers).",
-    DATA.header,
+    DATA.headers[state.convention],
     "Parameters are kept split (weights, biases, BN gamma/beta, BN mean/var); " +
       Object.entries(DATA.convention_text).map(([k, t]) => k + ": " + t).join("; ") + ".",
     "Peak activation memory: the largest live set of the sequential schedule (one layer per step, every output materialised " +
@@ -552,6 +552,7 @@ function update(fromFragment) {
   renderPlane(vi, res);
   renderBars(vi, res);
   renderLayers(vi, res);
+  renderNotes();
   document.body.setAttribute("data-ready", location.hash);
 }
 
@@ -567,6 +568,5 @@ document.getElementById("resolution").addEventListener("change", onInput);
 document.getElementById("convention").addEventListener("change", e => { state.convention = e.target.value; update(); });
 document.getElementById("plane-metric").addEventListener("change", e => { state.metric = e.target.value; update(); });
 window.addEventListener("hashchange", () => { readFragment(); update(true); });
-renderNotes();
 readFragment();
 update(true);
