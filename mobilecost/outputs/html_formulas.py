@@ -1,8 +1,8 @@
 """Print the engine's sympy expressions as JavaScript, for the design-review page (``html.py``).
 
-The printer starts from the one that writes the plain-Python evaluator (``rounding.python_function``)
-and changes only the syntax, so the page performs the same floating-point operations in the same order
-as ``exact_rules``. Each rule of ``rounding.py`` has a JavaScript twin in ``JS_RULES``:
+The printer is sympy's Python code printer (the family that writes the plain-Python evaluator,
+``rounding.python_function``) with JavaScript syntax, so the page performs the same floating-point
+operations in the same order as ``exact_rules``. Each rule of ``rounding.py`` has a JavaScript twin in ``JS_RULES``:
 
 * ``make_divisible(v, d)`` -> ``max(d, trunc(v + d/2) // d * d)``, plus ``d`` below ``0.9*v``;
 * ``truncate(v, m)``       -> ``max(trunc(v), m)``;
