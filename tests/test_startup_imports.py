@@ -39,10 +39,14 @@ PYDANTIC_USERS = ("mobilecost.spec.models", "mobilecost.spec.loader", "mobilecos
     (["report", "mobilenet_v3_small", "--alpha", "0.75", "--resolution", "160", "-f", "csv"], None),
     (["report", "tables/mobilenet_v3_large.yaml", "--convention", "keras", "-f", "markdown"], 216_589_760),
     (["check", "mobilenet_v2", "--max-macs", "400M", "--max-peak-memory", "8MB"], None),
+    # explain measures every reading on a variation of the table (one more class, ideal mode, another
+    # semantics, the head scaled below alpha 1): each is a snapshot of its own.
+    (["explain", "mobilenet_v2", "-f", "json"], 300_774_272),
+    (["explain", "mobilenet_v3_large", "--alpha", "0.75"], None),
 ])
 def test_warm_report_loads_no_numerics_library(tmp_path, args, macs):
-    """On a warm cache, `report` (and `check` without a latency budget) read the table's cached snapshot and
-    count in plain Python."""
+    """On a warm cache, `report`, `explain` (and `check` without a latency budget) read the table's cached
+    snapshots and count in plain Python."""
     env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
     code = ("import sys, json; from mobilecost.cli import main; sys.argv = ['mobilecost'] + " + repr(args) + "\n"
             "import io, contextlib\nout = io.StringIO()\n"

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
-from ..api import evaluate, layer_roles
-from ..numeric.checked import as_spec
+from ..numeric.one_point import PointReport, evaluate_one
+from ..numeric.snapshot import TableSnapshot, Variation, table_snapshot
 from ..spec.roles import SQUEEZE_EXCITE
 from .published import Published, figures_for
-from .transforms import with_classes
 
 
 @dataclass(frozen=True)
@@ -92,26 +89,42 @@ def prints_as(figure: float, printed: float, decimals: int, how: str = "rounded"
     return abs(figure - printed) <= unit / 2 + 1e-9
 
 
-def _frame(spec, alpha, resolution, **kw) -> pd.DataFrame:
-    return evaluate(spec, alpha, resolution=resolution, **kw)
+def _one_more_class(spec):
+    from .transforms import with_classes
+
+    return with_classes(spec, spec.classes + 1)
 
 
-def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, list[Reading]]:
+def _head_scaled_below_one(spec):
+    return spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
+
+
+ONE_MORE_CLASS = Variation("classes + 1", _one_more_class)
+HEAD_SCALED_BELOW_ONE = Variation("width.above_one = ()", _head_scaled_below_one)
+
+
+def _totals(variant, alpha, resolution, semantics=None, mode="exact", variation=None) -> dict:
+    table = table_snapshot(variant, mode, semantics, variation)
+    return evaluate_one(table, alpha, resolution=resolution).attrs["totals"]
+
+
+def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, list[Reading]]:
     """Every reading of MACs and of parameters, each step measured on a transformed configuration
     (each configuration evaluated once, for both metrics)."""
-    t = base_frame.attrs["totals"]
-    classes = spec.classes + 1
-    more = _frame(with_classes(spec, classes), alpha, resolution).attrs["totals"]
-    ideal = _frame(spec, alpha, resolution, mode="ideal").attrs["totals"]
-    others = [(f"{name} width rules", f"{name}: {alt.description}",
-               _frame(spec, alpha, resolution, semantics=name).attrs["totals"])
-              for name, alt in spec.semantics.items()]
-    if spec.width.above_one and alpha < 1:
-        scaled = spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
-        others.append(("head scaled with alpha", f"head scaling: {', '.join(spec.width.above_one)} scaled by alpha "
-                                                 "below 1 too", _frame(scaled, alpha, resolution).attrs["totals"]))
-    roles = layer_roles(spec)
-    se = base_frame[base_frame["name"].map(lambda name: roles[name] in SQUEEZE_EXCITE)]
+    t = base.attrs["totals"]
+    alpha, resolution = base.attrs["alpha"], base.attrs["resolution"]
+    classes = table.classes + 1
+    more = _totals(variant, alpha, resolution, variation=ONE_MORE_CLASS)
+    ideal = _totals(variant, alpha, resolution, mode="ideal")
+    others = [(f"{name} width rules", f"{name}: {description}", _totals(variant, alpha, resolution, semantics=name))
+              for name, description in table.alternatives]
+    if table.scaled_absolutely and alpha < 1:
+        others.append(("head scaled with alpha", f"head scaling: {', '.join(table.scaled_absolutely)} scaled by "
+                                                 "alpha below 1 too",
+                       _totals(variant, alpha, resolution, variation=HEAD_SCALED_BELOW_ONE)))
+    roles = {layer.name: layer.role for layer in table.layers}
+    columns = base.columns
+    se = [i for i, name in enumerate(columns["name"]) if roles[name] in SQUEEZE_EXCITE]
 
     def of(metric: str) -> list[Reading]:
         base = float(t[metric])
@@ -138,17 +151,18 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
                 Step("one mult-add per activated element", float(t["act_ops"])))
             add("per-element work as mult-adds: pooling, SE scaling, residual adds",
                 Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
-            stem = base_frame.iloc[0]
+            name, kernel = columns["name"][0], columns["kernel"][0]
             add("stem convolution not counted",
-                Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
-                     -float(stem["macs"])))
+                Step(f"first layer {name} ({kernel}x{kernel} conv on the image) left out",
+                     -float(columns["macs"][0])))
         add("paper algebra: alpha*M channels, no rounding (ideal mode)",
             Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
                  float(ideal[metric]) - base))
         for name, label, other in others:
             add(name, Step(label, float(other[metric]) - base))
-        if len(se):
-            add("SE not counted", Step("squeeze-and-excite layers left out", -float(se[metric].sum())))
+        if se:
+            add("SE not counted", Step("squeeze-and-excite layers left out",
+                                       -float(sum(columns[metric][i] for i in se))))
         return out
 
     return {metric: of(metric) for metric in ("macs", "params")}
@@ -170,13 +184,11 @@ def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
 
 
 def explain(variant, alpha=1.0, resolution=None) -> Explanation:
-    spec = as_spec(variant)
-    resolution = int(resolution or spec.input.size)
-    frame = _frame(spec, alpha, resolution)
-    t = frame.attrs["totals"]
-    alpha = frame.attrs["alpha"]
-    figures = figures_for(spec.name, alpha, resolution)
-    readings = _readings(spec, alpha, resolution, frame)
+    table = table_snapshot(variant)
+    base = evaluate_one(table, alpha, resolution=resolution)
+    t, alpha, resolution = base.attrs["totals"], base.attrs["alpha"], base.attrs["resolution"]
+    figures = figures_for(table.name, alpha, resolution)
+    readings = _readings(variant, table, base)
     walks = []
     for figure in figures:
         for metric, printed in (("macs", figure.macs_millions), ("params", figure.params_millions)):
@@ -186,7 +198,7 @@ def explain(variant, alpha=1.0, resolution=None) -> Explanation:
     elementwise = {"BN scale-and-shift (folded at inference)": int(t["bn_ops"]),
                    "activations": int(t["act_ops"]),
                    "pooling, SE multiplies, shortcut adds, softmax": int(t["ew_ops"])}
-    return Explanation(spec.name, spec.title, alpha, resolution, int(t["macs"]), int(t["params"]),
+    return Explanation(table.name, table.title, alpha, resolution, int(t["macs"]), int(t["params"]),
                        tuple(walks), elementwise)
 
 

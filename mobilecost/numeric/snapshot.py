@@ -1,8 +1,9 @@
 """A table as one configuration needs it, kept in the compiled cache: on a warm start a report reads
 neither YAML nor pydantic, and loads neither numpy nor sympy.
 
-The entry is keyed by the table file's text, the mode, the semantics and the package fingerprint. It
-holds the table's name, title and input side, its decoded layers and the plain-Python per-layer
+The entry is keyed by the table file's text, the mode, the semantics, the variation (a named edit of
+the table, such as one more class) and the package fingerprint. It holds the table's name, title,
+input side, classes and alternative semantics, its decoded layers and the plain-Python per-layer
 evaluator; it is written only after the table has passed every check (`numeric.checked`).
 """
 
@@ -28,28 +29,46 @@ class TableSnapshot:
     semantics: str
     layers: tuple[Layer, ...]
     point_function: Callable  # f(alpha, rho) -> one value per (layer, field) in FIELDS order
+    classes: int = 0
+    alternatives: tuple[tuple[str, str], ...] = ()  # (semantics name, description) the table offers
+    scaled_absolutely: tuple[str, ...] = ()  # layers whose width alpha scales only above 1
+
+
+@dataclass(frozen=True)
+class Variation:
+    """A network made from a table by a named edit of its spec (e.g. `analysis.transforms.with_classes`);
+    the name keys the cache, so one name must always mean one edit."""
+
+    name: str
+    edit: Callable  # VariantSpec -> VariantSpec
 
 
 def snapshot_of(compiled) -> TableSnapshot:
     """The snapshot of a checked, compiled table (`numeric.checked.compiled_for`)."""
     spec = compiled.spec
     return TableSnapshot(spec.name, spec.title, spec.input.size, compiled.mode, compiled.semantics, compiled.layers,
-                         compiled.point_function)
+                         compiled.point_function, spec.classes,
+                         tuple((name, alt.description) for name, alt in spec.semantics.items()),
+                         tuple(spec.width.above_one))
 
 
-def table_snapshot(variant: str, mode: str = "exact", semantics: str | None = None) -> TableSnapshot:
-    """The snapshot of a built-in variant or a table file: from the cache when this text was seen before."""
+def table_snapshot(variant: str, mode: str = "exact", semantics: str | None = None,
+                   variation: Variation | None = None) -> TableSnapshot:
+    """The snapshot of a built-in variant or a table file, or of a `variation` of it: from the cache when
+    this text was seen before."""
     text = _table_text(variant)
     if text is None:  # not a table file: the full path says why in one line
-        return _full(variant, mode, semantics)
+        return _full(variant, mode, semantics, variation)
     semantics = semantics or "default"
-    key = hashlib.sha256("|".join((text, mode, semantics, package_fingerprint(), ",".join(FIELDS))).encode())
-    namespace = cached_namespace(f"table-{key.hexdigest()[:24]}", lambda: _source(variant, mode, semantics),
-                                 python_namespace())
+    edit = variation.name if variation else ""
+    key = hashlib.sha256("|".join((text, mode, semantics, edit, package_fingerprint(), ",".join(FIELDS))).encode())
+    namespace = cached_namespace(f"table-{key.hexdigest()[:24]}",
+                                 lambda: _source(variant, mode, semantics, variation), python_namespace())
     table = namespace["TABLE"]
     layers = tuple(_layer(d) for d in table["layers"])
     return TableSnapshot(table["name"], table["title"], table["size"], mode, table["semantics"], layers,
-                         namespace["_lambdifygenerated"])
+                         namespace["_lambdifygenerated"], table["classes"],
+                         tuple(tuple(pair) for pair in table["alternatives"]), tuple(table["scaled_absolutely"]))
 
 
 def _table_text(variant: str) -> str | None:
@@ -62,19 +81,24 @@ def _table_text(variant: str) -> str | None:
     return read_text_file(path, text)
 
 
-def _full(variant, mode, semantics) -> TableSnapshot:
+def _compiled(variant, mode, semantics, variation):
     from .checked import as_spec, compiled_for
 
-    return snapshot_of(compiled_for(as_spec(variant), mode, semantics))
+    spec = as_spec(variant)
+    return compiled_for(variation.edit(spec) if variation else spec, mode, semantics)
 
 
-def _source(variant, mode, semantics) -> str:
-    from .checked import as_spec, compiled_for
+def _full(variant, mode, semantics, variation) -> TableSnapshot:
+    return snapshot_of(_compiled(variant, mode, semantics, variation))
 
-    compiled = compiled_for(as_spec(variant), mode, semantics)
-    spec = compiled.spec
-    table = {"name": spec.name, "title": spec.title, "size": spec.input.size, "semantics": compiled.semantics,
-             "layers": [_plain(layer) for layer in compiled.layers]}
+
+def _source(variant, mode, semantics, variation) -> str:
+    compiled = _compiled(variant, mode, semantics, variation)
+    snapshot = snapshot_of(compiled)
+    table = {"name": snapshot.name, "title": snapshot.title, "size": snapshot.size, "semantics": snapshot.semantics,
+             "classes": snapshot.classes, "alternatives": [list(pair) for pair in snapshot.alternatives],
+             "scaled_absolutely": list(snapshot.scaled_absolutely),
+             "layers": [_plain(layer) for layer in snapshot.layers]}
     return f"TABLE = {table!r}\n\n" + compiled.point_namespace()["__source__"]
 
 
