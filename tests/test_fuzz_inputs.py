@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLE = (ROOT / "tables" / "mobilenet_v1.yaml").read_text()
 DEVICE = (ROOT / "tables" / "devices" / "generic_cpu.yaml").read_text()
 MEASURED = "variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,224,30\nmobilenet_v2,1.0,224,20\nmobilenet_v1,0.5,160,8\n"
-SECONDS = 10  # per case
+SECONDS = 10  # CPU seconds per case: a bound on the work a bad input can cause, not a speed target
 SEED = 14
 
 
@@ -168,9 +168,9 @@ def test_bad_option_values(args, tmp_path):
     out_dir.mkdir()
     argv = [str(a).replace("{out}", str(out_dir / "result.out")) for a in args]
     argv = [a.replace("result.out", "m.onnx") if args[0] == "onnx" else a for a in argv]
-    start = time.monotonic()
+    start = time.process_time()
     result = Result(argv)
-    assert time.monotonic() - start < SECONDS
+    assert time.process_time() - start < SECONDS
     check_refused(result, out_dir)
 
 
@@ -181,9 +181,9 @@ def test_malformed_files(case, tmp_path):
     path.write_bytes(data)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    start = time.monotonic()
+    start = time.process_time()
     result = Result(file_command(name, command, path, out_dir / "result.out"))
-    assert time.monotonic() - start < SECONDS
+    assert time.process_time() - start < SECONDS
     if result.exit_code == 0:  # the mutation left a valid file: the command did its work
         for produced in out_dir.iterdir():
             produced.unlink()
@@ -214,10 +214,10 @@ API_CASES = [
 def test_api_raises_mobilecost_error(function, kwargs):
     kwargs = dict(kwargs)
     variant = kwargs.pop("variant", "mobilenet_v1")
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(MobilecostError) as info:
         getattr(mobilecost, function)(variant, **kwargs)
-    assert time.monotonic() - start < SECONDS
+    assert time.process_time() - start < SECONDS
     assert "\n" not in str(info.value) and len(str(info.value)) < 1000
 
 
