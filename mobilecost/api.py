@@ -197,6 +197,8 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
     frame["flops"] = flops_of(frame["macs"])
     cols = ["variant", "alpha", "rho", "resolution", "macs", "flops", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
+    if frame["attn_macs"].any():  # a network with attention: its matrix products (in macs) apart as well
+        cols.insert(cols.index("macs") + 1, "attn_macs")
     if device is not None:  # simulated latency on a device profile (latency/model.py); .attrs says so
         from .latency.devices import load_device
         from .latency.model import describe, total_latency

@@ -141,6 +141,36 @@ def test_report_states_the_attention_convention_and_column():
     assert "attention" not in json.loads(conv.output)["conventions"]  # a network without attention
 
 
+def test_paper_mobilenet_v4_reconciles_each_model():
+    from mobilecost.analysis.papers import paper_tables
+
+    frame = paper_tables("mobilenet_v4")
+    conv_s = frame[frame["row"].str.startswith("MNv4-Conv-S")].set_index("metric")
+    # The paper's 0.2 G and 3.8 M (BN gamma/beta counted) against 186,005,568 MACs and 3,774,024 parameters.
+    assert conv_s.loc["macs_G", "mobilecost"] == pytest.approx(0.186005568)
+    assert conv_s.loc["params_M", "mobilecost"] == pytest.approx(3.774024)
+    assert "residual" not in conv_s.loc["macs_G", "note"] and "residual" not in conv_s.loc["params_M", "note"]
+    # Conv-L at 384: timm's network is 6.376 G / 32.59 M against the printed 5.9 G / 31.0 M.
+    conv_l = frame[frame["row"].str.startswith("MNv4-Conv-L")].set_index("metric")
+    assert "residual" in conv_l.loc["macs_G", "note"]
+    assert len(frame[frame["metric"] == "macs_G with attention"]) == 2  # the two hybrid models
+
+
+def test_explain_walks_to_the_papers_figures():
+    from mobilecost.analysis.explain import explain
+
+    # Conv-S at 224: 186,005,568 MACs print as the paper's 0.2 G (to the nearest 100 M) as they are;
+    # 3,748,936 weights + biases print as 3.8 M only with BN gamma/beta (+25,088) counted.
+    walks = {w.metric: w for w in explain("mobilenet_v4_conv_small").walks}
+    assert walks["macs"].matched and walks["macs"].reading.plain and walks["macs"].decimals == -2
+    assert walks["params"].matched and "BN gamma/beta" in walks["params"].reading.name
+    # Hybrid-L at 384: one of the readings leaves out attention's 339,738,624 MACs; none reaches 7.2 G.
+    walks = {w.metric: w for w in explain("mobilenet_v4_hybrid_large", resolution=384).walks}
+    assert not walks["macs"].matched
+    left_out = [r for r in walks["macs"].tried if "attention" in r.name]
+    assert left_out and left_out[0].steps[0].delta == -339_738_624
+
+
 def _table_text(name):
     from mobilecost.spec.loader import resolve_table
 
@@ -166,3 +196,12 @@ def test_malformed_rows_name_file_line_and_field(table_copy, old, new, field, wo
         evaluate(str(path))
     message = str(info.value)
     assert f"{path.name}:{line}" in message and field in message and words in message
+
+
+def test_sweep_adds_the_attention_column_only_where_there_is_attention():
+    from mobilecost.api import sweep
+
+    hybrid = sweep("mobilenet_v4_hybrid_medium", alphas=[1.0], resolutions=[256])
+    assert list(hybrid["attn_macs"]) == [41_943_040]  # timm: QK^T 20,971,520 + attention x V 20,971,520
+    assert list(hybrid["macs"] - hybrid["attn_macs"]) == [1_229_240_320]  # timm's conv + linear at 256
+    assert "attn_macs" not in sweep("mobilenet_v4_conv_small", alphas=[1.0], resolutions=[224]).columns

@@ -138,6 +138,9 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
                 Step("one mult-add per activated element", float(t["act_ops"])))
             add("per-element work as mult-adds: pooling, SE scaling, residual adds",
                 Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
+            if t["attn_macs"]:
+                add("attention products not counted (conv and fc MACs only, as timm's forward hooks)",
+                    Step("attention's QK^T and attention x V left out", -float(t["attn_macs"])))
             stem = base_frame.iloc[0]
             add("stem convolution not counted",
                 Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
@@ -156,7 +159,8 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
 
 def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
     printed_m = figure.macs_millions if metric == "macs" else figure.params_millions
-    decimals = decimals_of(printed_m)
+    given = figure.macs_decimals if metric == "macs" else figure.params_decimals
+    decimals = decimals_of(printed_m) if given is None else given
     printed = printed_m * 1e6
     base = readings[0]
     # Rounded first, then truncated (papers print both ways: 568.7 M as 569 M, 300.8 M as 300 M);
@@ -186,6 +190,8 @@ def explain(variant, alpha=1.0, resolution=None) -> Explanation:
     elementwise = {"BN scale-and-shift (folded at inference)": int(t["bn_ops"]),
                    "activations": int(t["act_ops"]),
                    "pooling, SE multiplies, shortcut adds, softmax": int(t["ew_ops"])}
+    if t["attn_macs"]:
+        elementwise["of the MACs above: attention's QK^T and attention x V"] = int(t["attn_macs"])
     return Explanation(spec.name, spec.title, alpha, resolution, int(t["macs"]), int(t["params"]),
                        tuple(walks), elementwise)
 

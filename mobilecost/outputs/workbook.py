@@ -193,7 +193,7 @@ def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) 
     last = FIRST_LAYER_ROW + len(costs.layers) - 1
     total = last + 1
     ws.write_string(total, 0, "total", formats["header"])
-    for field in ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops"):
+    for field in ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops", "attn_macs"):
         c = col[field]
         ws.write_formula(total, c, f"=SUM({_cell(FIRST_LAYER_ROW, c)}:{_cell(last, c)})", formats["total"],
                          int(frame[field].sum()))
