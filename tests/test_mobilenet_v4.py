@@ -205,3 +205,11 @@ def test_sweep_adds_the_attention_column_only_where_there_is_attention():
     assert list(hybrid["attn_macs"]) == [41_943_040]  # timm: QK^T 20,971,520 + attention x V 20,971,520
     assert list(hybrid["macs"] - hybrid["attn_macs"]) == [1_229_240_320]  # timm's conv + linear at 256
     assert "attn_macs" not in sweep("mobilenet_v4_conv_small", alphas=[1.0], resolutions=[224]).columns
+
+
+def test_per_block_plot_groups_attention_products_apart():
+    from mobilecost.outputs.plots_layers import layer_role
+
+    assert layer_role("attn.scores", "attention_scores") == layer_role("attn.context", "attention_values") \
+        == "attention QK^T, attention x V"
+    assert layer_role("attn.softmax", "attention_softmax").startswith("element-wise")
