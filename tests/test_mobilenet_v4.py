@@ -213,3 +213,34 @@ def test_per_block_plot_groups_attention_products_apart():
     assert layer_role("attn.scores", "attention_scores") == layer_role("attn.context", "attention_values") \
         == "attention QK^T, attention x V"
     assert layer_role("attn.softmax", "attention_softmax").startswith("element-wise")
+
+
+MQA_ROW = "block: MobileMQA, dw_k1: -,   dw_k2: 3x3, exp: -,    out: 160,  s: 1, heads: 4, key_dim: 64, kv_stride: 2}"
+
+
+@pytest.mark.parametrize("old,new,field,words", [
+    (MQA_ROW, MQA_ROW.replace("heads: 4, ", ""), "heads", "needs heads"),
+    (MQA_ROW, MQA_ROW.replace("dw_k2: 3x3,", "dw_k2: -,"), "dw_k2", "KV stride needs"),
+    (MQA_ROW, MQA_ROW.replace("exp: -,  ", "exp: 640,"), "exp", "has no exp"),
+    (MQA_ROW, MQA_ROW.replace("s: 1,", "s: 2,"), "s", "keeps its input's side"),
+    ("block: FFN,      dw_k1: -,   dw_k2: -,   exp: 320,  out: 160,  s: 1}",
+     "block: FFN,      dw_k1: -,   dw_k2: -,   exp: 320,  out: 160,  s: 1, heads: 4}", "heads", "only a MobileMQA"),
+])
+def test_malformed_attention_rows_name_file_line_and_field(table_copy, old, new, field, words):
+    text = _table_text("mobilenet_v4_hybrid_medium")
+    assert old in text
+    changed = text.replace(old, new, 1)
+    path = table_copy(changed)
+    line = next(i for i, row in enumerate(changed.splitlines(), 1) if new.strip() in row)
+    with pytest.raises(MobilecostError) as info:
+        evaluate(str(path))
+    message = str(info.value)
+    assert f"{path.name}:{line}" in message and field in message and words in message
+
+
+def test_smallest_input_follows_the_strides_of_each_path():
+    # Hybrid-M halves the side five times (32); the keys' and values' stride-2 depthwise in the 14x14
+    # stage (16 so far) reaches 32 as well, so 32 is the smallest input, not 64.
+    assert evaluate("mobilenet_v4_hybrid_medium", resolution=32).attrs["totals"]["attn_macs"] > 0
+    with pytest.raises(MobilecostError, match="at least 32x32"):
+        evaluate("mobilenet_v4_hybrid_medium", resolution=31)
