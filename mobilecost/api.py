@@ -25,14 +25,17 @@ from .numeric.values import check_finite, values_at_point
 
 
 def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None,
-             convention="paper", dtype="fp32") -> pd.DataFrame:
+             convention="paper", dtype="fp32", attention="included") -> pd.DataFrame:
     """Per-layer table at one configuration; ``.attrs`` holds the point, the totals and the conventions.
+
+    ``attn_macs`` holds attention's matrix products (QK^T, attention x V); `attention` says whether
+    ``macs`` includes them: ``included`` or ``excluded`` (conventions.ATTENTION).
 
     Memory columns are bytes at `dtype`: ``in_bytes`` (first input), ``out_bytes``, ``weight_bytes``
     (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's live set while the layer
     runs); ``.attrs['memory']`` holds the peak and where it happens (numeric/one_point.py)."""
     report = evaluate_one(snapshot_of(compiled_for(as_spec(variant), mode, semantics)), alpha, rho, resolution,
-                          convention, dtype)
+                          convention, dtype, attention)
     frame = pd.DataFrame(report.columns)
     frame.attrs.update(report.attrs)
     return frame
@@ -194,6 +197,8 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
     frame["flops"] = flops_of(frame["macs"])
     cols = ["variant", "alpha", "rho", "resolution", "macs", "flops", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
+    if frame["attn_macs"].any():  # a network with attention: its matrix products (in macs) apart as well
+        cols.insert(cols.index("macs") + 1, "attn_macs")
     if device is not None:  # simulated latency on a device profile (latency/model.py); .attrs says so
         from .latency.devices import load_device
         from .latency.model import describe, total_latency

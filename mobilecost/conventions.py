@@ -9,6 +9,11 @@
   - ``torchvision``: + BN gamma and beta (``sum(p.numel() for p in model.parameters())``,
     also Keras's trainable parameters);
   - ``keras``: + BN moving statistics (Keras ``model.count_params()``).
+* Attention's two matrix products (QK^T and attention x V of Mobile MQA) multiply activations by
+  activations. ``attn_macs`` always reports them apart; whether ``macs`` includes them is a convention
+  (``ATTENTION``): ``included`` (the default: every multiply-accumulate the network executes, as the
+  latency model times them and fvcore counts matmuls) or ``excluded`` (convolutions and fully
+  connected layers only, as timm's and torchvision's forward hooks on Conv2d and Linear count).
 """
 
 from __future__ import annotations
@@ -31,6 +36,18 @@ CONVENTION_TEXT = {
 
 FLOPS_PER_MAC = 2
 
+ATTENTION = {
+    "included": "MACs include attention's QK^T and attention x V (attn_macs)",
+    "excluded": "MACs of convolutions and fc layers only; attention's QK^T and attention x V apart (attn_macs)",
+}
+
+
+def check_attention(name: str) -> str:
+    if name not in ATTENTION:
+        raise MobilecostError(f"unknown attention convention {quoted(name)}; use one of {', '.join(ATTENTION)}",
+                              field="--attention-macs")
+    return name
+
 
 def check_convention(name: str) -> str:
     if name not in CONVENTIONS:
@@ -50,8 +67,10 @@ def flops_of(macs):
     return macs * FLOPS_PER_MAC
 
 
-def header_line(convention: str, mode: str, semantics: str) -> str:
-    return (f"MACs = multiply-accumulates (FLOPs = 2 x MACs); {CONVENTION_TEXT[convention]}; "
+def header_line(convention: str, mode: str, semantics: str, attention: str | None = None) -> str:
+    """The conventions a report follows; `attention` (a network with attention) adds how MACs treat it."""
+    extra = f"; {ATTENTION[attention]}" if attention else ""
+    return (f"MACs = multiply-accumulates (FLOPs = 2 x MACs); {CONVENTION_TEXT[convention]}{extra}; "
             f"mode {mode}; semantics {semantics}")
 
 

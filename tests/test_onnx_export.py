@@ -195,3 +195,33 @@ def test_without_onnx_the_command_says_how_to_install(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "pip install 'mobilecost[measure]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_mobile_mqa_graph_computes_multi_query_attention():
+    """The exported Mobile MQA block against attention written out in numpy: per head h,
+    softmax(Q_h K^T / sqrt(d)) V over the key positions, with one key and one value head shared by all
+    query heads (arXiv:2404.10518 Sec. 3.3); shapes and parameters as the engine counts them."""
+    model = build_model("mobilenet_v4_hybrid_medium", 1.0, 224, seed=5)
+    frame = evaluate("mobilenet_v4_hybrid_medium", 1.0, resolution=224, convention="keras")
+    check_layers_against_engine(model, frame)
+    assert parameter_count(model) == frame.attrs["totals"]["params"]
+    block = frame.loc[frame["op"] == "attention_scores", "block"].iloc[0]
+    names = [f"{block}.{part}" for part in ("query", "key", "value", "context")]
+    for name in names:
+        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(2).normal(size=(1, 3, 224, 224)).astype(np.float32)
+    q, k, v, context = session.run(names, {"input": x})
+    heads, d = 4, 64  # the table's row: heads 4, key_dim 64
+    side, kv_side = q.shape[-1], k.shape[-1]
+    q = q.reshape(heads, d, side * side).astype(np.float64)
+    k = k.reshape(d, kv_side * kv_side).astype(np.float64)
+    v = v.reshape(d, kv_side * kv_side).astype(np.float64)
+    expected = np.empty((heads, d, side * side))
+    for h in range(heads):
+        logits = q[h].T @ k / np.sqrt(d)  # (queries, keys)
+        weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+        weights /= weights.sum(axis=1, keepdims=True)
+        expected[h] = (weights @ v.T).T  # (d, queries)
+    got = context.reshape(heads, d, side * side)
+    assert np.abs(got - expected).max() <= 1e-3 * max(np.abs(expected).max(), 1.0)

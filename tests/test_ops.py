@@ -80,6 +80,32 @@ def test_sides_latency_classes_and_extra_reads():
     assert {k for k, r in OP_RECORDS.items() if r.side is Side.one} == {OpKind.fc, OpKind.global_pool}
     assert OP_RECORDS[OpKind.depthwise].padding == "depthwise" and OP_RECORDS[OpKind.pointwise].padding == "conv"
     assert {k for k, r in OP_RECORDS.items() if r.latency_class == "elementwise"} == {
-        OpKind.global_pool, OpKind.scale, OpKind.add, OpKind.softmax}
+        OpKind.global_pool, OpKind.scale, OpKind.add, OpKind.softmax, OpKind.norm, OpKind.layer_scale,
+        OpKind.attention_softmax}
+    # The attention products are matrix products timed like 1x1 convolutions; they read a key or value head.
+    assert {k for k, r in OP_RECORDS.items() if r.extra_reads is ExtraReads.key_value} == {
+        OpKind.attention_scores, OpKind.attention_values}
+    assert OP_RECORDS[OpKind.attention_scores].latency_class == "pointwise"
     assert OP_RECORDS[OpKind.add].extra_reads is ExtraReads.second_input
     assert OP_RECORDS[OpKind.scale].extra_reads is ExtraReads.channel_gate
+
+
+def test_attention_and_layer_scale_rules_by_hand():
+    # Mobile MQA at 14x14 with 4 heads of key_dim 64 against a 7x7 key head: the scores hold 4 x 49 per
+    # query; QK^T = 196 x 4 x 49 x 64 = 2,458,624 MACs (all of them attention MACs), plus 196 x 256
+    # query scalings by 1/sqrt(64). Attention x V: the same count with value_dim 64.
+    scores = Shapes(in_side=14, in_ch=256, out_side=14, out_ch=196, other_side=7, other_ch=64)
+    layer = _layer(OpKind.attention_scores)
+    assert OP_RECORDS[OpKind.attention_scores].count(layer, scores) == {
+        "macs": 2_458_624, "attn_macs": 2_458_624, "ew_ops": 50_176}
+    values = Shapes(in_side=14, in_ch=196, out_side=14, out_ch=256, other_side=7, other_ch=64)
+    assert OP_RECORDS[OpKind.attention_values].count(_layer(OpKind.attention_values), values) == {
+        "macs": 2_458_624, "attn_macs": 2_458_624}
+    # Softmax: one op per score; a layer scale: one parameter per channel, one multiply per element;
+    # a lone batch norm has no own work (the engine adds its scale and shift).
+    assert OP_RECORDS[OpKind.attention_softmax].count(_layer(OpKind.attention_softmax),
+                                                      Shapes(14, 196, 14, 196)) == {"ew_ops": 38_416}
+    assert OP_RECORDS[OpKind.layer_scale].count(_layer(OpKind.layer_scale), Shapes(7, 256, 7, 256)) == {
+        "weights": 256, "ew_ops": 12_544}
+    assert OP_RECORDS[OpKind.norm].count(_layer(OpKind.norm), Shapes(14, 160, 14, 160)) == {}
+    assert record_of(layer).label(layer) == "Attention QK^T"

@@ -151,6 +151,9 @@ def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, lis
                 Step("one mult-add per activated element", float(t["act_ops"])))
             add("per-element work as mult-adds: pooling, SE scaling, residual adds",
                 Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
+            if t["attn_macs"]:
+                add("attention products not counted (conv and fc MACs only, as timm's forward hooks)",
+                    Step("attention's QK^T and attention x V left out", -float(t["attn_macs"])))
             name, kernel = columns["name"][0], columns["kernel"][0]
             add("stem convolution not counted",
                 Step(f"first layer {name} ({kernel}x{kernel} conv on the image) left out",
@@ -170,7 +173,8 @@ def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, lis
 
 def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
     printed_m = figure.macs_millions if metric == "macs" else figure.params_millions
-    decimals = decimals_of(printed_m)
+    given = figure.macs_decimals if metric == "macs" else figure.params_decimals
+    decimals = decimals_of(printed_m) if given is None else given
     printed = printed_m * 1e6
     base = readings[0]
     # Rounded first, then truncated (papers print both ways: 568.7 M as 569 M, 300.8 M as 300 M);
@@ -198,6 +202,8 @@ def explain(variant, alpha=1.0, resolution=None) -> Explanation:
     elementwise = {"BN scale-and-shift (folded at inference)": int(t["bn_ops"]),
                    "activations": int(t["act_ops"]),
                    "pooling, SE multiplies, shortcut adds, softmax": int(t["ew_ops"])}
+    if t["attn_macs"]:
+        elementwise["of the MACs above: attention's QK^T and attention x V"] = int(t["attn_macs"])
     return Explanation(table.name, table.title, alpha, resolution, int(t["macs"]), int(t["params"]),
                        tuple(walks), elementwise)
 

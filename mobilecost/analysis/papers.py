@@ -20,12 +20,13 @@ from ..errors import MobilecostError, quoted
 from .explain import decimals_of, prints_as
 from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
-from .published import published_rows
+from ..spec.files import list_variants
+from .published import published_rows, published_v4_rows
 from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
 from ..spec.roles import Role
 from .transforms import drop_rows, full_convolutions, separable_rows_at
 
-PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3")
+PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "mobilenet_v4")
 
 
 @lru_cache(maxsize=1)
@@ -42,19 +43,19 @@ def _figure(table: str, row: str, metric: str) -> dict:
     raise MobilecostError(f"no published figure {table} / {row} / {metric}", field="data/paper_tables.csv")
 
 
-def _row(table, row, metric, published, ours, source, note="", significant=None) -> dict:
-    if published is not None and not _prints_as(ours, published, significant):
+def _row(table, row, metric, published, ours, source, note="", significant=None, decimals=None) -> dict:
+    if published is not None and not _prints_as(ours, published, significant, decimals):
         precision = f"{significant} significant figures" if significant else "the printed precision"
         note = (f"{note}; " if note else "") + f"residual {ours - published:+.3f} beyond {precision}"
     return {"table": table, "row": row, "metric": metric, "published": published, "mobilecost": ours,
             "difference": None if published is None else ours - published, "source": source, "note": note}
 
 
-def _prints_as(ours: float, published: float, significant=None) -> bool:
+def _prints_as(ours: float, published: float, significant=None, decimals=None) -> bool:
     """Does `ours` print as `published` at its printed precision (rounded or truncated)?"""
     if significant:
         return float(f"{ours:.{significant}g}") == published
-    decimals = decimals_of(published)
+    decimals = decimals_of(published) if decimals is None else decimals
     return prints_as(ours, published, decimals, "rounded") or prints_as(ours, published, decimals, "truncated")
 
 
@@ -176,6 +177,35 @@ def v3_tables() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def v4_tables() -> pd.DataFrame:
+    """MobileNetV4's ImageNet-1K table: each model's MACs (G) and parameters (M) at its own resolution.
+
+    The printed parameters include BN gamma and beta (Conv-S: 3.749 M folded, 3.774 M with them, printed
+    3.8 M), so they are compared with the torchvision convention. MACs are compared without attention's
+    two matrix products and, for the hybrid models, with them.
+    """
+    tab = "mobilenet_v4 ImageNet-1K table"
+    rows = []
+    shipped = set(list_variants())
+    for p in published_v4_rows():
+        label = f"{p.label} {p.resolution}x{p.resolution}"
+        if p.variant not in shipped:
+            rows.append({"table": tab, "row": label, "metric": "-", "published": None, "mobilecost": None,
+                         "difference": None, "source": p.source, "note": "no table for this model ships"})
+            continue
+        totals = evaluate(p.variant, resolution=p.resolution, convention="torchvision").attrs["totals"]
+        attention = totals["attn_macs"]
+        rows.append(_row(tab, label, "macs_G", p.macs_millions / 1000, (totals["macs"] - attention) / 1e9, p.source,
+                         "conv and fc multiply-accumulates", decimals=p.macs_decimals + 3))
+        if attention:
+            rows.append(_row(tab, label, "macs_G with attention", p.macs_millions / 1000, totals["macs"] / 1e9,
+                             p.source, f"+ {attention / 1e9:.3f} G of attention's QK^T and attention x V",
+                             decimals=p.macs_decimals + 3))
+        rows.append(_row(tab, label, "params_M", p.params_millions, totals["params"] / 1e6, p.source,
+                         "weights + biases + BN gamma/beta", decimals=p.params_decimals))
+    return pd.DataFrame(rows)
+
+
 def _largest_per_side(frame: pd.DataFrame, skip) -> dict[int, int]:
     """side -> the most channels of any tensor materialised at that side."""
     kept = frame[~frame["name"].map(skip)]
@@ -248,4 +278,6 @@ def paper_tables(paper: str) -> pd.DataFrame:
         return v2_tables()
     if paper in ("mobilenet_v3", "mobilenet_v3_large", "mobilenet_v3_small"):
         return v3_tables()
+    if paper == "mobilenet_v4":
+        return v4_tables()
     raise MobilecostError(f"unknown paper {quoted(paper)}; use one of {', '.join(PAPERS)}", field="PAPER")

@@ -1,6 +1,8 @@
 """Published figures (papers, TF-slim READMEs, Keras docs, torchvision metadata), with sources.
 
 The rows ship with the package (``data/published_models.csv``); each keeps its source text.
+MobileNetV4's classification table ships as ``data/published_mobilenet_v4.csv`` (parameters in M and
+MACs in G, as the paper prints them, with latencies on seven devices).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class Published:
     top1: float | None
     top5: float | None
     source: str
+    # Printed precision in millions when it is not the figure's own digits (a MAC figure printed
+    # as 0.2 G is known to the nearest 100 M: -2); None: read off the figure.
+    macs_decimals: int | None = None
+    params_decimals: int | None = None
 
 
 def _num(text: str):
@@ -54,8 +60,38 @@ def published_rows() -> tuple[Published, ...]:
     return tuple(rows)
 
 
+# The MobileNetV4 paper's model names -> mobilecost's tables.
+V4_NAMES = {
+    "MNv4-Conv-S": "mobilenet_v4_conv_small",
+    "MNv4-Conv-M": "mobilenet_v4_conv_medium",
+    "MNv4-Conv-L": "mobilenet_v4_conv_large",
+    "MNv4-Hybrid-M": "mobilenet_v4_hybrid_medium",
+    "MNv4-Hybrid-L": "mobilenet_v4_hybrid_large",
+}
+
+
+def _decimals(text: str) -> int:
+    return len(text.strip().partition(".")[2])
+
+
+@lru_cache(maxsize=1)
+def published_v4_rows() -> tuple[Published, ...]:
+    """MobileNetV4 (arXiv:2404.10518) ImageNet-1K table: each model at its own resolution."""
+    path = Path(__file__).resolve().parent.parent / "data" / "published_mobilenet_v4.csv"
+    rows = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            rows.append(Published(
+                label=r["model"], variant=V4_NAMES.get(r["model"]), alpha=1.0, resolution=int(r["resolution"]),
+                macs_millions=float(r["macs_G"]) * 1000, params_millions=_num(r["params_M"]), top1=_num(r["top1"]),
+                top5=None, source=f"{r['source']} [{r['confidence']}]",
+                macs_decimals=_decimals(r["macs_G"]) - 3, params_decimals=_decimals(r["params_M"]),
+            ))
+    return tuple(rows)
+
+
 def figures_for(variant: str, alpha: float, resolution: int) -> list[Published]:
     """Published float-model figures for exactly this configuration."""
-    return [p for p in published_rows()
+    return [p for p in published_rows() + published_v4_rows()
             if p.variant == variant and abs(p.alpha - alpha) < 1e-9 and p.resolution == resolution
             and "quant" not in p.label.lower() and (p.macs_millions or p.params_millions)]

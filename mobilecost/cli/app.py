@@ -26,6 +26,11 @@ class Convention(str, Enum):
     keras = "keras"
 
 
+class AttentionMacs(str, Enum):
+    included = "included"
+    excluded = "excluded"
+
+
 class ReportFormat(str, Enum):
     table = "table"
     json = "json"
@@ -47,6 +52,8 @@ MODE_OPT = typer.Option(Mode.exact, "--mode", help="exact: reference rounding; i
 SEM_OPT = typer.Option(None, "--semantics", help="A named alternative of the table, e.g. keras or torchvision.")
 CONV_OPT = typer.Option(Convention.paper, "--convention", help="What `params` sums: paper, torchvision or keras.")
 OUT_OPT = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.")
+ATTENTION_OPT = typer.Option(AttentionMacs.included, "--attention-macs",
+                             help="Whether MACs include attention's QK^T and attention x V (always also in attn_macs).")
 # `sweep` renders CSV for grids larger than this (configurations) in SWEEP_BLOCKS blocks, with a progress bar.
 SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE, SWEEP_BLOCKS = 200_000, 20_000, 20
 

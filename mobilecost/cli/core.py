@@ -9,8 +9,9 @@ import typer
 from ..errors import MobilecostError
 from ..numeric.points import MAX_POINTS, POINT_BYTES
 from .app import (
-    ALPHA_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE,
-    VARIANT_HELP, Convention, Mode, ReportFormat, SweepFormat, app, check_output, fail,
+    ALPHA_OPT, ATTENTION_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE,
+    SWEEP_LARGE_WITH_DEVICE, VARIANT_HELP, AttentionMacs, Convention, Mode, ReportFormat, SweepFormat, app,
+    check_output, fail,
 )
 
 
@@ -36,6 +37,7 @@ def report(
     convention: Convention = CONV_OPT,
     fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
     output: Optional[str] = OUT_OPT,
+    attention: AttentionMacs = ATTENTION_OPT,
 ) -> None:
     """Per-layer MACs, parameters and activations, totals, share by layer type, published figures."""
     from ..numeric.one_point import evaluate_one
@@ -46,7 +48,8 @@ def report(
     try:
         check_output(output)
         table = table_snapshot(variant, mode.value, semantics)
-        emit(render(evaluate_one(table, alpha, rho, resolution, convention.value), fmt.value), output)
+        emit(render(evaluate_one(table, alpha, rho, resolution, convention.value, attention=attention.value), fmt.value),
+             output)
     except MobilecostError as exc:
         fail(exc)
 

@@ -84,7 +84,7 @@ def explain(
 
 @app.command()
 def paper(
-    name: str = typer.Argument(..., help="mobilenet_v1, mobilenet_v2 or mobilenet_v3"),
+    name: str = typer.Argument(..., help="mobilenet_v1, mobilenet_v2, mobilenet_v3 or mobilenet_v4"),
     fmt: TextFormat = FMT_OPT,
     output: Optional[str] = OUT_OPT,
 ) -> None:

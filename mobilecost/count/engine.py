@@ -88,7 +88,8 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
         out_ch = channels(layer.width, WidthContext(spec.width, exact, spec.classes, in_ch, known))
         out_side = _out_side(layer, in_side, exact, spec.padding)
         known[layer.name] = (out_side, out_ch)
-        shapes = Shapes(in_side, in_ch, out_side, out_ch)
+        other = known[layer.inputs[1]] if len(layer.inputs) > 1 else (None, None)
+        shapes = Shapes(in_side, in_ch, out_side, out_ch, *other)
         own = op_cost(layer, shapes)
         act_out = out_side**2 * out_ch
         zero = sp.Integer(0)
@@ -104,6 +105,7 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
             "bn_ops": act_out if layer.bn else zero,
             "act_ops": act_out if layer.act else zero,
             "ew_ops": own.get("ew_ops", zero),
+            "attn_macs": own.get("attn_macs", zero),
         }
         present = _widths_agree(in_ch, known[layer.inputs[1]][1], exact) if layer.residual else sp.Integer(1)
         if present != 1:

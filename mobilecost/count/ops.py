@@ -5,8 +5,9 @@ A record holds the op's
 * counting rule (as fvcore's per-op handles): it receives the layer and its symbolic shapes and
   returns the op's own work -- ``macs`` (multiply-accumulates), ``weights`` (kernel elements) and
   ``ew_ops`` (per-element work that is not a multiply-accumulate: pooling adds, SE scaling,
-  residual adds, softmax). What every layer shares -- bias, batch norm, activation, output size --
-  the engine adds once;
+  residual adds, softmax), and ``attn_macs`` (the share of ``macs`` that multiplies two activations:
+  attention's QK^T and attention x V). What every layer shares -- bias, batch norm, activation,
+  output size -- the engine adds once;
 * output side: the input's side kept, divided by the layer's stride (placed by the table's
   ``padding`` rule named in ``padding``), or 1x1 after global pooling or a fully connected layer;
 * latency class: ``conv``, ``pointwise``, ``depthwise``, ``fc``, or ``elementwise`` for ops
@@ -42,6 +43,11 @@ class OpKind(StrEnum):
     scale = "scale"  # squeeze-and-excite: a tensor times its per-channel gate
     add = "add"  # a residual shortcut add
     softmax = "softmax"
+    norm = "norm"  # a batch norm on its own (Mobile MQA's input norm)
+    layer_scale = "layer_scale"  # a learned per-channel scale (MobileNetV4 hybrid blocks)
+    attention_scores = "attention_scores"  # Q K^T of multi-query attention (Mobile MQA)
+    attention_softmax = "attention_softmax"  # softmax of each query's scores over the keys
+    attention_values = "attention_values"  # attention weights x V
 
 
 class Side(StrEnum):
@@ -54,6 +60,9 @@ class ExtraReads(StrEnum):
     none = "none"
     second_input = "second_input"  # reads its second input in full (a residual add)
     channel_gate = "channel_gate"  # reads a per-channel vector of out_ch elements (an SE scale)
+    # reads its second input, a key or value tensor of (other_side^2 x other_ch) elements; the latency
+    # model counts only the first input's bytes (K and V are a few per cent of an attention layer's traffic)
+    key_value = "key_value"
 
 
 LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
@@ -65,6 +74,8 @@ class Shapes:
     in_ch: sp.Expr
     out_side: sp.Expr
     out_ch: sp.Expr
+    other_side: sp.Expr | None = None  # the second input's side and channels (a layer of two inputs)
+    other_ch: sp.Expr | None = None
 
 
 Rule = Callable[["object", Shapes], dict]
@@ -112,6 +123,34 @@ def softmax(layer, s: Shapes) -> dict:
     return {"ew_ops": s.out_ch}
 
 
+def standalone_norm(layer, s: Shapes) -> dict:
+    return {}  # its scale and shift are the engine's batch-norm terms
+
+
+def per_channel_scale(layer, s: Shapes) -> dict:
+    return {"weights": s.out_ch, "ew_ops": s.out_side**2 * s.out_ch}
+
+
+def attention_scores(layer, s: Shapes) -> dict:
+    """Q K^T: queries (in_side^2 positions, heads x key_dim channels) against one shared key head
+    (other_side^2 positions, key_dim = other_ch channels). The output holds, at each query position,
+    heads x other_side^2 scores: in_side^2 * heads * other_side^2 * key_dim MACs = out_side^2 * out_ch *
+    other_ch; the queries are first scaled by 1/sqrt(key_dim) (one multiply per query element)."""
+    macs = s.out_side**2 * s.out_ch * s.other_ch
+    return {"macs": macs, "attn_macs": macs, "ew_ops": s.in_side**2 * s.in_ch}
+
+
+def attention_softmax(layer, s: Shapes) -> dict:
+    return {"ew_ops": s.out_side**2 * s.out_ch}
+
+
+def attention_values(layer, s: Shapes) -> dict:
+    """Attention x V: at each query position, heads x (other_side^2 keys) weights times the shared value
+    head (value_dim = other_ch channels): out_side^2 * in_ch * other_ch MACs."""
+    macs = s.out_side**2 * s.in_ch * s.other_ch
+    return {"macs": macs, "attn_macs": macs}
+
+
 # -- report labels ------------------------------------------------------------------------------
 
 def _kernel_label(prefix: str) -> Callable[["object"], str]:
@@ -147,6 +186,18 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
              _OTHER, ("Add",)),
     OpRecord(OpKind.softmax, softmax, Side.kept, None, "elementwise", ExtraReads.none,
              _OTHER, ("Softmax",)),
+    OpRecord(OpKind.norm, standalone_norm, Side.kept, None, "elementwise", ExtraReads.none,
+             _OTHER, ("BatchNormalization",)),
+    OpRecord(OpKind.layer_scale, per_channel_scale, Side.kept, None, "elementwise", ExtraReads.none,
+             _OTHER, ("Mul",)),
+    # The two attention products are matrix products of the same shape class as a 1x1 convolution
+    # (positions x channels times channels x outputs): the latency model times them as pointwise.
+    OpRecord(OpKind.attention_scores, attention_scores, Side.kept, None, "pointwise", ExtraReads.key_value,
+             _fixed_label("Attention QK^T"), ("MatMul",)),
+    OpRecord(OpKind.attention_softmax, attention_softmax, Side.kept, None, "elementwise", ExtraReads.none,
+             _OTHER, ("Softmax",)),
+    OpRecord(OpKind.attention_values, attention_values, Side.kept, None, "pointwise", ExtraReads.key_value,
+             _fixed_label("Attention x V"), ("MatMul",)),
 )}
 
 

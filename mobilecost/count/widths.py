@@ -113,6 +113,12 @@ def squeeze(width: Width, at: WidthContext) -> sp.Expr:
     return at.round(at.ratio_of(base, exact_fraction(at.policy.se_ratio)), rule=at.policy.se_rounding)
 
 
+@width_rule("attention_map")
+def attention_map(width: Width, at: WidthContext) -> sp.Expr:
+    """Attention scores: c heads x the key positions (the side of layer ``ref``, squared) per query."""
+    return sp.Integer(width.c) * at.known[width.ref][0] ** 2
+
+
 @width_rule("like")
 def like(width: Width, at: WidthContext) -> sp.Expr:
     return at.known[width.ref][1]

@@ -68,11 +68,21 @@ class _Graph:
     nodes: list = field(default_factory=list)
     initializers: list = field(default_factory=list)
     tensors: dict = field(default_factory=lambda: {"input": "input"})
+    shapes: dict = field(default_factory=dict)  # layer name -> (side, channels) of its output
+    heads: dict = field(default_factory=dict)  # attention map tensor -> (heads, key positions)
 
     def constant(self, name: str, values: np.ndarray) -> str:
         from onnx import numpy_helper
 
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(values, dtype=np.float32), name))
+        return name
+
+    def shape(self, name: str, dims) -> str:
+        """An int64 constant (a Reshape target); named ``const.*``, so it is not counted as a parameter."""
+        from onnx import numpy_helper
+
+        name = f"const.{name}"
+        self.initializers.append(numpy_helper.from_array(np.array(dims, dtype=np.int64), name))
         return name
 
     def relu6_bounds(self) -> list[str]:
@@ -187,7 +197,62 @@ def _build_global_average_pool(g, layer, row, tensor):
 
 
 def _build_mul(g, layer, row, tensor):
+    """A tensor times its second input (an SE gate), or, for a layer of one input, times a learned
+    per-channel scale (a layer scale)."""
+    if len(layer.inputs) == 1:
+        gamma = g.constant(f"{layer.name}.gamma", g.rng.uniform(0.5, 1.5, (int(row.out_ch), 1, 1)))
+        return g.node("Mul", [tensor, gamma], layer.name, layer.name)
     return g.node("Mul", [tensor, g.source(layer, 1)], layer.name, layer.name)
+
+
+def _build_batch_norm(g, layer, row, tensor):
+    """A batch norm on its own (nothing before it to fold it into, so kept even with fold_bn)."""
+    name = layer.name
+    gamma, beta, mean, var = _batch_norm_values(g, int(row.out_ch))
+    return g.node("BatchNormalization",
+                  [tensor, g.constant(f"{name}.bn.scale", gamma), g.constant(f"{name}.bn.bias", beta),
+                   g.constant(f"{name}.bn.mean", mean), g.constant(f"{name}.bn.var", var)],
+                  name, f"{name}.bn", epsilon=BN_EPSILON)
+
+
+def _heads_last(g, name: str, tensor: str, heads: int, channels: int, positions: int) -> str:
+    """(1, heads x channels, H, W) -> (1, heads, H*W, channels)."""
+    grouped = g.node("Reshape", [tensor, g.shape(f"{name}.grouped", [1, heads, channels, positions])],
+                     f"{name}.grouped", f"{name}.grouped")
+    return g.node("Transpose", [grouped], f"{name}.by_position", f"{name}.by_position", perm=[0, 1, 3, 2])
+
+
+def _as_map(g, name: str, tensor: str, channels: int, side: int) -> str:
+    """(1, heads, H*W, c) -> (1, heads x c, H, W): the layer's output, shaped as the engine counts it."""
+    back = g.node("Transpose", [tensor], f"{name}.by_channel", f"{name}.by_channel", perm=[0, 1, 3, 2])
+    return g.node("Reshape", [back, g.shape(name, [1, channels, side, side])], name, name)
+
+
+def _build_matmul(g, layer, row, tensor):
+    """Mobile MQA's two products, on the engine's layout of an attention map: (1, heads x keys, H, W).
+
+    QK^T: queries (1, heads x d, H, W), scaled by 1/sqrt(d), times the one key head (1, d, Hk, Wk);
+    attention x V: the softmaxed map times the one value head (1, dv, Hk, Wk)."""
+    from ..count.ops import OpKind
+
+    name, side, positions = layer.name, int(row.out_side), int(row.out_side) ** 2
+    other_side, other_ch = g.shapes[layer.inputs[1]]
+    keys = other_side**2
+    shared = g.node("Reshape", [g.source(layer, 1), g.shape(f"{name}.shared", [1, 1, other_ch, keys])],
+                    f"{name}.shared", f"{name}.shared")
+    if layer.op == OpKind.attention_scores:
+        heads = int(row.out_ch) // keys
+        queries = _heads_last(g, name, tensor, heads, other_ch, positions)
+        scale = g.constant(f"const.{name}.scale", np.array(1.0 / np.sqrt(other_ch)))
+        scaled = g.node("Mul", [queries, scale], f"{name}.scaled", f"{name}.scaled")
+        product = g.node("MatMul", [scaled, shared], f"{name}.matmul", f"{name}.matmul")
+        g.heads[name] = (heads, keys)
+        return _as_map(g, name, product, int(row.out_ch), side)
+    heads, keys = g.heads[layer.inputs[0]]
+    weights = _heads_last(g, name, tensor, heads, keys, positions)
+    values = g.node("Transpose", [shared], f"{name}.values", f"{name}.values", perm=[0, 1, 3, 2])
+    product = g.node("MatMul", [weights, values], f"{name}.matmul", f"{name}.matmul")
+    return _as_map(g, name, product, int(row.out_ch), side)
 
 
 def _build_add(g, layer, row, tensor):
@@ -195,7 +260,15 @@ def _build_add(g, layer, row, tensor):
 
 
 def _build_softmax(g, layer, row, tensor):
-    return g.node("Softmax", [tensor], layer.name, layer.name, axis=-1)
+    """Softmax over the classes, or over the keys of each head of an attention map."""
+    if layer.inputs[0] not in g.heads:
+        return g.node("Softmax", [tensor], layer.name, layer.name, axis=-1)
+    name, side = layer.name, int(row.out_side)
+    heads, keys = g.heads[name] = g.heads[layer.inputs[0]]
+    grouped = g.node("Reshape", [tensor, g.shape(f"{name}.grouped", [1, heads, keys, side * side])],
+                     f"{name}.grouped", f"{name}.grouped")
+    weights = g.node("Softmax", [grouped], f"{name}.softmax", f"{name}.softmax", axis=2)
+    return g.node("Reshape", [weights, g.shape(name, [1, heads * keys, side, side])], name, name)
 
 
 BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input tensor) -> output tensor
@@ -206,6 +279,8 @@ BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input
     "Mul": _build_mul,
     "Add": _build_add,
     "Softmax": _build_softmax,
+    "BatchNormalization": _build_batch_norm,
+    "MatMul": _build_matmul,
 }
 
 
@@ -226,6 +301,7 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
     layers = {lc.layer.name: lc.layer for lc in costs.layers}
     g = _Graph(helper, np.random.default_rng(seed), fold_bn, spec.padding)
     rows = {row.name: row for row in frame.itertuples(index=False)}
+    g.shapes = {name: (int(row.out_side), int(row.out_ch)) for name, row in rows.items()}
     for lc in costs.layers:
         layer = lc.layer
         if layer.name not in rows:  # a shortcut add the rounded widths rule out: its input passes on
@@ -272,8 +348,10 @@ def _doc(frame, seed, fold_bn) -> str:
 
 
 def parameter_count(model) -> int:
-    """Elements of the trainable and statistics initializers (activation bounds excluded)."""
-    return sum(int(np.prod(t.dims)) for t in model.graph.initializer if t.name not in ("relu6.min", "relu6.max"))
+    """Elements of the trainable and statistics initializers (activation bounds, reshape targets and
+    attention's 1/sqrt(d) constants, all named ``const.*``, excluded)."""
+    return sum(int(np.prod(t.dims)) for t in model.graph.initializer
+               if t.name not in ("relu6.min", "relu6.max") and not t.name.startswith("const."))
 
 
 def layer_shapes(model) -> dict[str, tuple[int, ...]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..conventions import CONVENTIONS, check_convention, dtype_bytes, flops_of
+from ..conventions import CONVENTIONS, check_attention, check_convention, dtype_bytes, flops_of
 from ..count.ops import type_label
 from ..errors import MobilecostError
 from ..spec.layers import COST_FIELDS, FIELDS
@@ -34,11 +34,14 @@ class PointReport:
         return [dict(zip(names, values)) for values in zip(*(self.columns[n] for n in names))]
 
 
-def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper", dtype="fp32") -> PointReport:
+def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper", dtype="fp32",
+                 attention="included") -> PointReport:
     """`table`: a `snapshot.TableSnapshot`. Bytes are at `dtype`; ``live_bytes`` is the sequential
-    schedule's live set while the layer runs, and ``attrs['memory']`` its peak and where it happens."""
+    schedule's live set while the layer runs, and ``attrs['memory']`` its peak and where it happens.
+    `attention` (conventions.ATTENTION): whether ``macs`` includes attention's matrix products."""
     point, values = configuration(table, alpha, rho, resolution)
     check_convention(convention)
+    check_attention(attention)
     nbytes = dtype_bytes(dtype)
     layers = table.layers
     columns = {
@@ -47,6 +50,8 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
         "kernel": [layer.kernel for layer in layers], "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers], "row": [layer.row + 1 for layer in layers], **values,
     }
+    if attention == "excluded":
+        columns["macs"] = [m - a for m, a in zip(values["macs"], values["attn_macs"])]
     parts = CONVENTIONS[convention]
     columns["params"] = [exact_sum(values[p][i] for p in parts) for i in range(len(layers))]
     live_set = live_sets(table, values, dtype=dtype)
@@ -64,7 +69,7 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     totals["flops"] = flops_of(totals["macs"])
     attrs = {"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
              "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics,
-             "convention": convention, "totals": totals, "memory": memory}
+             "convention": convention, "attention": attention, "totals": totals, "memory": memory}
     return PointReport(columns, attrs, share_by_type(columns["type"], columns["macs"], columns["params"]))
 
 

@@ -78,10 +78,12 @@ def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact")
 
 
 def total_stride(layers) -> int:
-    stride = 1
+    """The largest product of strides on any path from the input (a branch, such as attention's
+    downsampled keys, multiplies only its own path)."""
+    reached = {"input": 1}
     for layer in layers:
-        stride *= layer.stride
-    return stride
+        reached[layer.name] = reached.get(layer.inputs[0] if layer.inputs else "input", 1) * layer.stride
+    return max(reached.values())
 
 
 def check_resolution(costs_or_layers, resolution: int, name: str | None = None) -> None:

@@ -16,6 +16,7 @@ ROLES = (  # (role, colour): how a block's cost is split in the stacked bars
     ("squeeze-excite", "#9467bd"),
     ("project / pointwise 1x1", "#2ca02c"),
     ("fully connected", "#d62728"),
+    ("attention QK^T, attention x V", "#e377c2"),
     ("element-wise (pool, add, scale, softmax)", "#7f7f7f"),
 )
 
@@ -32,6 +33,8 @@ def layer_role(role: str, op: str) -> str:
         return "full conv"
     if op == "fc":
         return "fully connected"
+    if op in ("attention_scores", "attention_values"):
+        return "attention QK^T, attention x V"
     return "element-wise (pool, add, scale, softmax)"
 
 

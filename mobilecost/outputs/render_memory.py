@@ -63,7 +63,8 @@ def _walk_lines(w: Walk, unit: str) -> list[str]:
     fig = w.figure
     printed = f"{fig.macs_millions if w.metric == 'macs' else fig.params_millions:g}"
     head = f"[{w.metric}] {printed} M  {fig.label}: {fig.source}"
-    base_text = ("mobilecost count: multiply-accumulates of conv and fc layers" if w.metric == "macs"
+    base_text = ("mobilecost count: multiply-accumulates of conv and fc layers (and of attention, if any)"
+                 if w.metric == "macs"
                  else "mobilecost count: weights + biases, BN folded into the convolutions")
     lines = [head, f"    {commas(w.base):>14}  {base_text}"]
     value = w.base
@@ -72,13 +73,15 @@ def _walk_lines(w: Walk, unit: str) -> list[str]:
         sign = "+" if step.delta >= 0 else "-"
         lines.append(f"  {sign} {commas(abs(step.delta)):>14}  {step.label}")
     if w.matched:
-        lines.append(f"  = {commas(value):>14}  prints as {printed} M ({w.printing} to {w.decimals} decimals in "
-                     f"millions) -- explained by: {w.reading.name}")
+        precision = (f"{w.decimals} decimals in millions" if w.decimals >= 0
+                     else f"the nearest {10 ** -w.decimals:,} millions")
+        lines.append(f"  = {commas(value):>14}  prints as {printed} M ({w.printing} to {precision}) "
+                     f"-- explained by: {w.reading.name}")
         return lines
     pct = 100 * w.residual / w.base
     lines.append(f"  unexplained residual: {'+' if w.residual >= 0 else '-'}{commas(abs(w.residual))} {unit} "
                  f"({pct:+.2f} %) from {commas(w.base)} to the printed {printed} M")
-    tried = "; ".join(f"{r.name} {_m(r.value, w.decimals + 1)} M" for r in w.tried)
+    tried = "; ".join(f"{r.name} {_m(r.value, max(w.decimals + 1, 0))} M" for r in w.tried)
     lines.append(f"    readings tried (none prints as {printed} M): {tried}")
     if w.also_matched_by:
         lines.append("    other sources for this configuration that the plain count matches: "

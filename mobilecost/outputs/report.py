@@ -15,7 +15,13 @@ from .files import csv_cell, csv_text
 
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
-                 "bn_ops", "act_ops", "ew_ops"]
+                 "bn_ops", "act_ops", "ew_ops", "attn_macs"]
+
+
+def _conventions(a: dict) -> str:
+    """The header line; for a network with attention, also whether its MACs include the attention products."""
+    attention = a.get("attention") if a["totals"].get("attn_macs") else None
+    return header_line(a["convention"], a["mode"], a["semantics"], attention)
 
 
 def _dim(value) -> str:
@@ -37,7 +43,7 @@ def report_dict(report) -> dict:
     return {
         "variant": a["variant"], "alpha": a["alpha"], "rho": a["rho"], "resolution": a["resolution"],
         "mode": a["mode"], "semantics": a["semantics"], "convention": a["convention"],
-        "conventions": header_line(a["convention"], a["mode"], a["semantics"]),
+        "conventions": _conventions(a),
         "totals": {k: _py(v) for k, v in a["totals"].items()},
         "layers": [{k: _py(v) for k, v in row.items()} for row in report.rows(LAYER_COLUMNS)],
         "share_by_type": [{k: _py(v) for k, v in row.items()} for row in report.shares],
@@ -84,7 +90,7 @@ def _title(a: dict) -> str:
 
 def _markdown(report) -> str:
     a = report.attrs
-    lines = [f"## {_title(a)}", "", f"_{header_line(a['convention'], a['mode'], a['semantics'])}_", ""]
+    lines = [f"## {_title(a)}", "", f"_{_conventions(a)}_", ""]
     lines.append("| layer | op | k | s | input | output | MACs | params | activations |")
     lines.append("|---|---|---|---|---|---|---:|---:|---:|")
     for row in report.rows(LAYER_COLUMNS):
@@ -136,7 +142,7 @@ def _rich(report) -> str:
     from rich.table import Table
 
     a = report.attrs
-    table = Table(title=_title(a), caption=header_line(a["convention"], a["mode"], a["semantics"]))
+    table = Table(title=_title(a), caption=_conventions(a))
     for col, justify in [("layer", "left"), ("op", "left"), ("k", "right"), ("s", "right"), ("input", "right"),
                          ("output", "right"), ("MACs", "right"), ("params", "right"), ("activations", "right")]:
         table.add_column(col, justify=justify)
@@ -150,11 +156,12 @@ def _rich(report) -> str:
     items = [table]
 
     split = Table(title="Totals")
-    for col in ("MACs", "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta", "BN mean/var", "params",
-                "elementwise ops"):
+    attention = [("attention MACs", commas(t["attn_macs"]))] if t.get("attn_macs") else []
+    for col in ("MACs", *(name for name, _ in attention), "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta",
+                "BN mean/var", "params", "elementwise ops"):
         split.add_column(col, justify="right")
-    split.add_row(commas(t["macs"]), commas(t["flops"]), commas(t["weights"]), commas(t["biases"]), commas(t["bn_affine"]),
-                  commas(t["bn_stats"]), commas(t["params"]),
+    split.add_row(commas(t["macs"]), *(value for _, value in attention), commas(t["flops"]), commas(t["weights"]),
+                  commas(t["biases"]), commas(t["bn_affine"]), commas(t["bn_stats"]), commas(t["params"]),
                   commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
     items.append(split)
     mem = a.get("memory")

@@ -147,7 +147,7 @@ def _write_table(ws, top: int, frame: pd.DataFrame, formats) -> None:
 
 
 LAYER_COLUMNS = (*LAYER_TEXT, *FIELDS[:4], "macs", *PARAM_PARTS, "params", "act_in", "act_out",
-                 "bn_ops", "act_ops", "ew_ops")
+                 "bn_ops", "act_ops", "ew_ops", "attn_macs")
 FIRST_LAYER_ROW = 8  # 0-based row of the first layer (row 9 in the spreadsheet)
 ALPHA_CELL, RHO_CELL, SIDE_CELL = "B2", "B3", "B4"  # the per-layer sheets' input cells
 
@@ -193,7 +193,7 @@ def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) 
     last = FIRST_LAYER_ROW + len(costs.layers) - 1
     total = last + 1
     ws.write_string(total, 0, "total", formats["header"])
-    for field in ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops"):
+    for field in ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops", "attn_macs"):
         c = col[field]
         ws.write_formula(total, c, f"=SUM({_cell(FIRST_LAYER_ROW, c)}:{_cell(last, c)})", formats["total"],
                          int(frame[field].sum()))

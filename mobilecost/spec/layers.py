@@ -6,7 +6,13 @@ One decoder per table format, all here (as timm decodes its block strings in one
 * a v2 ``bottleneck`` row with n repeats becomes blocks ``bK.expand``, ``bK.dw``, ``bK.project``
   (+ ``bK.add`` when stride 1 and widths match);
 * a v3 ``bneck`` row becomes ``bK.expand``, ``bK.dw``, ``bK.se.{pool,reduce,expand,scale}``,
-  ``bK.project`` (+ ``bK.add``).
+  ``bK.project`` (+ ``bK.add``);
+* a v4 Universal Inverted Bottleneck row (ExtraDW, IB, ConvNext, FFN) becomes ``bK.dw_start``,
+  ``bK.expand``, ``bK.dw``, ``bK.project`` (each depthwise only where its kernel is given; + ``bK.add``);
+  a FusedIB row ``bK.expand`` (the KxK expansion) and ``bK.project``; a MobileMQA row ``bK.norm``,
+  ``bK.query``, ``bK.key_down``/``bK.value_down`` (with a KV stride), ``bK.key``, ``bK.value``,
+  ``bK.scores``, ``bK.softmax``, ``bK.context``, ``bK.output``; with ``layer_scale``, a UIB or MQA
+  block ends with ``bK.layer_scale``.
 
 Each layer carries its `Role` in its block (``expand``, ``dw``, ``se.reduce``, ...) and its block's
 name, so no reader parses names. A layer's `Width` says what the table gives for its channels; the
@@ -28,7 +34,8 @@ if TYPE_CHECKING:  # decoding reads the validated spec; the layer records themse
 
 # What the engine computes for every layer (expressions in alpha, rho; integers once evaluated).
 SHAPE_FIELDS = ("in_side", "in_ch", "out_side", "out_ch")
-COST_FIELDS = ("macs", "weights", "biases", "bn_affine", "bn_stats", "act_in", "act_out", "bn_ops", "act_ops", "ew_ops")
+COST_FIELDS = ("macs", "weights", "biases", "bn_affine", "bn_stats", "act_in", "act_out", "bn_ops", "act_ops", "ew_ops",
+               "attn_macs")
 FIELDS = SHAPE_FIELDS + COST_FIELDS
 
 
@@ -40,6 +47,7 @@ class Width:
     ``row_name`` fixed, above-one or input-ratio), ``expansion`` (a block's expanded width c of its
     ``of`` input channels), ``scaled`` (round(c*alpha)), ``fixed`` (c), ``above_one`` (c unless
     alpha > 1), ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
+    ``attention_map`` (c heads x the squared side of layer ``ref``: attention scores per query position),
     ``classes`` (the classifier's outputs), ``squeeze`` (round(se_ratio * channels) of the SE input,
     or of the block input ``ref`` under ``width.se_of: input``), ``like`` (the width of layer ``ref``).
     """
@@ -95,7 +103,7 @@ ACTIVATIONS = {"RE": "relu", "HS": "hswish"}
 
 def decode(spec: VariantSpec) -> tuple[Layer, ...]:
     builder = _Builder(spec)
-    {"v1": _decode_v1, "v2": _decode_v2, "v3": _decode_v3}[spec.format](builder)
+    {"v1": _decode_v1, "v2": _decode_v2, "v3": _decode_v3, "v4": _decode_v4}[spec.format](builder)
     return tuple(builder.layers)
 
 
@@ -220,6 +228,150 @@ def _decode_v3(b: _Builder) -> None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
             _bottleneck(b, i, kernel=k, exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
                         se=row.se, act=act, check=check, block_output=False, skip=row.skip)
+
+
+# MobileNetV4's Universal Inverted Bottleneck: which optional depthwise each block name has
+# (arXiv:2404.10518 Fig. 4: ExtraDW both, IB the middle one, ConvNext the first, FFN neither).
+UIB_KERNELS = {"ExtraDW": (True, True), "IB": (False, True), "ConvNext": (True, False), "FFN": (False, False)}
+
+
+def _decode_v4(b: _Builder) -> None:
+    from .models import parse_size
+
+    spec, act = b.spec, b.spec.activation
+    for i, row in enumerate(spec.layers):
+        check = parse_size(row.input)
+        if row.block == "AvgPool":
+            if row.dw_k2 not in (None, check[0]):
+                raise _row_error(spec, i, "dw_k2", f"only a global pool is supported: the window is the "
+                                                    f"{check[0]}x{check[0]} input")
+            b.add(row.name or "pool", OpKind.global_pool, Role.pool, i, Width("same"), check=check)
+            continue
+        if row.out is None:
+            raise _row_error(spec, i, "out", f"a {row.block} row needs an output dim")
+        if row.block == "Conv2D":
+            if row.dw_k1 is not None:
+                raise _row_error(spec, i, "dw_k1", "a Conv2D row gives its kernel in dw_k2")
+            k = row.dw_k2 or 1
+            if row.out == "k":
+                b.add(row.name or "classifier", OpKind.fc if check[0] == 1 and k == 1 else OpKind.conv,
+                      Role.classifier, i, Width("classes", spec.classes), kernel=k, bias=True, check=check)
+                continue
+            b.add(row.name or f"conv{i + 1}", OpKind.pointwise if k == 1 else OpKind.conv, b.plain_conv_role(), i,
+                  _row_width(row, row.out, check[1]), kernel=k, stride=row.s or 1, bn=True, act=act, check=check)
+            continue
+        if row.out == "k":
+            raise _row_error(spec, i, "out", "only a Conv2D row is the classifier (out: k)")
+        attention_keys = ("heads", "key_dim", "kv_stride")
+        if row.block == "MobileMQA":
+            for field_name in ("heads", "key_dim"):
+                if getattr(row, field_name) is None:
+                    raise _row_error(spec, i, field_name, f"a MobileMQA row needs {field_name}")
+            for field_name in ("dw_k1", "exp"):
+                if getattr(row, field_name) is not None:
+                    raise _row_error(spec, i, field_name, f"a MobileMQA row has no {field_name}")
+            kv_stride = row.kv_stride or 1
+            if kv_stride > 1 and row.dw_k2 is None:
+                raise _row_error(spec, i, "dw_k2", "a KV stride needs the kernel of its depthwise in dw_k2")
+            if (row.s or 1) != 1:
+                raise _row_error(spec, i, "s", "a MobileMQA block keeps its input's side (s: 1)")
+            _mobile_mqa(b, i, heads=row.heads, key_dim=row.key_dim, kv_stride=kv_stride, kernel=row.dw_k2,
+                        out=row.out, check=check, skip=row.skip)
+            continue
+        for field_name in attention_keys:
+            if getattr(row, field_name) is not None:
+                raise _row_error(spec, i, field_name, f"only a MobileMQA row has {field_name}")
+        if row.exp is None:
+            raise _row_error(spec, i, "exp", f"a {row.block} row needs an expanded dim")
+        if row.block == "FusedIB":
+            if row.dw_k2 is None or row.dw_k1 is not None:
+                raise _row_error(spec, i, "dw_k2", "a FusedIB row gives its expansion kernel in dw_k2 only")
+            _fused_ib(b, i, kernel=row.dw_k2, exp=row.exp, in_c=check[1], out=row.out, stride=row.s or 1,
+                      act=act, check=check, skip=row.skip)
+            continue
+        start, middle = UIB_KERNELS[row.block]
+        for field_name, wanted in (("dw_k1", start), ("dw_k2", middle)):
+            if (getattr(row, field_name) is not None) != wanted:
+                raise _row_error(spec, i, field_name, f"{row.block} {'has' if wanted else 'has no'} "
+                                                      f"{'DW K1' if field_name == 'dw_k1' else 'DW K2'}")
+        _universal_inverted_bottleneck(b, i, k1=row.dw_k1, k2=row.dw_k2, exp=row.exp, in_c=check[1], out=row.out,
+                                       stride=row.s or 1, act=act, check=check, skip=row.skip)
+
+
+def _shortcut(b: _Builder, name: str, row: int, block_input: str, stride: int, skip: bool) -> None:
+    if stride == 1 and skip:
+        b.add(f"{name}.add", OpKind.add, Role.add, row, Width("same"), block=name, inputs=(b.last, block_input),
+              residual=True)
+
+
+def _fused_ib(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, act, check, skip):
+    """Fused inverted bottleneck (MobileNetV4 Fig. 4; EfficientNetV2's Fused-MBConv): a KxK expansion,
+    then a linear 1x1 projection."""
+    b.blocks += 1
+    name = f"b{b.blocks}"
+    block_input = b.last
+    b.add(f"{name}.expand", OpKind.conv if kernel > 1 else OpKind.pointwise, Role.expand, row,
+          Width("expansion", exp, in_c), kernel=kernel, stride=stride, bn=True, act=act, check=check, block=name)
+    b.add(f"{name}.project", OpKind.pointwise, Role.project, row, Width("scaled", out), bn=True, block=name)
+    _shortcut(b, name, row, block_input, stride, skip)
+
+
+def _universal_inverted_bottleneck(b: _Builder, row: int, *, k1, k2, exp, in_c, out, stride, act, check, skip):
+    """MobileNetV4's Universal Inverted Bottleneck (arXiv:2404.10518 Fig. 4): an optional depthwise
+    (no activation) before the 1x1 expansion, an optional one after it, a linear 1x1 projection. The
+    stride sits on the middle depthwise, or on the first when there is no middle one (as in timm's
+    UniversalInvertedResidual)."""
+    b.blocks += 1
+    name = f"b{b.blocks}"
+    block_input = b.last
+    if k1 is not None:
+        b.add(f"{name}.dw_start", OpKind.depthwise, Role.dw_start, row, Width("same"), kernel=k1,
+              stride=1 if k2 is not None else stride, bn=True, check=check, block=name)
+        check = None
+    b.add(f"{name}.expand", OpKind.pointwise, Role.expand, row, Width("expansion", exp, in_c), bn=True, act=act,
+          check=check, block=name)
+    if k2 is not None:
+        b.add(f"{name}.dw", OpKind.depthwise, Role.dw, row, Width("same"), kernel=k2, stride=stride, bn=True,
+              act=act, block=name)
+    elif k1 is None and stride != 1:
+        raise _row_error(b.spec, row, "s", "an FFN block has no depthwise to carry a stride")
+    b.add(f"{name}.project", OpKind.pointwise, Role.project, row, Width("scaled", out), bn=True, block=name)
+    _layer_scale(b, name, row)
+    _shortcut(b, name, row, block_input, stride, skip)
+
+
+def _layer_scale(b: _Builder, name: str, row: int) -> None:
+    if b.spec.layer_scale:
+        b.add(f"{name}.layer_scale", OpKind.layer_scale, Role.layer_scale, row, Width("same"), block=name)
+
+
+def _mobile_mqa(b: _Builder, row: int, *, heads, key_dim, kv_stride, kernel, out, check, skip):
+    """Mobile MQA (arXiv:2404.10518 Sec. 3.3, as timm's MobileAttention with MultiQueryAttention2d):
+    the block input batch-normed; `heads` query heads of `key_dim` channels (1x1); one shared key head
+    and one shared value head of `key_dim` channels (1x1), each after its own strided depthwise
+    (kernel `kernel`, no activation) when `kv_stride` > 1; softmax(Q K^T / sqrt(key_dim)) V; a 1x1
+    output projection; then the layer scale and the shortcut."""
+    b.blocks += 1
+    name = f"b{b.blocks}"
+    block_input = b.last
+    norm = b.add(f"{name}.norm", OpKind.norm, Role.attn_norm, row, Width("same"), bn=True, check=check, block=name)
+    query = b.add(f"{name}.query", OpKind.pointwise, Role.query, row, Width("fixed", heads * key_dim), block=name)
+    shared = {}
+    for part, role in (("key", Role.key), ("value", Role.value)):
+        source = norm
+        if kv_stride > 1:
+            source = b.add(f"{name}.{part}_down", OpKind.depthwise, Role.kv_down, row, Width("same"), kernel=kernel,
+                           stride=kv_stride, bn=True, inputs=(norm,), block=name)
+        shared[part] = b.add(f"{name}.{part}", OpKind.pointwise, role, row, Width("fixed", key_dim), inputs=(source,),
+                             block=name)
+    b.add(f"{name}.scores", OpKind.attention_scores, Role.attn_scores, row, Width("attention_map", heads,
+          ref=shared["key"]), inputs=(query, shared["key"]), block=name)
+    b.add(f"{name}.softmax", OpKind.attention_softmax, Role.attn_softmax, row, Width("same"), block=name)
+    b.add(f"{name}.context", OpKind.attention_values, Role.attn_values, row, Width("fixed", heads * key_dim),
+          inputs=(b.last, shared["value"]), block=name)
+    b.add(f"{name}.output", OpKind.pointwise, Role.attn_output, row, Width("scaled", out), block=name)
+    _layer_scale(b, name, row)
+    _shortcut(b, name, row, block_input, 1, skip)
 
 
 def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, act, check, block_output,

@@ -4,7 +4,9 @@ The row models mirror the papers' own columns:
 
 * ``v1``: MobileNets (arXiv:1704.04861) Table 1 -- type, stride, filter shape, input size;
 * ``v2``: MobileNetV2 (arXiv:1801.04381) Table 2 -- input, operator, t, c, n, s;
-* ``v3``: MobileNetV3 (arXiv:1905.02244) Tables 1-2 -- input, operator, exp size, #out, SE, NL, s.
+* ``v3``: MobileNetV3 (arXiv:1905.02244) Tables 1-2 -- input, operator, exp size, #out, SE, NL, s;
+* ``v4``: MobileNetV4 (arXiv:2404.10518) architecture tables -- input, block, DW K1, DW K2,
+  expanded dim, output dim, stride.
 """
 
 from __future__ import annotations
@@ -238,7 +240,50 @@ class V3Row(_Row):
         return self._parsed
 
 
-ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row}
+V4_BLOCKS = ("Conv2D", "FusedIB", "ExtraDW", "IB", "ConvNext", "FFN", "MobileMQA", "AvgPool")
+_KERNEL = re.compile(r"^\s*(\d{1,9})\s*[x×]\s*(\d{1,9})\s*$")
+
+
+def _v4_kernel(value):
+    """'3x3' (or 3) -> 3; '-' -> None; a non-square kernel is refused, never squared."""
+    value = _dash_to_none(value)
+    if value is None or isinstance(value, int):
+        return value
+    match = _KERNEL.match(str(value))
+    if not match:
+        raise ValueError(f"expected a kernel like 3x3 or -, got {quoted(value)}")
+    if match.group(1) != match.group(2):
+        raise ValueError(f"only square kernels are supported, got {quoted(value)}")
+    return int(match.group(1))
+
+
+V4Kernel = Annotated[Union[_bounded(MAX_KERNEL), None], BeforeValidator(_v4_kernel)]
+
+
+class V4Row(_Row):
+    """A row of the MobileNetV4 architecture tables (arXiv:2404.10518, Appendix).
+
+    ``dw_k1`` / ``dw_k2``: the Universal Inverted Bottleneck's optional depthwise kernels before the
+    expansion and between expansion and projection (ExtraDW has both, IB only K2, ConvNext only K1,
+    FFN neither). As the paper prints them, a Conv2D, FusedIB or AvgPool row's kernel sits in DW K2.
+    A MobileMQA row (Mobile multi-query attention) gives ``heads``, ``key_dim`` (= value dim) and
+    ``kv_stride`` (keys and values downsampled by a strided depthwise of kernel DW K2 when above 1).
+    """
+
+    input: Size
+    block: Literal[V4_BLOCKS]
+    dw_k1: V4Kernel = None
+    dw_k2: V4Kernel = None
+    exp: OptChannels = None
+    out: Annotated[Union[Channels, Literal["k"], None], Dash] = None
+    s: OptStride = None
+    skip: Check = True  # '-': no shortcut add even where the widths agree
+    heads: Annotated[Union[_bounded(MAX_CHANNELS), None], Dash] = None
+    key_dim: OptChannels = None
+    kv_stride: OptStride = None
+
+
+ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row, "v4": V4Row}
 
 
 class VariantSpec(_Frozen):
@@ -247,11 +292,13 @@ class VariantSpec(_Frozen):
     name: str
     title: str
     source: str
-    format: Literal["v1", "v2", "v3"]
+    format: Literal["v1", "v2", "v3", "v4"]
     input: InputSpec = InputSpec()
     classes: _bounded(MAX_CLASSES) = 1000
     activation: Literal["relu", "relu6"] = "relu6"
     se_gate: Literal["hsigmoid", "sigmoid"] = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's sigmoid
+    # v4: a learned per-channel scale ends every UIB and Mobile MQA block (MobileNetV4's hybrid models)
+    layer_scale: bool = False
     width: WidthSpec
     padding: Padding = PaddingSpec()
     semantics: dict[str, SemanticsSpec] = Field(default_factory=dict)
