@@ -30,6 +30,8 @@ class Published:
     top1: float | None
     top5: float | None
     source: str
+    macs_printed: str = ""  # the figures as the source prints them ("4.0", not 4)
+    params_printed: str = ""
 
 
 def _num(text: str):
@@ -49,7 +51,7 @@ def published_rows() -> tuple[Published, ...]:
                 label=r["variant"], variant=FAMILY_NAMES.get(base), alpha=float(r["alpha"]),
                 resolution=int(r["resolution"]), macs_millions=_num(r["macs_millions"]),
                 params_millions=_num(r["params_millions"]), top1=_num(r["top1"]), top5=_num(r["top5"]),
-                source=r["source"],
+                source=r["source"], macs_printed=r["macs_millions"], params_printed=r["params_millions"],
             ))
     return tuple(rows)
 
