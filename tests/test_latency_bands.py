@@ -14,7 +14,7 @@ from mobilecost.cli import app
 from mobilecost.latency.devices import parse_device
 
 runner = CliRunner()
-REFERENCE = Path("/work/shared/reference/calibration_latency.csv")
+REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "calibration_latency.csv"
 
 # Peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s; overhead 15 us.
 BASE = ("name: hand\ntitle: Hand\nhardware: h\nruntime: r\nthreads: 1\nprecision: fp32\n"
