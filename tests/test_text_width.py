@@ -129,7 +129,8 @@ def test_explain_names_every_source_in_full():
     """Two TF-slim rows whose names agree in their first 58 characters stay distinguishable."""
     text = run(["explain", "mobilenet_v1"], {"COLUMNS": "100"}).stdout
     joined = " ".join(text.split())
-    assert "mobilenet_v1.md" in joined and "2017_06_14" in joined and "2018_08_02" in joined
+    assert "research/slim/nets/mobilenet_v1.md @10cf1c0a (float checkpoints)" in joined
+    assert "slim/nets/mobilenet_v1.md @a4e31b34 (2017_06_14 checkpoints)" in joined
 
 
 def test_width_below_the_minimum_is_refused():
