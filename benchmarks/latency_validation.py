@@ -40,7 +40,7 @@ from mobilecost.api import evaluate  # noqa: E402
 from mobilecost.latency.model import PARAMS, layer_times  # noqa: E402
 from mobilecost.spec.files import list_variants  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared" / "reference" / "calibration_latency.csv"
+DEFAULT_CSV = ROOT / "benchmarks" / "data" / "calibration_latency.csv"  # published measurements, see data/README.md
 GPU_WORDS = ("gpu", "vulkan", "delegate", "nnapi", "opencl", "edge tpu", "vpu", "myriad", "npu", "tensorrt", "cuda")
 # Hand-set starting points (inverse efficiencies and overhead in ms), before anything is learned.
 NEUTRAL = {
@@ -199,12 +199,14 @@ def details(cross: pd.DataFrame) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV,
+                        help="measurements: model, alpha, resolution, device, precision, threads, latency_ms, source "
+                             "(default: the published measurements shipped in benchmarks/data/)")
     parser.add_argument("--details", action="store_true", help="also print every group of the held-out protocol")
     parser.add_argument("--fit-priors", action="store_true", help="print the priors learned from all groups")
     args = parser.parse_args(argv)
     if not args.csv.is_file():
-        print(f"latency_validation: no such file {args.csv}", file=sys.stderr)
+        print(f"latency_validation: no such file {args.csv} (give a CSV of measurements with --csv)", file=sys.stderr)
         return 2
     groups, info = load_groups(args.csv)
     if args.fit_priors:

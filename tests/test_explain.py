@@ -40,7 +40,7 @@ def test_every_walk_ends_at_the_figure_or_a_residual(v1):
 
 def test_v1_params_paper_keras_tfslim(v1):
     assert _walk(v1, "params", 4.2, "1704.04861").matched
-    keras = _walk(v1, "params", 4.253864, "keras-io")
+    keras = _walk(v1, "params", 4.3, "keras-io")
     # BN channels of MobileNets Table 1: 32 + 2*(32+64+128+256+512) ... summed by hand = 10,944.
     bn_channels = 32 + (32 + 64) + (64 + 128) + (128 + 128) + (128 + 256) + (256 + 256) + (256 + 512) \
         + 5 * 1024 + (512 + 1024) + (1024 + 1024)

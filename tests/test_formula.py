@@ -36,3 +36,12 @@ def test_exact_equals_ideal_where_no_rounding_happens():
     for metric in ("macs", "weights"):
         assert total_expression(ideal, metric).subs({ALPHA: 1, RHO: 1}) == \
             costs_for("mobilenet_v2").total(metric).subs({ALPHA: 1, RHO: 1}).doit()
+
+
+def test_exact_formulas_print_as_latex():
+    """A squared output side, ceil_div(...)**2, prints as a power in LaTeX (it used to raise a TypeError)."""
+    from mobilecost.analysis.formulas import total_formula
+
+    tex = total_formula("mobilenet_v1", "macs", "exact", latex=True)
+    assert tex.startswith(r"\mathrm{macs}(\alpha, \rho) = ")
+    assert r"\right\rceil\right)^{2}" in tex and r"\left\lfloor 224 \rho \right\rceil" in tex

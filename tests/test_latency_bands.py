@@ -14,7 +14,7 @@ from mobilecost.cli import app
 from mobilecost.latency.devices import parse_device
 
 runner = CliRunner()
-REFERENCE = Path("/work/shared/reference/calibration_latency.csv")
+REFERENCE = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "calibration_latency.csv"
 
 # Peak 2.0 GHz x 8 MAC/cycle x 1 core = 16 GMAC/s; cache 1 MiB at 30 GB/s, DRAM 10 GB/s; overhead 15 us.
 BASE = ("name: hand\ntitle: Hand\nhardware: h\nruntime: r\nthreads: 1\nprecision: fp32\n"
@@ -81,7 +81,7 @@ def test_first_conv_attains_a_hand_derived_share_of_peak():
 def test_latency_text_names_terms_share_of_peak_and_band(tmp_path):
     path = tmp_path / "hand.yaml"
     path.write_text(BASE + CALIBRATION % ", loo_residuals_pct: [10.0, -20.0, 5.0]")
-    result = run("latency", "mobilenet_v1", "--device", path)
+    result = run("latency", "mobilenet_v1", "--device", path, "--width", "0")  # a line per statement
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("SIMULATED latency")
     assert "largest term" in result.stdout and "% of peak" in result.stdout and "compute term" in result.stdout
@@ -103,7 +103,7 @@ def test_check_tells_over_within_error_and_under(tmp_path):
     outcomes = {}
     for budget, name in ((latency * 0.97, "over"), (latency * 1.05, "near"), (latency * 1.12, "under")):
         result = run("check", "mobilenet_v1", "--alpha", "0.5", "--resolution", "160", "--device", path,
-                     "--max-latency-ms", f"{budget:.6f}")
+                     "--max-latency-ms", f"{budget:.6f}", "--width", "0")
         outcomes[name] = (result.exit_code, result.stderr.strip())
     assert outcomes["over"][0] == 1 and "over budget" in outcomes["over"][1]
     assert outcomes["near"][0] == 3 and "within the model's error of the budget" in outcomes["near"][1]

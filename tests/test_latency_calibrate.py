@@ -106,8 +106,8 @@ def test_rows_outside_the_validated_span_are_named_in_a_warning(tmp_path):
     from mobilecost.latency.calibrate import VALIDATED_ALPHA, VALIDATED_RESOLUTION
 
     # The stated span is the span of the published rows the model was checked on.
-    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "calibration_latency.csv"
-    rows = list(csv_module.DictReader(shared.open(encoding="utf-8")))
+    published = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "calibration_latency.csv"
+    rows = list(csv_module.DictReader(published.open(encoding="utf-8")))
     assert (min(float(r["alpha"]) for r in rows), max(float(r["alpha"]) for r in rows)) == VALIDATED_ALPHA
     assert (min(int(r["resolution"]) for r in rows), max(int(r["resolution"]) for r in rows)) == VALIDATED_RESOLUTION
     data = tmp_path / "m.csv"

@@ -91,3 +91,15 @@ def test_user_table_transforms_and_cli(tmp_path):
     assert "ICCV" in runner.invoke(app, ["paper", "mobilenet_v3"]).output
     bad = runner.invoke(app, ["paper", "resnet"])
     assert bad.exit_code == 2 and "unknown paper" in bad.output
+
+
+def test_published_figures_print_as_published():
+    """MobileNetV3 paper Table 3 prints V3-Large 0.75 with 4.0 M and V3-Small 0.75 with 2.4 M parameters; the
+    TF-slim README prints V3-Small-minimalistic with 2.0 M: a trailing zero is part of the figure."""
+    text = runner.invoke(app, ["paper", "mobilenet_v3", "--width", "0"]).stdout
+    rows = [line for line in text.splitlines() if "MobileNetV3-Large alpha=0.75 224" in line and "params" in line]
+    assert rows and all("│       4.0 │" in line for line in rows), rows
+    report = runner.invoke(app, ["report", "mobilenet_v3_large", "--alpha", "0.75", "--width", "0"]).stdout
+    assert "│        4.0 │" in report
+    # data outputs keep numbers as numbers
+    assert '"published":4.0' in runner.invoke(app, ["paper", "mobilenet_v3", "-f", "json"]).stdout.replace(" ", "")

@@ -33,7 +33,7 @@ PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "mobilenet_v4")
 def paper_figures() -> tuple[dict, ...]:
     path = Path(__file__).resolve().parent.parent / "data" / "paper_tables.csv"
     with path.open(newline="", encoding="utf-8") as handle:
-        return tuple({**r, "value": float(r["value"])} for r in csv.DictReader(handle))
+        return tuple({**r, "value": float(r["value"]), "printed": r["value"]} for r in csv.DictReader(handle))
 
 
 def _figure(table: str, row: str, metric: str) -> dict:
@@ -43,12 +43,14 @@ def _figure(table: str, row: str, metric: str) -> dict:
     raise MobilecostError(f"no published figure {table} / {row} / {metric}", field="data/paper_tables.csv")
 
 
-def _row(table, row, metric, published, ours, source, note="", significant=None, decimals=None) -> dict:
+def _row(table, row, metric, published, ours, source, note="", significant=None, decimals=None, printed=None) -> dict:
+    """One line of a paper's table; `printed`: the published figure as the source prints it (default: as read)."""
     if published is not None and not _prints_as(ours, published, significant, decimals):
         precision = f"{significant} significant figures" if significant else "the printed precision"
         note = (f"{note}; " if note else "") + f"residual {ours - published:+.3f} beyond {precision}"
     return {"table": table, "row": row, "metric": metric, "published": published, "mobilecost": ours,
-            "difference": None if published is None else ours - published, "source": source, "note": note}
+            "difference": None if published is None else ours - published, "source": source, "note": note,
+            "printed": printed if printed is not None else ("" if published is None else f"{published:g}")}
 
 
 def _prints_as(ours: float, published: float, significant=None, decimals=None) -> bool:
@@ -110,9 +112,10 @@ def v1_tables(variant="mobilenet_v1") -> pd.DataFrame:
             if metric == "macs_pct" and abs(fig["value"] - shares.loc[kind, col]) > 0.005:
                 note = (f"printed {fig['value']:.2f} is the measured {shares.loc[kind, col]:.2f} with two digits "
                         "swapped (erratum): see the column sum below")
-            rows.append(_row(tab, kind, metric, fig["value"], float(shares.loc[kind, col]), fig["source"], note))
+            rows.append(_row(tab, kind, metric, fig["value"], float(shares.loc[kind, col]), fig["source"], note,
+                             printed=fig["printed"]))
     rows.append(_row(tab, "sum of the printed MAC shares", "macs_pct", printed_sum, 100.0, "",
-                     "a share table sums to 100 %; the printed column does not"))
+                     "a share table sums to 100 %; the printed column does not", printed=f"{printed_sum:.2f}"))
     # Table 3: one layer, full conv vs separable, then alpha, then rho.
     tab = "mobilenet_v1 Table 3"
     layer = _one_layer_table()
@@ -123,7 +126,7 @@ def v1_tables(variant="mobilenet_v1") -> pd.DataFrame:
             fig = _figure(tab, name, metric)
             ours = _layer_sum(frame, "macs" if metric == "macs_millions" else "weights")
             note = f"input {frame.attrs['resolution']}x{frame.attrs['resolution']}" if name.startswith("rho") else ""
-            rows.append(_row(tab, name, metric, fig["value"], ours, fig["source"], note))
+            rows.append(_row(tab, name, metric, fig["value"], ours, fig["source"], note, printed=fig["printed"]))
     # Tables 4 and 5: transformed networks; Tables 6 and 7: alpha and rho.
     pub = {p.label: p for p in published_rows() if "1704.04861" in p.source}
     conv = evaluate(full_convolutions(spec))
@@ -136,15 +139,19 @@ def v1_tables(variant="mobilenet_v1") -> pd.DataFrame:
          f"{len(shallow_rows) // 2} separable 14x14x512 blocks dropped"),
     ]:
         p = pub[label]
-        rows.append(_row(tab, label, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, how))
-        rows.append(_row(tab, label, "params_millions", p.params_millions, _millions(frame, "params"), p.source, how))
+        rows.append(_row(tab, label, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, how,
+                         printed=p.macs_printed))
+        rows.append(_row(tab, label, "params_millions", p.params_millions, _millions(frame, "params"), p.source, how,
+                         printed=p.params_printed))
     for p in published_rows():
         if "1704.04861" in p.source and p.variant == spec.name and ("Table 6" in p.source or "Table 7" in p.source):
             frame = evaluate(spec, p.alpha, resolution=p.resolution)
             tab = "mobilenet_v1 " + ("Table 6" if "Table 6" in p.source else "Table 7")
             row = f"alpha={p.alpha:g} {p.resolution}"
-            rows.append(_row(tab, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source))
-            rows.append(_row(tab, row, "params_millions", p.params_millions, _millions(frame, "params"), p.source))
+            rows.append(_row(tab, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source,
+                             printed=p.macs_printed))
+            rows.append(_row(tab, row, "params_millions", p.params_millions, _millions(frame, "params"), p.source,
+                             printed=p.params_printed))
     return pd.DataFrame(rows)
 
 
@@ -156,10 +163,11 @@ def _headline(variant: str, source_key: str, table: str) -> list[dict]:
             row = f"{p.label} alpha={p.alpha:g} {p.resolution}"
             note = "see `mobilecost explain` for the walk"
             if p.macs_millions:
-                rows.append(_row(table, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, note))
+                rows.append(_row(table, row, "macs_millions", p.macs_millions, _millions(frame, "macs"), p.source, note,
+                                 printed=p.macs_printed))
             if p.params_millions:
                 rows.append(_row(table, row, "params_millions", p.params_millions, _millions(frame, "params"),
-                                 p.source, note))
+                                 p.source, note, printed=p.params_printed))
     return rows
 
 
@@ -257,17 +265,19 @@ def memory_table(v1_variant="mobilenet_v1", v2_variant="mobilenet_v2", bytes_per
                 note = (f"printed {int(fig_c['value'])} = output channels of the blocks whose *input* is {side}x{side} "
                         f"(a stride-2 block's output counted at its input side); at {side}x{side} itself the "
                         f"largest materialised tensor has {ch} channels")
-            rows.append(_row(tab, f"{net} {side}x{side}", "channels", fig_c["value"], ch, fig_c["source"], note))
+            rows.append(_row(tab, f"{net} {side}x{side}", "channels", fig_c["value"], ch, fig_c["source"], note,
+                             printed=fig_c["printed"]))
             fig_m = _figure(tab, f"{net} {side}", "memory_k")
             rows.append(_row(tab, f"{net} {side}x{side}", "memory_k (16-bit)", fig_m["value"], k, fig_m["source"],
-                             f"{side}x{side}x{ch} x {bytes_per_element} bytes / 1000", significant=2))
+                             f"{side}x{side}x{ch} x {bytes_per_element} bytes / 1000", significant=2,
+                             printed=fig_m["printed"]))
         fig = _figure(tab, f"{net} max", "memory_k")
         rows.append(_row(tab, f"{net} max", "memory_k (16-bit)", fig["value"], best, fig["source"],
-                         "the latest arXiv text: bytes of 16-bit activations", significant=2))
+                         "the latest arXiv text: bytes of 16-bit activations", significant=2, printed=fig["printed"]))
         conf = _figure(tab + " (conference)", f"{net} max", "memory_k")
         rows.append(_row(tab + " (conference)", f"{net} max", "memory_k", conf["value"], best / bytes_per_element,
                          conf["source"], "the conference text: the same tensor counted in elements (1 byte each)",
-                         significant=2))
+                         significant=2, printed=conf["printed"]))
     return rows
 
 

@@ -36,6 +36,8 @@ class Published:
     # as 0.2 G is known to the nearest 100 M: -2); None: read off the figure.
     macs_decimals: int | None = None
     params_decimals: int | None = None
+    macs_printed: str = ""  # the figures as the source prints them ("4.0", not 4)
+    params_printed: str = ""
 
 
 def _num(text: str):
@@ -55,7 +57,7 @@ def published_rows() -> tuple[Published, ...]:
                 label=r["variant"], variant=FAMILY_NAMES.get(base), alpha=float(r["alpha"]),
                 resolution=int(r["resolution"]), macs_millions=_num(r["macs_millions"]),
                 params_millions=_num(r["params_millions"]), top1=_num(r["top1"]), top5=_num(r["top5"]),
-                source=r["source"],
+                source=r["source"], macs_printed=r["macs_millions"], params_printed=r["params_millions"],
             ))
     return tuple(rows)
 

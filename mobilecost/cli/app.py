@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from enum import Enum
 
 import typer
@@ -54,6 +57,11 @@ CONV_OPT = typer.Option(Convention.paper, "--convention", help="What `params` su
 OUT_OPT = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.")
 ATTENTION_OPT = typer.Option(AttentionMacs.included, "--attention-macs",
                              help="Whether MACs include attention's QK^T and attention x V (always also in attn_macs).")
+MIN_WIDTH = 40
+WIDTH_OPT = typer.Option(
+    None, "--width", help="Text output fits this many columns (default: $COLUMNS, else the terminal's width, else 80 "
+    "when not written to a terminal; 0: no limit). Tables narrower than their columns leave out the least useful "
+    "ones and say which; a larger width, --width 0 or --format json/csv shows them all.")
 # `sweep` renders CSV for grids larger than this (configurations) in SWEEP_BLOCKS blocks, with a progress bar.
 SWEEP_LARGE, SWEEP_LARGE_WITH_DEVICE, SWEEP_BLOCKS = 200_000, 20_000, 20
 
@@ -64,6 +72,24 @@ def check_output(path: str | None, field: str = "-o") -> None:
         from ..outputs.files import destination
 
         destination(path, field)
+
+
+def text_width(width: int | None) -> int:
+    """The columns text output may take: --width if given (0: no limit), else $COLUMNS, else the terminal's
+    width when stdout is one, else 80."""
+    from ..outputs.text import NO_LIMIT
+
+    if width is not None:
+        if width != 0 and not MIN_WIDTH <= width <= NO_LIMIT:
+            raise MobilecostError(f"give 0 (no limit) or {MIN_WIDTH} to {NO_LIMIT:,} columns, got {width}",
+                                  field="--width")
+        return width or NO_LIMIT
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return min(max(int(columns), MIN_WIDTH), NO_LIMIT)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
+    return 80
 
 
 def check_seed(seed: int) -> None:

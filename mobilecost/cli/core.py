@@ -10,20 +10,25 @@ from ..errors import MobilecostError
 from ..numeric.points import MAX_POINTS, POINT_BYTES
 from .app import (
     ALPHA_OPT, ATTENTION_OPT, CONV_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, SWEEP_BLOCKS, SWEEP_LARGE,
-    SWEEP_LARGE_WITH_DEVICE, VARIANT_HELP, AttentionMacs, Convention, Mode, ReportFormat, SweepFormat, app,
-    check_output, fail,
+    SWEEP_LARGE_WITH_DEVICE, VARIANT_HELP, WIDTH_OPT, AttentionMacs, Convention, Mode, ReportFormat, SweepFormat, app,
+    check_output, fail, text_width,
 )
 
 
 @app.command("list")
-def list_command() -> None:
+def list_command(width: Optional[int] = WIDTH_OPT) -> None:
     """List the built-in variants and the sources their tables follow."""
+    from ..outputs.text import wrap
     from ..spec.loader import load_variant
     from ..spec.files import list_variants
 
-    for name in list_variants():
-        spec = load_variant(name)
-        typer.echo(f"{name:20s} {spec.title:20s} {spec.source}")
+    try:
+        columns = text_width(width)
+        for name in list_variants():
+            spec = load_variant(name)
+            typer.echo(wrap(f"{name:20s} {spec.title:20s} {spec.source}", columns, hanging=" " * 42))
+    except MobilecostError as exc:
+        fail(exc)
 
 
 @app.command()
@@ -38,8 +43,11 @@ def report(
     fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
     output: Optional[str] = OUT_OPT,
     attention: AttentionMacs = ATTENTION_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Per-layer MACs, parameters and activations, totals, share by layer type, published figures."""
+    """Per-layer MACs, parameters and activations, totals, share by layer type, published figures.
+
+    A narrow table leaves out, in this order, the input shape, kernel, stride and op columns."""
     from ..numeric.one_point import evaluate_one
     from ..numeric.snapshot import table_snapshot
     from ..outputs.files import emit
@@ -47,9 +55,10 @@ def report(
 
     try:
         check_output(output)
+        columns = text_width(width)
         table = table_snapshot(variant, mode.value, semantics)
-        emit(render(evaluate_one(table, alpha, rho, resolution, convention.value, attention=attention.value), fmt.value),
-             output)
+        emit(render(evaluate_one(table, alpha, rho, resolution, convention.value, attention=attention.value), fmt.value,
+                    columns), output)
     except MobilecostError as exc:
         fail(exc)
 
@@ -72,8 +81,12 @@ def sweep(
                                    help=f"Refuse grids of more configurations (each takes about {POINT_BYTES} bytes "
                                         f"of memory while evaluated: {MAX_POINTS:,} about "
                                         f"{MAX_POINTS * POINT_BYTES / 1e9:.1f} GB)."),
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Totals for every (alpha, resolution) of a grid, one row per configuration."""
+    """Totals for every (alpha, resolution) of a grid, one row per configuration.
+
+    `--format table` keeps alpha, resolution, macs, params and latency_ms; when it would not fit it leaves
+    out first variant, rho and flops, then the parts of the totals."""
     import numpy as np
 
     from ..api import parse_grid
@@ -84,6 +97,7 @@ def sweep(
 
     try:
         check_output(output)
+        text_columns = text_width(width)
         if max_points < 1:
             raise MobilecostError(f"at least 1, got {max_points}", field="--max-points")
         alphas = parse_grid(alpha, "--alpha", max_points=max_points)
@@ -104,13 +118,16 @@ def sweep(
             progress(f"{len(frame):,} configurations evaluated")
             pieces = []
             for rows in np.array_split(np.arange(len(frame)), blocks):
-                text = render_sweep(frame.iloc[rows[0]:rows[-1] + 1] if blocks > 1 else frame, fmt.value)
+                text = render_sweep(frame.iloc[rows[0]:rows[-1] + 1] if blocks > 1 else frame, fmt.value,
+                                    text_columns)
                 pieces.append(text if not pieces else text.split("\n", 1)[1])  # one CSV header
                 progress(f"{rows[-1] + 1:,} of {len(frame):,} rows rendered")
             text = "".join(pieces)
         emit(text, output)
         if device is not None:
-            typer.echo(f"latency_ms: {frame.attrs['label']}", err=True)
+            from ..outputs.text import wrap
+
+            typer.echo(wrap(f"latency_ms: {frame.attrs['label']}", text_columns), err=True)
     except MobilecostError as exc:
         fail(exc)
 
@@ -124,24 +141,33 @@ def formula(
     convention: Convention = CONV_OPT,
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of plain text."),
     output: Optional[str] = OUT_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """The total of a metric as a formula in alpha and rho."""
+    """The total of a metric as a formula in alpha and rho.
+
+    A long formula wraps before + and -, after * and after commas; --width 0 prints it on one line."""
     from ..analysis.formulas import total_formula
     from ..outputs.files import emit
+    from ..outputs.text import wrap_formula
 
     try:
         check_output(output)
-        emit(total_formula(variant, metric, mode.value, semantics, convention.value, latex), output)
+        columns = text_width(width)
+        emit(wrap_formula(total_formula(variant, metric, mode.value, semantics, convention.value, latex), columns),
+             output)
     except MobilecostError as exc:
         fail(exc)
 
 
 @app.command()
-def validate(table: str = typer.Argument(..., help="Path of a .yaml table (or a built-in name).")) -> None:
+def validate(table: str = typer.Argument(..., help="Path of a .yaml table (or a built-in name)."),
+             width: Optional[int] = WIDTH_OPT) -> None:
     """Check a table: YAML, keys, types, rows, and the input-size column against shape propagation."""
     from ..numeric.checked import validate_table
+    from ..outputs.text import wrap
 
     try:
-        typer.echo(validate_table(table))
+        columns = text_width(width)
+        typer.echo(wrap(validate_table(table), columns))
     except MobilecostError as exc:
         fail(exc)

@@ -7,7 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from .app import ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Convention, Mode, app, check_output, fail
+from .app import (
+    ALPHA_OPT, CONV_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, WIDTH_OPT, Convention, Mode, app, check_output, fail,
+    text_width,
+)
 from ..errors import MobilecostError
 from ..outputs.progress import StepProgress
 
@@ -77,6 +80,7 @@ def check(
     dtype: str = typer.Option("fp32", "--dtype", help="Activation dtype for the memory budget: fp32, fp16, int8."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """Check a configuration against budgets, for CI. Exit codes: 0 every budget fits; 1 a budget is exceeded
     (for latency: the simulated latency itself is over); 3 nothing is exceeded but the simulated latency is within
@@ -87,7 +91,10 @@ def check(
     from ..numeric.points import Point, resolve_point
     from ..numeric.snapshot import table_snapshot
 
+    from ..outputs.text import wrap
+
     try:
+        columns = text_width(width)
         limits = []
         if max_macs:
             limits.append(Limit("macs", "MACs", parse_quantity(max_macs, "count", "--max-macs"), "count"))
@@ -126,14 +133,14 @@ def check(
     where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
     reasons = check_budget(row, limits)
     if reasons:
-        typer.echo(f"mobilecost: over budget: {where}: " + "; ".join(reasons), err=True)
+        typer.echo(wrap(f"mobilecost: over budget: {where}: " + "; ".join(reasons), columns), err=True)
         raise typer.Exit(EXIT_OVER_BUDGET)
     near = near_budget(row, limits)
     if near:
-        typer.echo(f"mobilecost: within the model's error of the budget: {where}: " + "; ".join(near)
-                   + f" ({frame.attrs['device']['band']})", err=True)
+        typer.echo(wrap(f"mobilecost: within the model's error of the budget: {where}: " + "; ".join(near)
+                        + f" ({frame.attrs['device']['band']})", columns), err=True)
         raise typer.Exit(EXIT_WITHIN_ERROR)
-    typer.echo(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", err=True)
+    typer.echo(wrap(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", columns), err=True)
 
 
 class PlotKind(str, Enum):

@@ -13,7 +13,10 @@ from typing import Optional
 
 import typer
 
-from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, check_output, fail
+from .app import (
+    ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, WIDTH_OPT, Mode, app, check_output, fail,
+    text_width,
+)
 from ..errors import MobilecostError
 
 DEVICE_HELP = "A device profile: a built-in name (see `mobilecost devices`) or the path of a profile .yaml."
@@ -26,16 +29,18 @@ class LatencyFormat(str, Enum):
 
 
 @app.command()
-def devices() -> None:
+def devices(width: Optional[int] = WIDTH_OPT) -> None:
     """List the built-in device profiles: peak arithmetic, status and how each was obtained."""
     from ..latency.devices import list_devices, load_device
+    from ..outputs.text import wrap_lines
 
     try:
+        columns = text_width(width)
         blocks = []
         for name in list_devices():
             p = load_device(name)
             threads = "thread" if p.threads == 1 else "threads"
-            blocks.append("\n".join([
+            blocks.append("\n".join(wrap_lines([
                 f"{name}  [{p.status}]  {p.precision}, {p.threads} {threads}",
                 f"  {p.title}",
                 f"  peak: {p.peak.arithmetic()}",
@@ -44,15 +49,20 @@ def devices() -> None:
                 f"  {p.error_label()}",
                 f"  error band: {p.band().rule}",
                 f"  obtained: {p.obtained}",
-            ]))
+            ], columns)))
         typer.echo("\n\n".join(blocks))
     except MobilecostError as exc:
         fail(exc)
 
 
-def render_latency(frame, fmt: str) -> str:
+# Left out of the per-layer table, in this order, when it would not fit: the three terms whose largest is
+# named in "largest term" and whose sum with it makes "time ms", then bytes moved and the op.
+LATENCY_OPTIONAL = (("compute ms", "memory ms", "overhead ms"), "bytes moved", "op")
+
+
+def render_latency(frame, fmt: str, width: int = 80) -> str:
     from ..outputs.files import csv_comment, csv_text
-    from ..outputs.report import text_table
+    from ..outputs.text import text_table, wrap_lines
 
     attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
     if fmt == "json":
@@ -75,7 +85,7 @@ def render_latency(frame, fmt: str) -> str:
              f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", f"{r.bound} term")
             for r in frame.itertuples(index=False)]
     right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
-    text = text_table(("layer", "op", *right, "largest term"), rows, right)
+    text = text_table(("layer", "op", *right, "largest term"), rows, right, width, LATENCY_OPTIONAL)
     share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
@@ -89,7 +99,7 @@ def render_latency(frame, fmt: str) -> str:
             f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
             f"time by largest term in the model: {share}",
             "% of peak = MACs / (time x peak): the share of the profile's peak a layer attains in the model"]
-    return "\n".join(head) + "\n" + text + "\n".join(tail) + "\n"
+    return "\n".join(wrap_lines(head, width)) + "\n" + text + "\n".join(wrap_lines(tail, width)) + "\n"
 
 
 @app.command()
@@ -103,21 +113,25 @@ def latency(
     semantics: Optional[str] = SEM_OPT,
     fmt: LatencyFormat = typer.Option(LatencyFormat.table, "--format", "-f"),
     output: Optional[str] = OUT_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Simulated per-layer time on a device profile, with what bounds each layer, and the total."""
+    """Simulated per-layer time on a device profile, with what bounds each layer, and the total.
+
+    A narrow table leaves out, in this order, the compute, memory and overhead terms, bytes moved and op."""
     from ..api import estimate_latency
     from ..outputs.files import emit
 
     try:
         check_output(output)
+        columns = text_width(width)
         frame = estimate_latency(variant, device, alpha, rho, resolution, mode.value, semantics)
-        emit(render_latency(frame, fmt.value), output)
+        emit(render_latency(frame, fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)
 
 
-def render_fit(profile, measurements, result) -> str:
-    from ..outputs.report import text_table
+def render_fit(profile, measurements, result, width: int = 80) -> str:
+    from ..outputs.text import text_table, wrap_lines
 
     loo = result.loo_predicted_ms
     rows = []
@@ -127,7 +141,7 @@ def render_fit(profile, measurements, result) -> str:
                      "-" if loo is None else f"{loo[i]:.3f}",
                      "-" if loo is None else f"{result.loo_errors_pct[i]:+.1f}"))
     right = ("measured ms", "fitted ms", "residual %", "leave-one-out ms", "leave-one-out %")
-    text = text_table(("variant", "alpha", "resolution", *right), rows, right)
+    text = text_table(("variant", "alpha", "resolution", *right), rows, right, width)
     eff = profile.efficiency
     lines = [
         f"calibrated {profile.name} from base {profile.calibration.base} on {len(measurements)} measurements",
@@ -140,7 +154,7 @@ def render_fit(profile, measurements, result) -> str:
         f"overhead {profile.overhead.us:.3g} us per step",
         f"error band of its predictions: {profile.band().rule}",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(wrap_lines(lines, width)) + "\n"
 
 
 @app.command()
@@ -149,6 +163,7 @@ def calibrate(
     base: str = typer.Option(..., "--base", "-b", help="The profile to start from (its peak, bandwidth and priors)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the output file's stem)."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the calibrated profile (.yaml)."),
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
     from ..latency.calibrate import calibrate as run_calibration, fit_warnings
@@ -159,11 +174,12 @@ def calibrate(
         if not output.endswith((".yaml", ".yml")):
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
         check_output(output, "--output")
+        columns = text_width(width)
         profile, rows, result = run_calibration(measurements, base, name or Path(output).stem)
         warnings = fit_warnings(base, rows, result)
         text = dump_device(profile)
         write_atomic(output, text, "--output")
-        typer.echo(render_fit(profile, rows, result), nl=False)
+        typer.echo(render_fit(profile, rows, result, columns), nl=False)
         for line in warnings:
             typer.echo(line, err=True)
         typer.echo(f"wrote {output}", err=True)

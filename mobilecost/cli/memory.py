@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from .app import ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, Mode, app, check_output, fail
+from .app import (
+    ALPHA_OPT, MODE_OPT, OUT_OPT, RES_OPT, RHO_OPT, SEM_OPT, VARIANT_HELP, WIDTH_OPT, Mode, app, check_output, fail,
+    text_width,
+)
 from ..errors import MobilecostError
 
 
@@ -44,6 +47,7 @@ def memory(
     slices: Optional[int] = typer.Option(None, "--slices", help="Slices per block for v2-sliced (default: the block's t)."),
     fmt: TextFormat = FMT_OPT,
     output: Optional[str] = OUT_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """The live activation set at every step, and its peak (where, and what is live there)."""
     from ..api import evaluate, live_activations
@@ -52,12 +56,13 @@ def memory(
 
     try:
         check_output(output)
+        columns = text_width(width)
         frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics)
         a = frame.attrs
         ls = live_activations(variant, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
                               dtype.value)
         title = f"{a['title']}  alpha={a['alpha']:g}  input {a['resolution']}x{a['resolution']}  mode {mode.value}"
-        emit(render_memory(ls, title, a["totals"]["act_out"], fmt.value), output)
+        emit(render_memory(ls, title, a["totals"]["act_out"], fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)
 
@@ -69,6 +74,7 @@ def explain(
     resolution: Optional[str] = RES_OPT,
     fmt: TextFormat = FMT_OPT,
     output: Optional[str] = OUT_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """mobilecost's count next to every published figure for this configuration, and the walk between them."""
     from ..analysis.explain import explain as run_explain
@@ -77,7 +83,8 @@ def explain(
 
     try:
         check_output(output)
-        emit(render_explain(run_explain(variant, alpha, resolution), fmt.value), output)
+        columns = text_width(width)
+        emit(render_explain(run_explain(variant, alpha, resolution), fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)
 
@@ -87,15 +94,19 @@ def paper(
     name: str = typer.Argument(..., help="mobilenet_v1, mobilenet_v2, mobilenet_v3 or mobilenet_v4"),
     fmt: TextFormat = FMT_OPT,
     output: Optional[str] = OUT_OPT,
+    width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Each published cost table of a paper next to mobilecost's figures and the difference."""
+    """Each published cost table of a paper next to mobilecost's figures and the difference.
+
+    A table too narrow for its notes numbers them and prints them under it."""
     from ..outputs.files import emit
     from ..analysis.papers import paper_tables, separable_ratio
     from ..outputs.render_memory import render_paper
 
     try:
         check_output(output)
+        columns = text_width(width)
         frame = paper_tables(name)
-        emit(render_paper(frame, separable_ratio() if name == "mobilenet_v1" else None, fmt.value), output)
+        emit(render_paper(frame, separable_ratio() if name == "mobilenet_v1" else None, fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)

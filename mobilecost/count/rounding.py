@@ -24,6 +24,10 @@ ALPHA = sp.Symbol("alpha", positive=True)
 RHO = sp.Symbol("rho", positive=True)
 
 
+def _power(tex: str, exp) -> str:
+    """A function's LaTeX raised to `exp` (sympy passes the exponent of a power of a function to its printer)."""
+    return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
 
 class make_divisible(sp.Function):  # noqa: N801 - named as in the reference code
     nargs = 2
@@ -34,9 +38,9 @@ class make_divisible(sp.Function):  # noqa: N801 - named as in the reference cod
             return sp.Integer(exact_rules.make_divisible(float(v), int(d)))
         return None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         v, d = self.args
-        return r"\operatorname{md}_{%s}\left(%s\right)" % (printer._print(d), printer._print(v))
+        return _power(r"\operatorname{md}_{%s}\left(%s\right)" % (printer._print(d), printer._print(v)), exp)
 
 
 class truncate(sp.Function):  # noqa: N801
@@ -48,9 +52,9 @@ class truncate(sp.Function):  # noqa: N801
             return sp.Integer(max(int(float(v)), int(m)))
         return None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         v, m = self.args
-        return r"\max\left(%s, \lfloor %s \rfloor\right)" % (printer._print(m), printer._print(v))
+        return _power(r"\max\left(%s, \lfloor %s \rfloor\right)" % (printer._print(m), printer._print(v)), exp)
 
 
 class scale_by(sp.Function):  # noqa: N801
@@ -66,9 +70,9 @@ class scale_by(sp.Function):  # noqa: N801
             return sp.Integer(int(product)) if product.is_integer() else sp.Float(product, 17)
         return None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         c, q = self.args
-        return r"%s \cdot %s" % (printer._print(q), printer.parenthesize(c, 50))
+        return _power(r"%s \cdot %s" % (printer._print(q), printer.parenthesize(c, 50)), exp)
 
 
 class ceil_div(sp.Function):  # noqa: N801
@@ -82,9 +86,9 @@ class ceil_div(sp.Function):  # noqa: N801
             return sp.Integer(-(-int(h) // int(s)))
         return None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         h, s = self.args
-        return r"\left\lceil \frac{%s}{%s} \right\rceil" % (printer._print(h), printer._print(s))
+        return _power(r"\left\lceil \frac{%s}{%s} \right\rceil" % (printer._print(h), printer._print(s)), exp)
 
 
 class pad_bottom_right(sp.Function):  # noqa: N801
@@ -96,9 +100,9 @@ class pad_bottom_right(sp.Function):  # noqa: N801
             return sp.Integer((int(h) + 1 - int(k)) // int(s) + 1)
         return None
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         h, k, s = self.args
-        return r"\left\lfloor \frac{%s + 1 - %s}{%s} \right\rfloor + 1" % tuple(map(printer._print, (h, k, s)))
+        return _power(r"\left\lfloor \frac{%s + 1 - %s}{%s} \right\rfloor + 1" % tuple(map(printer._print, (h, k, s))), exp)
 
 
 class round_half_up(sp.Function):  # noqa: N801
@@ -110,8 +114,8 @@ class round_half_up(sp.Function):  # noqa: N801
             return sp.Integer(exact_rules.round_half_up(float(x)))
         return None
 
-    def _latex(self, printer):
-        return r"\left\lfloor %s \right\rceil" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\left\lfloor %s \right\rceil" % printer._print(self.args[0]), exp)
 
 
 def exact_fraction(value: float) -> sp.Rational:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis.explain import Explanation, Walk
 from .report import commas
+from .text import dropped_message, natural_width, pack, text_table, wrap_lines
 
 if TYPE_CHECKING:
     from ..numeric.one_point import LiveSet
@@ -16,7 +17,7 @@ def _kb(nbytes) -> str:
     return f"{float(nbytes) / 1000:,.1f} KB"
 
 
-def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table") -> str:
+def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table", width: int = 80) -> str:
     plan, b = ls.plan, ls.bytes_per_element
     steps = []
     for i, step in enumerate(plan.steps):
@@ -37,22 +38,42 @@ def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table
         lines.append(f"  inverted residual blocks without SE run in slices of the expanded tensor "
                      f"(MobileNetV2 Sec. 5.1); slice count used: {', '.join(map(str, sliced)) or 'none'}")
     lines.append("")
-    lines.append(f"{'step':<16} {'live tensors (elements)':<70} {'live elements':>14} {'live bytes':>14}")
+    head = len(lines)
+    table = []
     for i, s in enumerate(steps):
         if len(s["layers"]) == 1 and ls.tensor_elems.get(s["step"], 1) == 0:
             continue  # a shortcut add the rounded widths rule out: not a step of this configuration
-        live = ", ".join(f"{x['tensor']} {commas(x['elements'])}" for x in s["live"])
+        live = [f"{x['tensor']} {commas(x['elements'])}" for x in s["live"]]
         if s["scratch_elements"]:
-            live += f", {s['slices']} slices: {commas(s['scratch_elements'])} per slice"
-        mark = "  <- peak" if i == ls.peak_step else ""
-        lines.append(f"{s['step']:<16} {live:<70} {commas(s['live_elements']):>14} {commas(s['live_bytes']):>14}{mark}")
+            live.append(f"{s['slices']} slices: {commas(s['scratch_elements'])} per slice")
+        table.append((s["step"], live, commas(s["live_elements"]), commas(s["live_bytes"]),
+                      "  <- peak" if i == ls.peak_step else ""))
+    # The live tensors wrap inside their column, a tensor never split; the other columns keep their width.
+    step_w = max(len("step"), *(len(r[0]) for r in table))
+    elems_w = max(len("live elements"), *(len(r[2]) for r in table))
+    bytes_w = max(len("live bytes"), *(len(r[3]) for r in table))
+    natural = max(len("live tensors (elements)"), *(len(", ".join(r[1])) for r in table))
+    longest = max(len(item) for r in table for item in r[1])
+    room = width - step_w - elems_w - 3 - len("  <- peak") - 1
+    with_bytes = room - bytes_w - 1 >= min(natural, 2 * longest)  # else: bytes = elements x bytes/element
+    live_w = max(min(natural, room - (bytes_w + 1 if with_bytes else 0)), longest)
+    lines.append(f"{'step':<{step_w}} {'live tensors (elements)':<{live_w}} {'live elements':>{elems_w}}"
+                 + (f" {'live bytes':>{bytes_w}}" if with_bytes else ""))
+    for step, live, elems, nbytes, mark in table:
+        packed = pack(live, live_w)
+        lines.append(f"{step:<{step_w}} {packed[0]:<{live_w}} {elems:>{elems_w}}"
+                     + (f" {nbytes:>{bytes_w}}" if with_bytes else "") + mark)
+        lines += [f"{'':<{step_w}} {more}" for more in packed[1:]]
+    body = len(lines)
+    if not with_bytes:
+        lines.append(dropped_message(["live bytes"], width, "json"))
     lines += ["",
               f"peak live activations: {commas(ls.peak_elems)} elements = {commas(ls.peak_elems * b)} bytes "
               f"({_kb(ls.peak_elems * b)}) at step {peak['step']}",
               "  live there: " + ", ".join(f"{x['tensor']} ({commas(x['elements'])})" for x in peak["live"])
               + (f" + one slice pair ({commas(peak['scratch_elements'])})" if peak["scratch_elements"] else ""),
               f"sum of all layer outputs (not a peak; what naive counters call memory): {commas(outputs_sum)} elements"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(wrap_lines(lines[:head], width) + lines[head:body] + wrap_lines(lines[body:], width)) + "\n"
 
 
 def _m(value: float, decimals: int = 2) -> str:
@@ -89,7 +110,7 @@ def _walk_lines(w: Walk, unit: str) -> list[str]:
     return lines
 
 
-def render_explain(e: Explanation, fmt: str = "table") -> str:
+def render_explain(e: Explanation, fmt: str = "table", width: int = 80) -> str:
     if fmt == "json":
         return json.dumps({
             "variant": e.variant, "alpha": e.alpha, "resolution": e.resolution, "macs": e.macs, "params": e.params,
@@ -105,48 +126,60 @@ def render_explain(e: Explanation, fmt: str = "table") -> str:
     if not e.walks:
         lines.append("no published figures for this configuration")
         return "\n".join(lines) + "\n"
-    lines.append(f"{'published':<58} {'MACs (M)':>9} {'ours':>9} {'params (M)':>11} {'ours':>9}  status")
     seen = {}
     for w in e.walks:
         seen.setdefault((w.figure.label, w.figure.source), []).append(w)
+    rows, entries = [], []
     for (label, source), walks in seen.items():
         by = {w.metric: w for w in walks}
         macs, params = by.get("macs"), by.get("params")
         status = " / ".join(f"{m}: {'explained' if w.matched else 'residual'}" for m, w in by.items())
-        lines.append(f"{(label + ': ' + source)[:58]:<58} "
-                     f"{(f'{macs.printed / 1e6:g}' if macs else ''):>9} {(_m(e.macs, 1) if macs else ''):>9} "
-                     f"{(f'{params.printed / 1e6:g}' if params else ''):>11} "
-                     f"{(_m(e.params, 3) if params else ''):>9}  {status}")
+        rows.append((f"{label}: {source}", f"{macs.printed / 1e6:g}" if macs else "", _m(e.macs, 1) if macs else "",
+                     f"{params.printed / 1e6:g}" if params else "", _m(e.params, 3) if params else "", status))
+        figures = [f"{name} {w.printed / 1e6:g} M (ours {ours}): {'explained' if w.matched else 'residual'}"
+                   for name, w, ours in (("MACs", macs, _m(e.macs, 1)), ("params", params, _m(e.params, 3))) if w]
+        entries += [f"{label}: {source}", "    " + "; ".join(figures)]
+    right = ("MACs (M)", "ours", "params (M)", "ours ")
+    headers = ("published", *right, "status")
+    if natural_width(headers, rows) <= width:  # a row per source, nothing wrapped
+        table = text_table(headers, rows, right, width).rstrip("\n").split("\n")
+    else:  # folded: each source on its own lines, its figures under it
+        table = wrap_lines(entries, width)
+    head, n_head = wrap_lines(lines, width), len(lines)
     lines += ["", "Walks, one per published figure:"]
     for w in e.walks:
         lines += [""] + _walk_lines(w, "MACs" if w.metric == "macs" else "parameters")
     lines += ["", "per-element work mobilecost does not count as MACs (for the residuals above):"]
     lines += [f"    {commas(v):>14}  {k}" for k, v in e.elementwise.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(head + table + wrap_lines(lines[n_head:], width)) + "\n"
 
 
-def _fig(value) -> str:
-    if value is None:
-        return ""
-    value = float(value)
-    return f"{value:,.0f}" if value.is_integer() else f"{value:,.3f}".rstrip("0")
-
-
-def render_paper(frame, ratio=None, fmt: str = "table") -> str:
+def render_paper(frame, ratio=None, fmt: str = "table", width: int = 80) -> str:
+    """A paper's tables beside mobilecost's figures: JSON records, or text of at most `width` columns in which a
+    table too narrow for its notes numbers them and prints them below it."""
     if fmt == "json":
-        return frame.to_json(orient="records", indent=1)
+        return frame.drop(columns=["printed"]).to_json(orient="records", indent=1)
     lines = []
     if ratio is not None:
         full, simple = ratio
         lines += ["MobileNets Eq. (5): depthwise separable / full convolution cost",
                   f"  ({full})  =  {simple}", ""]
+    lines = wrap_lines(lines, width)
+    headers = ("row", "metric", "published", "mobilecost", "difference", "note")
+    right = ("published", "mobilecost", "difference")
     for table, rows in frame.groupby("table", sort=False):
-        lines.append(table)
-        lines.append(f"  {'row':<52} {'metric':<18} {'published':>10} {'mobilecost':>12} {'difference':>11}  note")
-        for r in rows.itertuples():
-            diff = "" if r.difference is None or r.difference != r.difference else f"{r.difference:+,.3f}"
-            lines.append(f"  {str(r.row)[:52]:<52} {r.metric:<18} {_fig(r.published):>10} {r.mobilecost:>12,.3f} "
-                         f"{diff:>11}  {r.note}")
+        cells = [[str(r.row), r.metric, r.printed, f"{r.mobilecost:,.3f}",
+                  "" if r.difference is None or r.difference != r.difference else f"{r.difference:+,.3f}", r.note]
+                 for r in rows.itertuples()]
+        notes: list[str] = []
+        if natural_width(headers, cells) > width:  # fold: a number in the note column, the notes below
+            for cell in cells:
+                if cell[-1]:
+                    if cell[-1] not in notes:
+                        notes.append(cell[-1])
+                    cell[-1] = str(notes.index(cell[-1]) + 1)
+        lines += text_table(headers, cells, right, width, title=table).rstrip("\n").split("\n")
+        lines += wrap_lines([f"  note {i}: {note}" for i, note in enumerate(notes, 1)], width, hanging="          ")
         sources = sorted({s for s in rows["source"] if s})
-        lines += [f"  source: {s}" for s in sources] + [""]
+        lines += wrap_lines([f"  source: {s}" for s in sources], width) + [""]
     return "\n".join(lines)

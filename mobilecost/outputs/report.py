@@ -12,6 +12,7 @@ import json
 from ..conventions import header_line
 from ..analysis.published import figures_for
 from .files import csv_cell, csv_text
+from .text import dropped_message, fit_columns, natural_width, rich_text, text_table
 
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
@@ -60,8 +61,8 @@ def _py(value):
     return value
 
 
-def render(report, fmt: str) -> str:
-    """A `numeric.one_point.PointReport` as json, csv, markdown or a terminal table."""
+def render(report, fmt: str, width: int = 80) -> str:
+    """A `numeric.one_point.PointReport` as json, csv, markdown or terminal tables of at most `width` columns."""
     if fmt == "json":
         return json.dumps(report_dict(report), indent=2)
     if fmt == "csv":
@@ -73,7 +74,7 @@ def render(report, fmt: str) -> str:
         return buf.getvalue()
     if fmt == "markdown":
         return _markdown(report)
-    return _rich(report)
+    return _rich(report, width)
 
 
 def commas(value) -> str:
@@ -116,60 +117,57 @@ def _markdown(report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_text(*items, width: int) -> str:
-    """Rich tables (and lines of text) as plain text: no colour, no terminal codes, `width` columns."""
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
-    for item in items:
-        console.print(item)
-    return console.file.getvalue()
+# Left out of the per-layer table, in this order, when it would not fit: the input shape is the previous
+# row's output, kernel and stride are in the table file; MACs, parameters and activations always stay.
+LAYER_OPTIONAL = ("input", "k", "s", "op")
 
 
-def text_table(headers, rows, right=(), width: int = 200) -> str:
-    """One plain rich table as text: columns named in `right` are right-aligned, the others left."""
-    from rich.table import Table
-
-    table = Table()
-    for h in headers:
-        table.add_column(h, justify="right" if h in right else "left")
-    for row in rows:
-        table.add_row(*row)
-    return rich_text(table, width=width)
-
-
-def _rich(report) -> str:
+def _rich(report, width: int) -> str:
     from rich.table import Table
 
     a = report.attrs
-    table = Table(title=_title(a), caption=_conventions(a))
-    for col, justify in [("layer", "left"), ("op", "left"), ("k", "right"), ("s", "right"), ("input", "right"),
-                         ("output", "right"), ("MACs", "right"), ("params", "right"), ("activations", "right")]:
-        table.add_column(col, justify=justify)
-    for row in report.rows(LAYER_COLUMNS):
-        table.add_row(row["name"], row["op"], str(row["kernel"]), str(row["stride"]), _shape(row["in_side"], row["in_ch"]),
-                      _shape(row["out_side"], row["out_ch"]), commas(row["macs"]), commas(row["params"]),
-                      commas(row["act_out"]))
+    headers = ["layer", "op", "k", "s", "input", "output", "MACs", "params", "activations"]
+    rows = [[row["name"], row["op"], str(row["kernel"]), str(row["stride"]), _shape(row["in_side"], row["in_ch"]),
+             _shape(row["out_side"], row["out_ch"]), commas(row["macs"]), commas(row["params"]),
+             commas(row["act_out"])] for row in report.rows(LAYER_COLUMNS)]
     t = a["totals"]
+    total = ["total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"])]
+    headers, rows, dropped = fit_columns(headers, rows + [total], width, LAYER_OPTIONAL)
+    table = Table(title=_title(a), caption=_conventions(a))
+    for col in headers:
+        table.add_column(col, justify="left" if col in ("layer", "op") else "right", overflow="fold")
+    for row in rows[:-1]:
+        table.add_row(*row)
     table.add_section()
-    table.add_row("total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"]))
+    table.add_row(*rows[-1])
     items = [table]
+    if dropped:
+        items.append(dropped_message(dropped, width))
 
-    split = Table(title="Totals")
     attention = [("attention MACs", commas(t["attn_macs"]))] if t.get("attn_macs") else []
-    for col in ("MACs", *(name for name, _ in attention), "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta",
-                "BN mean/var", "params", "elementwise ops"):
-        split.add_column(col, justify="right")
-    split.add_row(commas(t["macs"]), *(value for _, value in attention), commas(t["flops"]), commas(t["weights"]),
-                  commas(t["biases"]), commas(t["bn_affine"]), commas(t["bn_stats"]), commas(t["params"]),
-                  commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"]))
+    names = ["MACs", *(name for name, _ in attention), "FLOPs (2 x MACs)", "weights", "biases", "BN gamma/beta",
+             "BN mean/var", "params", "elementwise ops"]
+    values = [commas(t["macs"]), *(value for _, value in attention), commas(t["flops"]), commas(t["weights"]),
+              commas(t["biases"]), commas(t["bn_affine"]), commas(t["bn_stats"]), commas(t["params"]),
+              commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"])]
+    if natural_width(names, [values]) <= width:  # one row, a column per total
+        split = Table(title="Totals")
+        for col in names:
+            split.add_column(col, justify="right")
+        split.add_row(*values)
+    else:  # folded: a row per total
+        split = Table(title="Totals")
+        split.add_column("total")
+        split.add_column("value", justify="right")
+        for name, value in zip(names, values):
+            split.add_row(name, value)
     items.append(split)
     mem = a.get("memory")
     if mem:
         items.append(f"Peak live activations {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "
-                      f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
-                      f"{commas(mem['weight_bytes'])} bytes; sum of outputs {commas(t['act_out'])} elements "
-                      "(a sum, not a peak)")
+                     f"schedule) at {mem['peak_layer']}: live {', '.join(mem['peak_live'])}; weights "
+                     f"{commas(mem['weight_bytes'])} bytes; sum of outputs {commas(t['act_out'])} elements "
+                     "(a sum, not a peak)")
 
     by_type = Table(title="Share by layer type")
     for col in ("type", "MACs", "% MACs", "params", "% params"):
@@ -179,28 +177,34 @@ def _rich(report) -> str:
                         f"{row['params_pct']:.2f}")
     items.append(by_type)
 
-    pub = report_dict(report)["published"]
-    if pub:
+    pub = figures_for(a["variant"], a["alpha"], a["resolution"]) if a["mode"] == "exact" else []
+    if pub:  # each figure as its source prints it
         pt = Table(title="Published figures for this configuration")
         for col in ("source", "MACs (M)", "params (M)", "top-1"):
-            pt.add_column(col, justify="left" if col == "source" else "right")
+            pt.add_column(col, justify="left" if col == "source" else "right", no_wrap=col != "source")
         pt.add_row("mobilecost", f"{t['macs'] / 1e6:.1f}", f"{t['params'] / 1e6:.3f}", "")
         for p in pub:
-            pt.add_row(f"{p['label']}: {p['source']}", f"{p['macs_millions'] or ''}", f"{p['params_millions'] or ''}",
-                       f"{p['top1'] or ''}")
+            pt.add_row(f"{p.label}: {p.source}", p.macs_printed, p.params_printed, f"{p.top1 or ''}")
         items.append(pt)
-    return rich_text(*items, width=160)
+    return rich_text(*items, width=width)
 
 
-def render_sweep(frame, fmt: str) -> str:
-    """A sweep's DataFrame as json, a terminal table or csv."""
+# Left out of a sweep's table, in this order, when it would not fit: what is constant or follows from
+# another column first (variant, rho, FLOPs), then the parts of the totals that stay.
+SWEEP_OPTIONAL = ("variant", "rho", "flops", "weights", "biases", "bn_affine", "bn_stats", "bn_ops", "act_ops",
+                  "ew_ops", "act_out", "weight_bytes", ("latency_ms_low", "latency_ms_high"), "act_peak_bytes")
+
+
+def render_sweep(frame, fmt: str, width: int = 80) -> str:
+    """A sweep's DataFrame as json, a terminal table (at most `width` columns) or csv."""
     if fmt == "json":
         return frame.to_json(orient="records", indent=1)
     if fmt == "table":
         rows = [[f"{v:,}" if isinstance(v, (int,)) or (hasattr(v, "dtype") and v.dtype.kind == "i")
                  else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row]
                 for row in frame.itertuples(index=False)]
-        return text_table(frame.columns, rows, right=[c for c in frame.columns if c != "variant"])
+        return text_table(list(frame.columns), rows, right=[c for c in frame.columns if c != "variant"], width=width,
+                          optional=SWEEP_OPTIONAL)
     buf = io.StringIO()
     csv_text(frame, buf)
     return buf.getvalue()
