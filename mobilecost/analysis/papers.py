@@ -204,13 +204,13 @@ def v4_tables() -> pd.DataFrame:
         totals = evaluate(p.variant, resolution=p.resolution, convention="torchvision").attrs["totals"]
         attention = totals["attn_macs"]
         rows.append(_row(tab, label, "macs_G", p.macs_millions / 1000, (totals["macs"] - attention) / 1e9, p.source,
-                         "conv and fc multiply-accumulates", decimals=p.macs_decimals + 3))
+                         "conv and fc multiply-accumulates", decimals=p.macs_decimals + 3, printed=p.macs_printed))
         if attention:
             rows.append(_row(tab, label, "macs_G with attention", p.macs_millions / 1000, totals["macs"] / 1e9,
                              p.source, f"+ {attention / 1e9:.3f} G of attention's QK^T and attention x V",
-                             decimals=p.macs_decimals + 3))
+                             decimals=p.macs_decimals + 3, printed=p.macs_printed))
         rows.append(_row(tab, label, "params_M", p.params_millions, totals["params"] / 1e6, p.source,
-                         "weights + biases + BN gamma/beta", decimals=p.params_decimals))
+                         "weights + biases + BN gamma/beta", decimals=p.params_decimals, printed=p.params_printed))
     return pd.DataFrame(rows)
 
 

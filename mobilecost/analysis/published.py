@@ -86,7 +86,7 @@ def published_v4_rows() -> tuple[Published, ...]:
             rows.append(Published(
                 label=r["model"], variant=V4_NAMES.get(r["model"]), alpha=1.0, resolution=int(r["resolution"]),
                 macs_millions=float(r["macs_G"]) * 1000, params_millions=_num(r["params_M"]), top1=_num(r["top1"]),
-                top5=None, source=f"{r['source']} [{r['confidence']}]",
+                top5=None, source=r["source"], macs_printed=r["macs_G"], params_printed=r["params_M"],
                 macs_decimals=_decimals(r["macs_G"]) - 3, params_decimals=_decimals(r["params_M"]),
             ))
     return tuple(rows)
