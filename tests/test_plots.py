@@ -214,6 +214,7 @@ def test_tradeoff_draws_the_headline_and_labels_without_collisions():
     assert "300 (paper)" in texts  # MobileNetV2 paper, Table 4: 300 M multiply-adds for 1.0-224
     assert {"74.4%", "75.0%", "72.0%"} & set(texts) == {"74.4%", "75.0%"}  # README top-1, not the paper's 72.0
     assert {"10", "20", "50", "100", "200", "500", "1000"} <= set(texts)
+    assert sum(t.endswith("%") for t in texts) == 22  # every released MobileNetV2 checkpoint keeps its label
     assert overlaps(fig) == []
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("papers' algebra" in t for t in legend) and any("headline" in t for t in legend)

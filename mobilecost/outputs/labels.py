@@ -107,8 +107,8 @@ def place_line_labels(ax, renderer, lines, taken: list, **text_kw) -> list:
 
 
 def overlaps(fig, axes=None) -> list:
-    """Pairs of texts inside axes that overlap each other or a marker, and texts outside their axes
-    (for tests and checks): [(text, other), ...]."""
+    """Texts inside axes that overlap each other, a marker or the axes' legend, and texts outside
+    their axes (for tests and checks): [(text, what it overlaps), ...]."""
     from matplotlib.text import Text
 
     renderer = renderer_of(fig)
@@ -127,4 +127,6 @@ def overlaps(fig, axes=None) -> list:
                     found.append((t.get_text(), u.get_text()))
             if any(b.overlaps(m) for m in markers):
                 found.append((t.get_text(), "a marker"))
+            if ax.get_legend() is not None and b.overlaps(ax.get_legend().get_window_extent(renderer)):
+                found.append((t.get_text(), "the legend"))
     return found

@@ -399,7 +399,7 @@ def plot_accuracy(families=None, device=None, semantics=None, on_step=None, conv
     note = ("Each point one released float checkpoint (variant, α, input side) at mobilecost's exact counts "
             "(reference rounding); top-1: single crop, from one source per family. Lines: each family's Pareto "
             f"front (no cheaper checkpoint is more accurate); labels: α-resolution of "
-            f"{'every point (left) and of' if by_resolution else ''} front points. Top-1 sources: {sources}.")
+            f"{'every point (left) and of the ' if by_resolution else ''}front points. Top-1 sources: {sources}.")
     if device is not None:
         note += f" Latency: mobilecost exact counts on {device_label(device)}."
     footnote(fig, note)
