@@ -227,7 +227,8 @@ def _write_table(ws, top: int, frame: pd.DataFrame, formats, convention: str) ->
                 continue
             if not kind:
                 value = values[name]
-                fmt = formats["rho"] if name == "rho" else formats["int"] if isinstance(value, (int, np.integer)) else None
+                fmt = (formats["rho"] if name == "rho" else formats["ms"] if name.startswith("latency_ms")
+                       else formats["int"] if isinstance(value, (int, np.integer)) else None)
                 _write_value(ws, r, c, value, fmt)
                 continue
             published, count = values[base], values[PUBLISHED[base]]
@@ -246,7 +247,8 @@ def _write_table(ws, top: int, frame: pd.DataFrame, formats, convention: str) ->
             ws.set_column(c, c, 8)
             continue
         cells = [] if ":" in name else [len(f"{v:,}" if isinstance(v, (int, np.integer)) else f"{v:.4f}"
-                                            if base == "rho" else str(v)) for v in frame[base].head(200)]
+                                            if base == "rho" else f"{v:.2f}" if base.startswith("latency_ms")
+                                            else str(v)) for v in frame[base].head(200)]
         ws.set_column(c, c, min(max([9] + cells) + 1.5, 24))
     ws.set_row(top, 76)
     below = top + len(frame) + 2
@@ -336,21 +338,24 @@ def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) 
 
 def _write_summary(ws, review: Review, formats) -> None:
     ws.write_string(0, 0, "mobilecost design review: exact counts per configuration", formats["title"])
-    ws.write_string(1, 0, header_line(review.convention, "exact", review.semantics or "default"))
-    ws.write_string(2, 0, "Parameters split: weights, biases, BN affine (gamma, beta), BN statistics (mean, var); "
-                          + "; ".join(f"{k}: {v}" for k, v in CONVENTION_TEXT.items()))
-    ws.write_string(3, 0, "Published figures beside each configuration (millions, as printed), each followed by "
-                          "the count's difference from it: " + SUMMARY_SOURCES)
-    notes = ["Peak activation memory: the largest live set of activations, sequential schedule, fp32; weights + "
-             "biases at fp32"]
+    notes = [
+        header_line(review.convention, "exact", review.semantics or "default"),
+        "Parameters split: weights, biases, BN affine (gamma, beta), BN statistics (mean, var); "
+        + "; ".join(f"{k}: {v}" for k, v in CONVENTION_TEXT.items()),
+        "Published figures beside each configuration (millions, as printed), each followed by the count's "
+        "difference from it: " + SUMMARY_SOURCES,
+        "Peak activation memory: the largest live set of activations, sequential schedule, fp32; weights + biases "
+        "at fp32",
+    ]
     if review.device is not None:
         from ..latency.devices import load_device
 
         notes.append(f"Simulated latency: {load_device(review.device).label()}")
-    for i, note in enumerate(notes):
-        ws.write_string(4 + i, 0, note)
-    top = 4 + len(notes) + 1
-    _write_table(ws, top, review.summary, formats, review.convention)
+    top = 1 + len(notes) + 1
+    columns = _write_table(ws, top, review.summary, formats, review.convention)
+    for i, note in enumerate(notes):  # wrapped within the table's width, so that printing fits the table
+        ws.merge_range(1 + i, 0, 1 + i, len(columns) - 1, note, formats["note"])
+        ws.set_row(1 + i, 14 * (1 + len(note) // 260))
     ws.freeze_panes(top + 1, 1)
     _print_setup(ws, top)
 
@@ -406,6 +411,8 @@ def _render_xlsx(review: Review, tmp: str) -> None:
                                  "valign": "top"}),
         "int": wb.add_format({"num_format": "#,##0"}),
         "rho": wb.add_format({"num_format": "0.0000"}),
+        "ms": wb.add_format({"num_format": "0.00"}),
+        "note": wb.add_format({"text_wrap": True, "valign": "top"}),
         "millions": wb.add_format({"num_format": "+0.00;-0.00;0.00"}),
         "percent": wb.add_format({"num_format": "+0.0%;-0.0%;0.0%"}),
         "total": wb.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
