@@ -132,6 +132,19 @@ def test_accuracy_labels_collide_with_nothing(families):
     assert overlaps(fig) == []
 
 
+def test_v1_source_agrees_with_the_papers_tables_where_both_give_a_figure():
+    from mobilecost.analysis.accuracy import checkpoints
+    from mobilecost.analysis.published import published_rows
+
+    # MobileNets arXiv:1704.04861: Table 6 (1.0/0.75/0.5/0.25 at 224), Table 7 (1.0 at 192/160/128), Table 9
+    # (0.5 at 160), as typed in mobilecost/data/published_models.csv.
+    paper = {(p.alpha, p.resolution): p.top1 for p in published_rows()
+             if p.variant == "mobilenet_v1" and "1704.04861" in p.source and p.top1 is not None}
+    readme = {(c.alpha, c.resolution): c.top1 for c in checkpoints(["mobilenet_v1"])}
+    assert len(paper) == 8 and set(paper) < set(readme)
+    assert max(abs(paper[k] - readme[k]) for k in paper) == pytest.approx(0.3)
+
+
 def test_accuracy_against_simulated_latency_adds_a_panel():
     fig = plot_accuracy(["mobilenet_v3_small"], device=DEVICE)
     assert len(fig.axes) == 3 and "latency (ms)" in fig.axes[2].get_xlabel()

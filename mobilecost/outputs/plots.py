@@ -430,8 +430,8 @@ def _label_fronts(fig, axes, xs, top1, points, fronts, every_point_first: bool) 
 
 
 UP_LEFT_FIRST = ((-1, 1), (0, 1), (-1, 0), (1, 1), (1, -1), (-1, -1), (1, 0), (0, -1))
-LABEL_COLOURS = {"mobilenet_v1": "#0d4a7a", "mobilenet_v2": "#1a641a", "mobilenet_v3_large": "#8b1a1a",
-                 "mobilenet_v3_small": "#5b3d7a"}
+LABEL_COLOURS = {"mobilenet_v1": "#1764ab", "mobilenet_v2": "#1f8a1f", "mobilenet_v3_large": "#c21d1d",
+                 "mobilenet_v3_small": "#8350b8"}  # the families' colours, a little darker for text
 
 
 def _checkpoint_latency(points, device, semantics, on_step=None):
