@@ -18,7 +18,8 @@ from mobilecost.api import costs_for
 from mobilecost.numeric.checked import compiled_for
 from mobilecost.numeric.values import values_at
 from mobilecost.outputs.workbook import (
-    ALPHA_CELL, FIRST_LAYER_ROW, RHO_CELL, SIDE_CELL, build_review, export_review, write_xlsx,
+    ALPHA_CELL, FIRST_LAYER_ROW, HEADERS, LAYER_COLUMNS, RHO_CELL, SIDE_CELL, TOTAL_COLUMNS, build_review,
+    export_review, header_of, write_xlsx,
 )
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -90,7 +91,7 @@ def recalculated(tmp_path_factory):
             for (b, variant), (alpha, res) in setting.items():
                 if b == book:
                     wb[variant][ALPHA_CELL] = alpha
-                    wb[variant][RHO_CELL] = res / 224
+                    wb[variant][SIDE_CELL] = res  # the input is the side in pixels; rho is derived
             path = folder / f"{book}_{k}.xlsx"
             wb.save(path)
             copies.append(path)
@@ -103,8 +104,12 @@ def recalculated(tmp_path_factory):
     return formulas, values, user
 
 
+FIELD_OF = {header_of(field, "paper"): field for field in LAYER_COLUMNS}
+
+
 def _header(ws):
-    return [c.value for c in ws[FIRST_LAYER_ROW]]
+    """The layer table's columns, by the field each header names."""
+    return [FIELD_OF.get(c.value, c.value) for c in ws[FIRST_LAYER_ROW]]
 
 
 def _totals(ws, header):
@@ -123,7 +128,8 @@ def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, sheet,
     expected["params"] = expected["weights"] + expected["biases"]  # the paper convention
     fws, vws = formulas[book][variant], values[(book, k)][variant]
     header = _header(fws)
-    assert vws[SIDE_CELL].value == res
+    # rho = side / 224, stored by LibreOffice to 15 significant digits (it computes with all 17)
+    assert vws[SIDE_CELL].value == res and vws[RHO_CELL].value == pytest.approx(res / 224, rel=1e-14)
     checked = 0
     for i in range(len(costs.layers)):
         row = FIRST_LAYER_ROW + 1 + i
@@ -134,6 +140,9 @@ def test_every_formula_cell_recalculates_to_the_exact_count(recalculated, sheet,
                 assert got == expected[field][i], (sheet, costs.layers[i].layer.name, field, cell)
                 checked += 1
     assert checked >= 14 * len(costs.layers)
+    bottom = _totals(vws, header)
+    top = {vws.cell(r, c).value: vws.cell(r, c + 4).value for r in range(3, 8) for c in (4, 11, 18)}
+    assert {field: top[header_of(field)] for field in TOTAL_COLUMNS} == {f: bottom[f] for f in TOTAL_COLUMNS}
 
 
 @pytest.mark.parametrize("k", range(len(SETTINGS)))
@@ -170,12 +179,13 @@ def test_rounding_is_written_as_spreadsheet_formulas(recalculated):
     header = _header(formulas["mobilenet_v2"])
     ws = formulas["mobilenet_v2"]
     out_ch = ws.cell(FIRST_LAYER_ROW + 1, header.index("out_ch") + 1).value  # conv1: make_divisible(32 alpha, 8)
-    assert "MAX(8,INT(INT(32*$B$2+4)/8)*8)" in out_ch and "<0.9*(32*$B$2)" in out_ch
+    assert "MAX(8,INT(INT(32*$B$3+4)/8)*8)" in out_ch and "<0.9*(32*$B$3)" in out_ch  # $B$3: alpha
     in_side = ws.cell(FIRST_LAYER_ROW + 1, header.index("in_side") + 1)
     assert in_side.value == "=$B$4"  # the input side cell
     side = ws.cell(FIRST_LAYER_ROW + 1, header.index("out_side") + 1).value
     assert side == f"=CEILING({in_side.coordinate}/2,1)"  # stride 2, SAME padding: ceil(H / 2)
-    assert formulas["mobilenet_v1"]["B4"].value == "=INT(224*$B$3+0.5)"
+    assert formulas["mobilenet_v1"][SIDE_CELL].value == 224  # an input: the side in pixels
+    assert formulas["mobilenet_v1"][RHO_CELL].value == "=$B$4/224"  # rho derived from it
 
 
 INJECTION = "=cmd|' /C calc'!A0"
@@ -253,22 +263,85 @@ def test_summary_columns_put_published_figures_beside_the_counts():
     assert row["published_macs_millions"] == 300 and row["published_params_millions"] == 3.4
 
 
-def test_sweep_chart_series_each_cover_one_resolution(tmp_path):
+def test_sweep_honours_the_request_and_charts_each_resolution(tmp_path):
     import re
     import zipfile
 
     target = tmp_path / "review.xlsx"
-    export_review(["mobilenet_v1", "mobilenet_v2"], resolutions=[160, 224], xlsx=target)
-    chart = zipfile.ZipFile(target).read("xl/charts/chart1.xml").decode()
-    ranges = re.findall(r"<c:f>Sweep!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)</c:f>", chart)
-    assert len(ranges) == 4  # (alpha, MACs) for each of the two variants
+    export_review(["mobilenet_v1", "mobilenet_v2"], alphas=[0.5, 1.0], resolutions=[160, 224], xlsx=target)
     ws = openpyxl.load_workbook(target)["Sweep"]
     header = [c.value for c in ws[3]]
-    for col, first, last in ranges[::2]:
-        rows = range(int(first), int(last) + 1)
-        alphas = [ws.cell(r, header.index("alpha") + 1).value for r in rows]
-        assert alphas == sorted(alphas) and len(set(alphas)) == len(alphas) > 10
-        assert {ws.cell(r, header.index("resolution") + 1).value for r in rows} == {160}
+    alpha_col, res_col = header.index(HEADERS["alpha"]) + 1, header.index(HEADERS["resolution"]) + 1
+    rows = [r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value in ("mobilenet_v1", "mobilenet_v2")]
+    alphas = sorted({ws.cell(r, alpha_col).value for r in rows})
+    assert alphas[0] == 0.5 and alphas[-1] == 1.0 and len(alphas) == 11  # 0.5, 0.55, ..., 1.0
+    assert {ws.cell(r, res_col).value for r in rows} == {160, 224}
+    for k, variant in enumerate(["mobilenet_v1", "mobilenet_v2"], start=1):  # one chart per variant
+        chart = zipfile.ZipFile(target).read(f"xl/charts/chart{k}.xml").decode()
+        ranges = re.findall(r"<c:f>Sweep!\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)</c:f>", chart)
+        assert len(ranges) == 4  # (alpha, MACs) for each of the two resolutions
+        seen = set()
+        for _, first, last in ranges[::2]:
+            series = range(int(first), int(last) + 1)
+            assert {ws.cell(r, 1).value for r in series} == {variant}
+            xs = [ws.cell(r, alpha_col).value for r in series]
+            assert xs == sorted(xs) and len(xs) == 11
+            (res,) = {ws.cell(r, res_col).value for r in series}
+            seen.add(res)
+        assert seen == {160, 224}
+
+
+def test_variant_sheets_open_at_the_first_configuration_asked_for(tmp_path):
+    target = tmp_path / "review.xlsx"
+    export_review(["mobilenet_v2"], alphas=[1.0, 0.5], resolutions=[224, 160], xlsx=target)
+    ws = openpyxl.load_workbook(target)["mobilenet_v2"]
+    assert (ws[ALPHA_CELL].value, ws[SIDE_CELL].value) == (1.0, 224)
+
+
+def test_published_figures_have_a_difference_beside_them(tmp_path):
+    target = tmp_path / "review.xlsx"
+    export_review(["mobilenet_v1"], xlsx=target)
+    ws = openpyxl.load_workbook(target)["Summary"]
+    top = next(r for r in range(1, 20) if ws.cell(r, 1).value == "variant")
+    header = [c.value for c in ws[top]]
+    pub = header.index(HEADERS["published_macs_millions"])
+    assert header[pub + 1] == "count - published (millions)" and header[pub + 2] == "count - published (% of published)"
+    macs, published = ws.cell(top + 1, header.index(HEADERS["macs"]) + 1), ws.cell(top + 1, pub + 1)
+    assert (macs.value, published.value) == (568_740_352, 569)  # Keras reference; MobileNets Table 6
+    diff, pct = ws.cell(top + 1, pub + 2).value, ws.cell(top + 1, pub + 3).value
+    assert diff == f'=IF(ISNUMBER({published.coordinate}),{macs.coordinate}/1000000-{published.coordinate},"")'
+    assert pct.startswith(f"=IF(ISNUMBER({published.coordinate}),({macs.coordinate}/1000000-")
+    values = openpyxl.load_workbook(target, data_only=True)["Summary"]
+    assert values.cell(top + 1, pub + 2).value == pytest.approx(568.740352 - 569)  # -0.259648 M
+
+
+CODE_NAMES = ("macs", "act_out", "act_in", "bn_ops", "act_ops", "ew_ops", "bn_affine", "bn_stats", "in_side",
+              "out_ch", "act_peak_bytes", "weight_bytes", "published_macs_millions", "rho", "alpha")
+
+
+def test_print_setup_frozen_panes_and_headers_with_units(tmp_path):
+    target = tmp_path / "review.xlsx"
+    export_review(["mobilenet_v1", "mobilenet_v3_small"], alphas=[0.5, 1.0], resolutions=[160, 224], xlsx=target)
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames == ["Summary", "Sweep", "mobilenet_v1", "mobilenet_v3_small"]
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        # fit to one page wide (fitToWidth absent means 1, the ECMA-376 default), as many pages down as it takes
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth or 1) == 1, ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.freeze_panes is not None, ws.title
+        header_row = ws[ws.freeze_panes].row - 1  # panes frozen just under the header row
+        assert ws.print_title_rows == f"${header_row}:${header_row}", ws.title
+        headers = [c.value for c in ws[header_row] if c.value]
+        assert len(headers) >= 15 and not set(headers) & set(CODE_NAMES), ws.title
+        units = [h for h in headers if "(" in h]
+        assert len(units) >= len(headers) - 8, (ws.title, headers)  # text columns (layer, type...) need none
+    v1 = wb["mobilenet_v1"]
+    assert v1[RHO_CELL].number_format == "0.0000" and v1[SIDE_CELL].data_type == "n"
+    summary = wb["Summary"]
+    top = summary.freeze_panes
+    rho_col = [c.value for c in summary[summary[top].row - 1]].index(HEADERS["rho"]) + 1
+    assert summary.cell(summary[top].row, rho_col).number_format == "0.0000"
 
 
 def test_a_bad_destination_is_refused_before_anything_is_written(tmp_path):

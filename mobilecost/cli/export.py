@@ -163,16 +163,19 @@ def plot(
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     mode: Mode = typer.Option(Mode.exact, "--mode", help="tradeoff: exact (reference rounding, steps visible) or ideal."),
+    dpi: float = typer.Option(150, "--dpi", help="Dots per inch of a PNG (150: about 1,650 pixels wide)."),
 ) -> None:
     """Figures: the alpha-rho trade-off plane, accuracy against cost, per-block bars, the roofline."""
     try:
         from ..outputs.plots import save_figure
 
         check_output(output)
+        if not 20 <= dpi <= 1200:
+            raise MobilecostError(f"dots per inch must be between 20 and 1200, got {dpi:g}", field="--dpi")
         with StepProgress(_steps(kind, variants or [], device), f"plot {kind.value}") as progress:
             fig = _figure(kind, variants or [], metric, alpha, rho, resolution, device, semantics, convention.value,
                           mode.value, progress)
-            save_figure(fig, output)
+            save_figure(fig, output, dpi)
     except MobilecostError as exc:
         fail(exc)
     typer.echo(f"mobilecost: wrote {output}", err=True)
@@ -211,7 +214,7 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
             raise MobilecostError("name at least one variant", field="VARIANT")
         return plots.plot_tradeoff(variants, metric, device, semantics, convention, mode, on_step=on_step)
     if kind is PlotKind.accuracy:
-        return plots.plot_accuracy(_families(variants), device, semantics, on_step=on_step)
+        return plots.plot_accuracy(_families(variants), device, semantics, on_step=on_step, convention=convention)
     variant = _one(variants, kind.value)
     if kind is PlotKind.layers:
         return plots_layers.plot_layers(variant, alpha, resolution, rho, device, semantics, convention)

@@ -35,7 +35,19 @@ LAYER_TEXT = ("name", "block", "op", "type", "kernel", "stride", "act")
 SUMMARY_SOURCES = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 "
                    "arXiv:1905.02244; TF-slim READMEs; Keras Applications; torchvision (published figures as "
                    "listed in mobilecost/data/published_models.csv)")
-SWEEP_ALPHAS = np.round(np.arange(0.25, 1.5001, 0.05), 10)
+SWEEP_STEP = 0.05
+
+
+def sweep_alphas(requested) -> np.ndarray:
+    """The Sweep sheet's alphas: the requested values and every 0.05 between the smallest and the
+    largest of them (0.25 to 1.5 when a single value is asked for, so that its chart has a curve)."""
+    requested = np.asarray(requested, float)
+    lo, hi = float(requested.min()), float(requested.max())
+    if lo == hi:
+        lo, hi = min(0.25, lo), max(1.5, hi)
+    start = np.ceil(lo / SWEEP_STEP - 1e-9) * SWEEP_STEP
+    grid = np.round(np.arange(start, hi + 1e-9, SWEEP_STEP), 10)
+    return np.unique(np.concatenate([grid[grid > 0], requested]))
 
 
 @dataclass
@@ -94,7 +106,7 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
             continue
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
-        grid = sweep(variant, SWEEP_ALPHAS, resolutions, semantics=semantics, convention=convention, device=device)
+        grid = sweep(variant, sweep_alphas(alphas), resolutions, semantics=semantics, convention=convention, device=device)
         sweeps.append(grid.sort_values(["resolution", "alpha"], kind="stable"))  # one run of rows per chart series
         step(f"{name}: sweep")
         rho = resolutions[0] / costs.spec.input.size
@@ -105,6 +117,54 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
 
 
 # -- xlsx ----------------------------------------------------------------------------------------
+HEADERS = {  # column -> the workbook's header, with its unit (CSV and JSON keep the column names)
+    "variant": "variant",
+    "alpha": "width multiplier α",
+    "rho": "resolution multiplier ρ",
+    "resolution": "input side (pixels)",
+    "macs": "MACs (multiply-accumulates)",
+    "published_macs_millions": "published MACs (millions)",
+    "flops": "FLOPs (2 per MAC)",
+    "weights": "weights (count)",
+    "biases": "biases (count)",
+    "bn_affine": "BN γ, β (count)",
+    "bn_stats": "BN mean, variance (count)",
+    "published_params_millions": "published parameters (millions)",
+    "act_in": "input activations (elements)",
+    "act_out": "output activations (elements)",
+    "bn_ops": "BN ops if unfolded (one per output element)",
+    "act_ops": "activation-function ops (one per output element)",
+    "ew_ops": "element-wise ops: pooling, SE scaling, adds (count)",
+    "attn_macs": "attention QKᵀ and attention×V MACs (of MACs)",
+    "act_peak_bytes": "peak activation memory (bytes, fp32)",
+    "weight_bytes": "weights + biases (bytes, fp32)",
+    "latency_ms": "simulated latency (ms)",
+    "latency_ms_low": "simulated latency, band low (ms)",
+    "latency_ms_high": "simulated latency, band high (ms)",
+    "published_top1": "published ImageNet top-1 (%)",
+    "published_source": "source (listed below)",
+    "name": "layer",
+    "block": "block",
+    "op": "op",
+    "type": "type",
+    "kernel": "kernel (k x k)",
+    "stride": "stride",
+    "act": "activation",
+    "in_side": "input side (pixels)",
+    "in_ch": "input channels",
+    "out_side": "output side (pixels)",
+    "out_ch": "output channels",
+}
+PUBLISHED = {"published_macs_millions": "macs", "published_params_millions": "params"}  # figure -> its count
+
+
+def header_of(column: str, convention: str = "paper") -> str:
+    """The workbook's header of a column: what it is and its unit."""
+    if column == "params":
+        return f"parameters (count; {CONVENTION_TEXT[convention].removeprefix('params = ')})"
+    return HEADERS.get(column, column)
+
+
 def _sheet_name(name: str, taken: set) -> str:
     base = re.sub(r"[\[\]:*?/\\']", "_", name)[:28] or "variant"
     candidate, n = base, 1
@@ -133,45 +193,109 @@ def _write_value(ws, row, col, value, fmt=None):
         ws.write_string(row, col, str(value), fmt)
 
 
-def _write_table(ws, top: int, frame: pd.DataFrame, formats) -> None:
-    for col, name in enumerate(frame.columns):
-        ws.write_string(top, col, str(name), formats["header"])
-    for r, values in enumerate(frame.itertuples(index=False), start=top + 1):
-        for col, value in enumerate(values):
-            fmt = formats["int"] if isinstance(value, (int, np.integer)) else None
-            _write_value(ws, r, col, value, fmt)
-    for col, name in enumerate(frame.columns):
-        longest = max([len(str(name))] + [len(f"{v:,}" if isinstance(v, (int, np.integer)) else str(v))
-                                          for v in frame.iloc[:, col].head(200)])
-        ws.set_column(col, col, min(max(longest + 2, 8), 40))
+def _print_setup(ws, header_row: int) -> None:
+    """Landscape, one page wide, the header row repeated on every page, panes frozen under it."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.repeat_rows(header_row)
+    ws.set_footer("&L&A&RPage &P of &N")
+
+
+def _write_table(ws, top: int, frame: pd.DataFrame, formats, convention: str) -> list[str]:
+    """The frame under a header row of names with units; beside each published figure, its difference
+    from the count (absolute and %) as live formulas. Returns the columns as written."""
+    columns = []
+    for name in frame.columns:
+        columns.append(name)
+        if name in PUBLISHED:
+            columns += [f"{name}:diff", f"{name}:pct"]
+    where = {name: c for c, name in enumerate(columns)}
+    for c, name in enumerate(columns):
+        base, _, kind = name.partition(":")
+        title = {"diff": f"count - published (millions)", "pct": "count - published (% of published)"}.get(
+            kind, header_of(base, convention))
+        ws.write_string(top, c, title, formats["header"])
+    sources: dict = {}  # source text -> its key, listed under the table
+    for r, row in enumerate(frame.itertuples(index=False), start=top + 1):
+        values = dict(zip(frame.columns, row))
+        for c, name in enumerate(columns):
+            base, _, kind = name.partition(":")
+            if name == "published_source":
+                if values[name]:
+                    ws.write_string(r, c, f"[{sources.setdefault(values[name], len(sources) + 1)}]")
+                continue
+            if not kind:
+                value = values[name]
+                fmt = (formats["rho"] if name == "rho" else formats["ms"] if name.startswith("latency_ms")
+                       else formats["int"] if isinstance(value, (int, np.integer)) else None)
+                _write_value(ws, r, c, value, fmt)
+                continue
+            published, count = values[base], values[PUBLISHED[base]]
+            pub_cell, count_cell = _cell(r, where[base]), _cell(r, where[PUBLISHED[base]])
+            if kind == "diff":
+                formula = f'=IF(ISNUMBER({pub_cell}),{count_cell}/1000000-{pub_cell},"")'
+                cached = "" if _missing(published) else count / 1e6 - published
+                ws.write_formula(r, c, formula, formats["millions"], cached)
+            else:
+                formula = f'=IF(ISNUMBER({pub_cell}),({count_cell}/1000000-{pub_cell})/{pub_cell},"")'
+                cached = "" if _missing(published) else (count / 1e6 - published) / published
+                ws.write_formula(r, c, formula, formats["percent"], cached)
+    for c, name in enumerate(columns):
+        base = name.partition(":")[0]
+        if base == "published_source":
+            ws.set_column(c, c, 8)
+            continue
+        cells = [] if ":" in name else [len(f"{v:,}" if isinstance(v, (int, np.integer)) else f"{v:.4f}"
+                                            if base == "rho" else f"{v:.2f}" if base.startswith("latency_ms")
+                                            else str(v)) for v in frame[base].head(200)]
+        ws.set_column(c, c, min(max([9] + cells) + 1.5, 24))
+    ws.set_row(top, 76)
+    below = top + len(frame) + 2
+    for text, key in sources.items():
+        ws.write_string(below + key - 1, 0, f"[{key}] {text}")
+    return columns
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 LAYER_COLUMNS = (*LAYER_TEXT, *FIELDS[:4], "macs", *PARAM_PARTS, "params", "act_in", "act_out",
                  "bn_ops", "act_ops", "ew_ops", "attn_macs")
-FIRST_LAYER_ROW = 8  # 0-based row of the first layer (row 9 in the spreadsheet)
-ALPHA_CELL, RHO_CELL, SIDE_CELL = "B2", "B3", "B4"  # the per-layer sheets' input cells
+TOTAL_COLUMNS = ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops", "attn_macs")
+FIRST_LAYER_ROW = 12  # 0-based row of the first layer (row 13 in the spreadsheet; its header is row 12)
+ALPHA_CELL, SIDE_CELL, RHO_CELL = "B3", "B4", "B5"  # the per-layer sheets' inputs (alpha, side) and rho = side / size
+TOTALS_TOP = 2  # 0-based row of the first total beside the inputs
 
 
 def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) -> None:
     spec = costs.spec
+    size = spec.input.size
+    side = int(np.floor(size * rho + 0.5))
     ws.write_string(0, 0, f"{spec.title} ({spec.name}), exact mode, semantics {costs.semantics}", formats["title"])
-    ws.write_string(1, 0, "alpha (input)")
-    ws.write_number(1, 1, alpha, formats["input"])
-    ws.write_string(2, 0, "rho (input)")
-    ws.write_number(2, 1, rho, formats["input"])
-    ws.write_string(3, 0, "input side, pixels")
-    ws.write_formula(3, 1, f"=INT({spec.input.size}*$B$3+0.5)", formats["int"],
-                     int(np.floor(spec.input.size * rho + 0.5)))
-    ws.write_string(1, 3, "Change alpha or rho: every shape and cost below is a live formula "
-                          "(the reference rounding rules written out).")
-    ws.write_string(2, 3, f"Source of the table: {spec.source}")
-    ws.write_string(3, 3, header_line(convention, "exact", costs.semantics))
-    ws.write_string(4, 3, "Shortcut adds whose two inputs have different widths do not exist: their costs are 0.")
-    printer = SheetPrinter(input_cells(spec.input.size, "$B$2", "$B$3", "$B$4"))
+    ws.write_string(1, 0, "Inputs (change these)", formats["bold"])
+    ws.write_string(2, 0, "width multiplier α")
+    ws.write_number(2, 1, alpha, formats["input"])
+    ws.write_string(3, 0, "input side (pixels)")
+    ws.write_number(3, 1, side, formats["input_side"])
+    ws.data_validation(3, 1, 3, 1, {"validate": "integer", "criteria": ">", "value": 0,
+                                    "error_message": "The input side is a whole number of pixels."})
+    ws.write_string(4, 0, f"ρ = input side / {size}")
+    ws.write_formula(4, 1, f"={SIDE_CELL.replace('B', '$B$')}/{size}", formats["rho"], side / size)
+    notes = ["Change α or the input side: every shape and cost below is a live formula (the reference rounding "
+             "rules written out).",
+             f"Source of the table: {spec.source}",
+             header_line(convention, "exact", costs.semantics),
+             "Shortcut adds whose two inputs have different widths do not exist: their costs are 0."]
+    for i, note in enumerate(notes):
+        ws.write_string(7 + i, 0, note)
+    printer = SheetPrinter(input_cells(size, "$B$3", "$B$5", "$B$4"))
     col = {c: i for i, c in enumerate(LAYER_COLUMNS)}
     header = FIRST_LAYER_ROW - 1
-    for c, title in enumerate(LAYER_COLUMNS):
-        ws.write_string(header, c, title, formats["header"])
+    for c, field in enumerate(LAYER_COLUMNS):
+        ws.write_string(header, c, header_of(field, convention), formats["header"])
     produced: dict = {}
     for i, lc in enumerate(costs.layers):
         r = FIRST_LAYER_ROW + i
@@ -193,56 +317,80 @@ def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) 
     last = FIRST_LAYER_ROW + len(costs.layers) - 1
     total = last + 1
     ws.write_string(total, 0, "total", formats["header"])
-    for field in ("macs", *PARAM_PARTS, "params", "act_out", "bn_ops", "act_ops", "ew_ops", "attn_macs"):
+    for field in TOTAL_COLUMNS:
         c = col[field]
         ws.write_formula(total, c, f"=SUM({_cell(FIRST_LAYER_ROW, c)}:{_cell(last, c)})", formats["total"],
                          int(frame[field].sum()))
+    # The same totals at the top, beside the inputs: two columns of label and value.
+    ws.write_string(1, 3, "Totals of the layers below", formats["bold"])
+    for k, field in enumerate(TOTAL_COLUMNS):
+        row, label_col = TOTALS_TOP + k % 5, 3 + 7 * (k // 5)
+        ws.merge_range(row, label_col, row, label_col + 3, header_of(field, convention), formats["label"])
+        ws.merge_range(row, label_col + 4, row, label_col + 5, None, formats["total_top"])
+        ws.write_formula(row, label_col + 4, f"={_cell(total, col[field], absolute=True)}", formats["total_top"],
+                         int(frame[field].sum()))
     ws.freeze_panes(FIRST_LAYER_ROW, 1)
-    ws.set_column(0, 0, 14)
+    ws.set_column(0, 0, 19)
     ws.set_column(1, len(LAYER_COLUMNS) - 1, 11)
+    ws.set_column(col["macs"], col["macs"], 13)
+    ws.set_row(header, 76)
+    _print_setup(ws, header)
 
 
 def _write_summary(ws, review: Review, formats) -> None:
     ws.write_string(0, 0, "mobilecost design review: exact counts per configuration", formats["title"])
-    ws.write_string(1, 0, header_line(review.convention, "exact", review.semantics or "default"))
-    ws.write_string(2, 0, "Parameters split: weights, biases, BN affine (gamma, beta), BN statistics (mean, var); "
-                          + "; ".join(f"{k}: {v}" for k, v in CONVENTION_TEXT.items()))
-    ws.write_string(3, 0, "Published figures beside each configuration (millions, as printed): " + SUMMARY_SOURCES)
-    notes = ["act_peak_bytes: peak live activation memory, sequential schedule, fp32; weight_bytes: weights and "
-             "biases at fp32"]
+    notes = [
+        header_line(review.convention, "exact", review.semantics or "default"),
+        "Parameters split: weights, biases, BN affine (gamma, beta), BN statistics (mean, var); "
+        + "; ".join(f"{k}: {v}" for k, v in CONVENTION_TEXT.items()),
+        "Published figures beside each configuration (millions, as printed), each followed by the count's "
+        "difference from it: " + SUMMARY_SOURCES,
+        "Peak activation memory: the largest live set of activations, sequential schedule, fp32; weights + biases "
+        "at fp32",
+    ]
     if review.device is not None:
         from ..latency.devices import load_device
 
-        notes.append(f"latency_ms: {load_device(review.device).label()}")
-    for i, note in enumerate(notes):
-        ws.write_string(4 + i, 0, note)
-    _write_table(ws, 4 + len(notes) + 1, review.summary, formats)
-    ws.set_column(len(review.summary.columns) - 1, len(review.summary.columns) - 1, 60)
+        notes.append(f"Simulated latency: {load_device(review.device).label()}")
+    top = 1 + len(notes) + 1
+    columns = _write_table(ws, top, review.summary, formats, review.convention)
+    for i, note in enumerate(notes):  # wrapped within the table's width, so that printing fits the table
+        ws.merge_range(1 + i, 0, 1 + i, len(columns) - 1, note, formats["note"])
+        ws.set_row(1 + i, 14 * (1 + len(note) // 260))
+    ws.freeze_panes(top + 1, 1)
+    _print_setup(ws, top)
 
 
 def _write_sweep(wb, ws, review: Review, formats) -> None:
     frame = review.sweep
-    ws.write_string(0, 0, "Totals over alpha for each resolution (exact mode)", formats["title"])
+    alphas = np.unique(frame["alpha"].to_numpy(float))
+    ws.write_string(0, 0, f"Totals over α ({alphas.min():g} to {alphas.max():g}) at each requested input side "
+                          "(exact mode)", formats["title"])
     top = 2
-    _write_table(ws, top, frame, formats)
-    chart = wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
-    xcol = list(frame.columns).index("alpha")
-    ycol = list(frame.columns).index("macs")
-    first_res = frame["resolution"].iloc[0]
-    for variant in frame["variant"].unique():
-        rows = np.flatnonzero((frame["variant"] == variant).to_numpy() & (frame["resolution"] == first_res).to_numpy())
-        a, b = top + 1 + rows[0], top + 1 + rows[-1]
-        chart.add_series({
-            "name": csv_cell(f"{variant} @ {first_res}"),  # xlsxwriter reads a name starting '=' as a formula
-            "categories": [ws.get_name(), a, xcol, b, xcol],
-            "values": [ws.get_name(), a, ycol, b, ycol],
-            "marker": {"type": "circle", "size": 3},
-        })
-    chart.set_title({"name": f"MACs against alpha at {first_res} x {first_res}"})
-    chart.set_x_axis({"name": "width multiplier alpha"})
-    chart.set_y_axis({"name": "MACs (multiply-accumulates)", "num_format": "#,##0"})
-    chart.set_size({"width": 760, "height": 420})
-    ws.insert_chart(2, len(frame.columns) + 1, chart)
+    columns = _write_table(ws, top, frame, formats, review.convention)
+    ws.freeze_panes(top + 1, 1)
+    _print_setup(ws, top)
+    xcol, ycol = columns.index("alpha"), columns.index("macs")
+    variant_of = frame["variant"].to_numpy()
+    resolution_of = frame["resolution"].to_numpy()
+    for k, variant in enumerate(dict.fromkeys(variant_of)):
+        chart = wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+        for res in dict.fromkeys(resolution_of[variant_of == variant]):
+            rows = np.flatnonzero((variant_of == variant) & (resolution_of == res))
+            a, b = top + 1 + rows[0], top + 1 + rows[-1]
+            chart.add_series({
+                "name": csv_cell(f"{res} x {res}"),  # xlsxwriter reads a name starting '=' as a formula
+                "categories": [ws.get_name(), a, xcol, b, xcol],
+                "values": [ws.get_name(), a, ycol, b, ycol],
+                "marker": {"type": "circle", "size": 3},
+            })
+        chart.set_title({"name": csv_cell(f"{variant}: MACs against α, one line per input side"),
+                         "name_font": {"size": 11}})
+        chart.set_x_axis({"name": "width multiplier α", "min": float(alphas.min()), "max": float(alphas.max())})
+        chart.set_y_axis({"name": "MACs (multiply-accumulates)", "num_format": "#,##0"})
+        chart.set_legend({"position": "right"})
+        chart.set_size({"width": 640, "height": 340})
+        ws.insert_chart(top + 1 + 18 * k, len(columns) + 1, chart)
 
 
 def write_xlsx(review: Review, path) -> None:
@@ -259,10 +407,21 @@ def _render_xlsx(review: Review, tmp: str) -> None:
                                    "strings_to_numbers": False})
     formats = {
         "title": wb.add_format({"bold": True, "font_size": 13}),
-        "header": wb.add_format({"bold": True, "bottom": 1, "bg_color": "#E8EEF4"}),
+        "bold": wb.add_format({"bold": True}),
+        "header": wb.add_format({"bold": True, "bottom": 1, "bg_color": "#E8EEF4", "text_wrap": True,
+                                 "valign": "top"}),
         "int": wb.add_format({"num_format": "#,##0"}),
+        "rho": wb.add_format({"num_format": "0.0000"}),
+        "ms": wb.add_format({"num_format": "0.00"}),
+        "note": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "millions": wb.add_format({"num_format": "+0.00;-0.00;0.00"}),
+        "percent": wb.add_format({"num_format": "+0.0%;-0.0%;0.0%"}),
         "total": wb.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
-        "input": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0000####"}),
+        "total_top": wb.add_format({"num_format": "#,##0", "bold": True, "bg_color": "#EEF5E8", "border": 1}),
+        "label": wb.add_format({"border": 1, "font_size": 9}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top", "font_size": 9}),
+        "input": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.00##"}),
+        "input_side": wb.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0"}),
     }
     taken = {"summary", "sweep"}
     _write_summary(wb.add_worksheet("Summary"), review, formats)
