@@ -173,7 +173,7 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
         terms = layer_terms(profile, values_at(compiled, alphas, rhos))
         for k, i in enumerate(rows):
             out[i] = Terms(mac_class=terms.mac_class, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
-                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps",
+                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps",
                                                                        "bytes_moved")})
     return out
 
@@ -197,7 +197,7 @@ def _batched(terms) -> _Batches:
     for rows in by_network.values():
         first = terms[rows[0]]
         stacked = {name: np.hstack([np.asarray(getattr(terms[i], name), dtype=float) for i in rows])
-                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "bytes_moved")}
+                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps", "bytes_moved")}
         groups.append((np.array(rows), Terms(mac_class=first.mac_class, **stacked)))
     return _Batches(len(terms), tuple(groups))
 
@@ -206,7 +206,7 @@ def _predict(terms, theta) -> np.ndarray:
     batches = _batched(terms)
     out = np.empty(batches.size)
     for rows, stacked in batches.groups:
-        out[rows] = layer_times(stacked, theta)["time_ms"].sum(axis=0)
+        out[rows] = layer_times(stacked, theta)["time_ms"].sum(axis=0) + Parameters.of(theta).fixed_ms
     return out
 
 
@@ -228,6 +228,7 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
     penalty = math.sqrt(prior_weight)
     # No parameter may fall below a tenth of its prior: a layer class never becomes free of cost.
     floor = prior * MIN_SHARE_OF_PRIOR
+    floor[PARAMS.index("fixed_ms")] = 0.0  # a runtime may cost nothing per inference beyond its steps
 
     def objective(theta):
         rel = (_predict(terms, theta) - y) / y
@@ -319,6 +320,7 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     source = (f"fitted by mobilecost calibrate to {len(measurements)} measurements in {data} "
               f"(base profile {base.name}, prior weight {PRIOR_WEIGHT})")
     eff = {p: round(float(1 / theta[i]), 6) for i, p in enumerate(PARAMS[:6])}
+    fitted = Parameters.of(result.theta)
     loo = result.loo_errors_pct
     calibration = {
         "base": base.name, "data": data,
@@ -330,7 +332,9 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     }
     update = {
         "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),
-        "overhead": base.overhead.model_copy(update={"us": round(Parameters.of(result.theta).overhead_ms * 1000, 4),
+        "overhead": base.overhead.model_copy(update={"us": round(fitted.overhead_ms * 1000, 4),
+                                                      "elementwise_us": round(fitted.elementwise_overhead_ms * 1000, 4),
+                                                      "per_inference_us": round(fitted.fixed_ms * 1000, 4),
                                                       "source": source}),
         "status": "calibrated",
         "obtained": f"calibrated on {len(measurements)} measurements ({data}); peak and bandwidth from {base.name}'s spec",

@@ -47,6 +47,12 @@ class Parameters:
     memory: float  # the memory branch of layers with MACs
     elementwise: float  # layers without MACs, and separate activation passes
     overhead_ms: float
+    fixed_ms: float = 0.0  # once per inference: invoking the runtime, copying the input in and the result out
+    elementwise_overhead_ms: float | None = None  # per element-wise step; None: the same as overhead_ms
+
+    def __post_init__(self):
+        if self.elementwise_overhead_ms is None:
+            object.__setattr__(self, "elementwise_overhead_ms", self.overhead_ms)
 
     @classmethod
     def of(cls, value) -> "Parameters":
@@ -63,7 +69,8 @@ PARAMS = tuple(f.name for f in fields(Parameters))
 def parameters_of(profile: DeviceProfile) -> Parameters:
     eff = profile.efficiency
     return Parameters(1 / eff.conv, 1 / eff.pointwise, 1 / eff.depthwise, 1 / eff.fc, 1 / eff.memory,
-                      1 / eff.elementwise, profile.overhead.us / 1000.0)
+                      1 / eff.elementwise, profile.overhead.us / 1000.0, profile.overhead.per_inference_us / 1000.0,
+                      (profile.overhead.us if profile.overhead.elementwise_us is None else profile.overhead.elementwise_us) / 1000.0)
 
 
 def theta_of(profile: DeviceProfile) -> np.ndarray:
@@ -79,7 +86,8 @@ class Terms:
     compute_ms: object  # MACs / peak
     memory_ms: object  # the layer's own bytes moved / bandwidth
     act_ms: object  # a separate activation pass: bytes / bandwidth
-    steps: object  # executed steps (0 for an absent shortcut, 2 with a separate activation)
+    steps: object  # executed multiply-accumulate steps (0 for an absent layer)
+    ew_steps: object  # executed element-wise steps (0 for an absent shortcut), separate activation passes included
     bytes_moved: object  # the layer's own bytes plus its separate activation pass
 
 
@@ -112,7 +120,8 @@ def layer_terms(profile: DeviceProfile, values: LayerValues) -> Terms:
         compute_ms=values["macs"] / (profile.peak.gmacs * 1e6),
         memory_ms=stream_ms(nbytes),
         act_ms=stream_ms(act_bytes),
-        steps=positive(act_out) * (1.0 + separate),
+        steps=positive(act_out) * (mac_class >= 0)[:, None],
+        ew_steps=positive(act_out) * ((mac_class < 0)[:, None] + separate),
         bytes_moved=nbytes + act_bytes,
     )
 
@@ -127,7 +136,7 @@ def layer_times(terms: Terms, params) -> dict:
     compute = terms.compute_ms * per_class
     own_memory = terms.memory_ms * np.where(mac, p.memory, p.elementwise)[:, None]
     act_pass = terms.act_ms * p.elementwise  # a separate step: added, not overlapped with the layer
-    overhead = terms.steps * p.overhead_ms
+    overhead = terms.steps * p.overhead_ms + terms.ew_steps * p.elementwise_overhead_ms
     out = {"compute_ms": compute, "memory_ms": own_memory + act_pass, "overhead_ms": overhead,
            "time_ms": maximum(compute, own_memory) + act_pass + overhead}
     if isinstance(compute, np.ndarray):
@@ -138,8 +147,9 @@ def layer_times(terms: Terms, params) -> dict:
 
 def total_latency(profile: DeviceProfile, values: LayerValues, params=None) -> np.ndarray:
     """Simulated total latency in ms at every point of `values` (on a grid: (alphas, rhos))."""
-    times = layer_times(layer_terms(profile, values), parameters_of(profile) if params is None else params)
-    return total(times["time_ms"])
+    p = parameters_of(profile) if params is None else Parameters.of(params)
+    times = layer_times(layer_terms(profile, values), p)
+    return total(times["time_ms"]) + p.fixed_ms
 
 
 def features(terms: Terms, params) -> np.ndarray:
@@ -157,6 +167,8 @@ def features(terms: Terms, params) -> np.ndarray:
     out[:, 4] = np.where(mac & ~compute_bound, terms.memory_ms, 0.0).sum(axis=0)
     out[:, 5] = np.where(mac, 0.0, terms.memory_ms).sum(axis=0) + terms.act_ms.sum(axis=0)
     out[:, 6] = terms.steps.sum(axis=0)
+    out[:, 7] = 1.0
+    out[:, 8] = terms.ew_steps.sum(axis=0)
     return out
 
 
