@@ -34,6 +34,8 @@ MAC_CLASSES = ("conv", "pointwise", "depthwise", "fc")
 # are fused into the producing convolution.
 SEPARATE_ACTS = frozenset({"hswish", "hsigmoid", "swish", "sigmoid"})
 BOUNDS = ("compute", "memory", "overhead")
+# The per-layer fields the model reads (on a grid only these are built).
+MODEL_FIELDS = ("out_ch", "macs", "weights", "biases", "act_in", "act_out")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def _per_layer(layers):
 def layer_terms(profile: DeviceProfile, values: LayerValues) -> Terms:
     """The model's per-layer terms from the numeric stage's values (any form: points or grid)."""
     mac_class, second_input, gate, separate = _per_layer(values.layers)
+    values.need(MODEL_FIELDS)
     dtype, mem = profile.dtype_bytes, profile.memory
     act_in, act_out = values["act_in"], values["act_out"]
     nbytes = (act_in + act_out + values["weights"] + values["biases"] + act_in * second_input
@@ -115,13 +118,14 @@ def layer_terms(profile: DeviceProfile, values: LayerValues) -> Terms:
     def stream_ms(x):  # bytes / bandwidth: cache bandwidth where the bytes fit in the cache, else DRAM
         return divide_by_threshold(x, mem.cache_bytes, mem.cache_gb_s * 1e6, mem.dram_gb_s * 1e6)
 
+    present = positive(act_out)  # 0 where a layer is absent (a shortcut between blocks of different widths)
     return Terms(
         mac_class=mac_class,
         compute_ms=values["macs"] / (profile.peak.gmacs * 1e6),
         memory_ms=stream_ms(nbytes),
         act_ms=stream_ms(act_bytes),
-        steps=positive(act_out) * (mac_class >= 0)[:, None],
-        ew_steps=positive(act_out) * ((mac_class < 0)[:, None] + separate),
+        steps=present * (mac_class >= 0)[:, None],
+        ew_steps=present * ((mac_class < 0)[:, None] + separate),
         bytes_moved=nbytes + act_bytes,
     )
 
