@@ -121,6 +121,11 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
             ideal_grid = ideal[metric].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
             ax.contour(alphas, resolutions, ideal_grid, levels=levels, colors="white", linewidths=0.7,
                        linestyles="dashed", alpha=0.75)
+        if metric == "latency_ms":  # the model's error band: where the low and high ends reach each level
+            for edge in ("latency_ms_low", "latency_ms_high"):
+                edge_grid = frame[edge].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
+                ax.contour(alphas, resolutions, edge_grid, levels=levels, colors="white", linewidths=0.6,
+                           linestyles="dotted", alpha=0.8)
         for p in _published_points(name):
             if alphas.min() <= p.alpha <= alphas.max() and resolutions.min() <= p.resolution <= resolutions.max():
                 ax.plot(p.alpha, p.resolution, marker="o", ms=5, mfc="#ff7f0e", mec="black", mew=0.6, ls="none")
@@ -143,14 +148,19 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         _line_handle("white", "--", "papers' algebra (no rounding)", edge=True),
         _marker_handle("#ff7f0e", "o", "published checkpoint, top-1 %"),
     ]
-    fig.legend(handles=handles if smooth_overlay else handles[::2], loc="outside upper center", ncol=3,
-               fontsize=7.5, facecolor="#cccccc")
+    if metric == "latency_ms":
+        handles[1] = _line_handle("white", ":", "error band: low and high end reach the level", edge=True)
+    shown = handles if smooth_overlay or metric == "latency_ms" else handles[::2]
+    fig.legend(handles=shown, loc="outside upper center", ncol=3 if len(variants) > 1 else 2, fontsize=7.5,
+               facecolor="#cccccc")
     note = (f"Counts from mobilecost {mode} mode; {CONVENTION_TEXT[convention]}; MAC = multiply-accumulate "
             f"(FLOPs = 2 x MACs).")
     if metric == "act_peak_bytes":
         note += " Peak memory: the largest live set of activations, sequential schedule, fp32."
     if device is not None:
         note += f" Latency: {device_label(device)}."
+        if metric == "latency_ms":
+            note += " Dotted: where the low and the high end of that band reach each level."
     footnote(fig, note + f" Checkpoints: {PAPERS}.")
     return fig
 
