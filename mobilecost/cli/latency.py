@@ -72,10 +72,10 @@ def render_latency(frame, fmt: str) -> str:
         csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
-             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", f"{r.bound} term")
+             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", r.limit)
             for r in frame.itertuples(index=False)]
     right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
-    text = text_table(("layer", "op", *right, "largest term"), rows, right)
+    text = text_table(("layer", "op", *right, "largest term in the model"), rows, right)
     share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
@@ -87,7 +87,9 @@ def render_latency(frame, fmt: str) -> str:
     ]
     tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
             f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
-            f"time by largest term in the model: {share}",
+            f"time by largest term in the model: {share}"
+            + (f"; {totals['fixed_ms']:.3f} ms once per inference" if totals.get("fixed_ms") else ""),
+            "e = the fitted efficiency of that term: the share of the profile's peak (compute) or bandwidth it reaches",
             "% of peak = MACs / (time x peak): the share of the profile's peak a layer attains in the model"]
     return "\n".join(head) + "\n" + text + "\n".join(tail) + "\n"
 

@@ -149,6 +149,27 @@ def layer_times(terms: Terms, params) -> dict:
     return out
 
 
+def limits(profile: DeviceProfile, terms: Terms, times: dict, params) -> np.ndarray:
+    """What limits each layer, in the model's own terms (numpy columns): compute at the class's fitted
+    efficiency e (so a depthwise layer at e = 0.06 attains at most 6 % of peak), bandwidth of the cache or
+    DRAM at the memory efficiency, or the fixed per-step overhead."""
+    p = Parameters.of(params)
+    per_class = (p.conv, p.pointwise, p.depthwise, p.fc)
+    nbytes = np.asarray(terms.bytes_moved, dtype=float)
+    out = np.empty(times["bound"].shape, dtype=object)
+    for (i, j), bound in np.ndenumerate(times["bound"]):
+        c = terms.mac_class[i]
+        if bound == "compute":
+            out[i, j] = f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]})"
+        elif bound == "memory":
+            where = "cache" if nbytes[i, j] <= profile.memory.cache_bytes else "DRAM"
+            e = 1 / (p.memory if c >= 0 else p.elementwise)
+            out[i, j] = f"{where} bandwidth at e={e:.2g}"
+        else:
+            out[i, j] = "fixed per-step overhead"
+    return out
+
+
 def total_latency(profile: DeviceProfile, values: LayerValues, params=None) -> np.ndarray:
     """Simulated total latency in ms at every point of `values` (on a grid: (alphas, rhos))."""
     p = parameters_of(profile) if params is None else Parameters.of(params)
