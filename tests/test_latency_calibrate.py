@@ -127,3 +127,21 @@ def test_rows_outside_the_validated_span_are_named_in_a_warning(tmp_path):
     warning = [line for line in result.output.splitlines() if "lie outside" in line]
     assert len(warning) == 1 and warning[0].startswith("warning: 2 of 4 rows lie outside alpha 0.25-2 and resolutions 96-224")
     assert "mobilenet_v3_large alpha=1 resolution=320" in warning[0] and "mobilenet_v3_small alpha=3" in warning[0]
+
+
+def test_an_ill_posed_fit_says_so():
+    # Two rows cannot determine the eight parameters their layers use: the warning says how many they do
+    # determine (the rank of the rows' relative sensitivities, at most the number of rows).
+    from mobilecost.latency.calibrate import fit_warnings
+
+    rows = [Measurement("mobilenet_v2", 1.0, 224, 64.0), Measurement("mobilenet_v3_small", 1.0, 224, 15.8)]
+    result = fit(load_device("generic_cpu"), rows)
+    notes = fit_warnings("generic_cpu", rows, result)
+    assert [n for n in notes if n.startswith("note: regularised fit: 2 rows determine only 2 of the")]
+    assert not [n for n in notes if "ill-posed" in n]
+    # The same configuration twice determines one combination, not two: ill-posed.
+    rows = [Measurement("mobilenet_v2", 1.0, 224, 64.0), Measurement("mobilenet_v2", 1.0, 224, 66.0)]
+    result = fit(load_device("generic_cpu"), rows)
+    warnings = [w for w in fit_warnings("generic_cpu", rows, result) if "ill-posed" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ill-posed fit: 2 rows determine only 1 of the")
+    assert "prior" in warnings[0]

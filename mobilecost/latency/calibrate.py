@@ -375,6 +375,32 @@ def extrapolated(measurements) -> list[str]:
             f"the published measurements the model was checked on; the fit extrapolates there: {shown}"]
 
 
+def ill_posed(result: Fit, terms: list, tolerance: float = 1e-3) -> list[str]:
+    """One warning when the rows cannot determine every parameter they use: the rank of the relative
+    sensitivities d(time_i)/d(log theta_j) / time_i (rows x used parameters) is below the number of used
+    parameters. The fit is then regularised: the undetermined combinations stay at the base profile's
+    proportions (the prior), not at values the rows support."""
+    theta = np.maximum(result.theta, 1e-12)
+    sensitivity = _features(terms, theta) * theta / np.maximum(result.measured_ms, 1e-12)[:, None]
+    used = [j for j in range(len(PARAMS)) if np.abs(sensitivity[:, j]).max() > 1e-9]
+    if not used:
+        return []
+    singular = np.linalg.svd(sensitivity[:, used], compute_uv=False)
+    rank = int((singular > tolerance * singular.max()).sum())
+    unused = [PARAMS[j] for j in range(len(PARAMS)) if j not in used]
+    if rank >= len(used):
+        return []
+    rows = len(result.measured_ms)
+    # Fewer rows than parameters is the design (the prior carries the rest): a note. Rows that do not even
+    # determine as many combinations as there are rows (repeats, near-identical networks) are a warning.
+    kind = "warning: ill-posed fit" if rank < min(rows, len(used)) else "note: regularised fit"
+    return [f"{kind}: {rows} rows determine only {rank} of the {len(used)} parameters "
+            f"they use ({', '.join(PARAMS[j] for j in used)}); the others stay near the base profile's proportions "
+            f"(the prior, weight {PRIOR_WEIGHT}), so predictions for networks unlike these rows rest on the prior"
+            + (f"; at the fitted values no row's time depends on {', '.join(unused)}" if unused else "")]
+
+
 def fit_warnings(base, measurements, result: Fit) -> list[str]:
-    """`implausible` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
-    return implausible(result, measurement_terms(load_device(base), measurements), measurements) + extrapolated(measurements)
+    """`implausible` and `ill_posed` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
+    terms = measurement_terms(load_device(base), measurements)
+    return implausible(result, terms, measurements) + ill_posed(result, terms) + extrapolated(measurements)
