@@ -8,6 +8,10 @@ Groups: rows of calibration_latency.csv that share device (hardware and runtime,
    present (`mobilecost calibrate`'s fit), predict the other rows. Reported: mean absolute
    percentage error (MAPE) and the share within +-10 % on the held-out rows, next to the
    MACs-proportional baseline latency = k * MACs with k fitted on the same rows.
+   The calibration rows follow a stated rule, never a search for the best rows
+   (`choose_calibration_rows`: each family's median-MACs row, largest family first, then the smallest
+   and the largest MACs). The per-group table also reports each group over 20 random 4-row
+   calibration sets (seeded by the group's name), so a lucky or unlucky rule shows.
 2. Groups with 3-4 configurations (mostly one network per family at 1.0-224): leave-one-out --
    calibrate on the others, predict the one left out -- same baseline.
 
