@@ -139,7 +139,9 @@ def render_fit(profile, measurements, result) -> str:
            else f"; leave-one-out mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
         f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
         f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
-        f"overhead {profile.overhead.us:.3g} us per step",
+        f"overhead {profile.overhead.us:.3g} us per step"
+        + ("" if profile.overhead.elementwise_us is None else f", {profile.overhead.elementwise_us:.3g} us per element-wise step")
+        + f", {profile.overhead.per_inference_us:.3g} us per inference",
         f"error band of its predictions: {profile.band().rule}",
     ]
     return "\n".join(lines) + "\n"
