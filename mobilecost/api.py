@@ -218,26 +218,29 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
     """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile."""
     from .latency.devices import load_device
-    from .latency.model import BOUNDS, describe, layer_terms, layer_times, parameters_of
+    from .latency.model import BOUNDS, describe, layer_terms, layer_times, limits, parameters_of
 
     profile = load_device(device)
     frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
     compiled = compiled_for(as_spec(variant), mode, semantics)
     values = values_at_point(compiled, frame.attrs["alpha"], frame.attrs["rho"])
     terms = layer_terms(profile, values)
-    times = layer_times(terms, parameters_of(profile))
+    params = parameters_of(profile)
+    times = layer_times(terms, params)
     kept = ~np.array([layer.residual and out == 0 for layer, out in zip(compiled.layers, np.asarray(values["act_out"])[:, 0])])
     out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
     out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
         out[key] = np.asarray(times[key], dtype=float)[kept, 0]
     out["bound"] = times["bound"][kept, 0]  # the largest term in the model, not a measured bottleneck
+    out["limit"] = limits(profile, terms, times, params)[kept, 0]  # that term in the model's own figures
     # Attained share of the profile's peak: MACs / (time x peak); a depthwise layer labelled "compute" may sit at a few %.
     peak_macs = out["time_ms"].to_numpy(dtype=float) * profile.peak.gmacs * 1e6  # MACs the peak allows in that time
     out["peak_pct"] = np.divide(out["macs"].to_numpy(dtype=float) * 100, peak_macs, out=np.zeros(len(out)),
                                 where=peak_macs > 0)
     totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
-    totals["latency_ms"] = float(out["time_ms"].sum())
+    totals["fixed_ms"] = params.fixed_ms  # once per inference, beside the layers
+    totals["latency_ms"] = float(out["time_ms"].sum()) + params.fixed_ms
     band = profile.band()
     totals["latency_ms_low"] = float(band.low(totals["latency_ms"]))
     totals["latency_ms_high"] = float(band.high(totals["latency_ms"]))

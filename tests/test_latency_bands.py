@@ -154,3 +154,31 @@ def test_devices_shows_each_profiles_error_band():
     result = run("devices")
     assert result.exit_code == 0
     assert result.stdout.count("error band:") == result.stdout.count("obtained:")
+
+
+def test_limit_names_the_fitted_efficiency_that_caps_the_share_of_peak():
+    # A layer limited by its compute term takes at least MACs / (peak x e), so it attains at most e of peak:
+    # a depthwise layer at 6 % of peak is labelled with the e ~ 0.06 that explains it.
+    from mobilecost import estimate_latency
+    from mobilecost.latency.devices import load_device
+
+    device = "pixel4_a76_tflite_fp32_1t"
+    layers = estimate_latency("mobilenet_v2", device)
+    e = load_device(device).efficiency.depthwise
+    dw = layers[layers["op"] == "depthwise"]
+    assert len(dw) == 17 and (dw["limit"] == f"compute at e={e:.2g} (depthwise)").all()
+    assert (dw["peak_pct"] <= e * 100 + 1e-9).all()
+    memory = layers[layers["bound"] == "memory"]
+    assert memory["limit"].str.contains("bandwidth at e=").all()
+
+
+def test_per_inference_cost_is_in_the_total_once():
+    # generic_cpu states 51.3 us per inference: the total is the layers' times plus 0.0513 ms, as in sweep.
+    from mobilecost import estimate_latency, sweep
+
+    layers = estimate_latency("mobilenet_v3_small", "generic_cpu", alpha=0.75, resolution=160)
+    totals = layers.attrs["totals"]
+    assert totals["fixed_ms"] == pytest.approx(0.0513)
+    assert totals["latency_ms"] == pytest.approx(layers["time_ms"].sum() + 0.0513, rel=1e-12)
+    grid = sweep("mobilenet_v3_small", [0.75], resolutions=[160], device="generic_cpu")
+    assert grid["latency_ms"].iloc[0] == pytest.approx(totals["latency_ms"], rel=1e-9)

@@ -78,7 +78,7 @@ def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
     profile, costs = load_device(CPU), costs_for("mobilenet_v3_large")
     rhos = RESOLUTIONS / 224
     # Slow depthwise and memory, fast pointwise: moves layers across the compute/memory boundary.
-    theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5])
+    theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5, 1.0, 2.0]) + np.eye(9)[7] * 0.3
     want = point_by_point(profile, costs, ALPHAS, rhos, theta)
     values = values_on_grid(compiled_for(costs.spec), ALPHAS, rhos)
     assert isinstance(values["macs"], GridColumn)

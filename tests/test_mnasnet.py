@@ -148,7 +148,7 @@ PIXEL1_MS = {
     (128, 1.4): 49, (128, 1.0): 29, (128, 0.75): 23, (128, 0.5): 12, (128, 0.35): 8.5,
     (96, 1.4): 32, (96, 1.0): 18, (96, 0.75): 17, (96, 0.5): 7.4, (96, 0.35): 5.4,
 }
-PIXEL1 = "pixel1_big_tflite_fp32_1t"
+PIXEL1 = "pixel1_big_tflite_fp32_1t_mnasnet"  # the runtime of the MnasNet paper setup
 CALIBRATION_ROWS = {(224, 1.0), (160, 0.5), (128, 1.4), (96, 0.35)}
 
 

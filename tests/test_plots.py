@@ -278,3 +278,18 @@ def test_png_is_wide_enough_for_slides_and_dpi_scales_it(tmp_path):
         result = runner.invoke(app, ["plot", "tradeoff", "mobilenet_v3_small", "-o", str(out), *extra])
         assert result.exit_code == 0, result.output
     assert width(default) >= 1600 and width(small) == pytest.approx(width(default) / 2, abs=2)
+
+
+def test_latency_tradeoff_draws_the_error_band():
+    # Dotted contours where the band's low and high ends (prediction x the profile's band factors) reach each level.
+    from mobilecost.latency.devices import load_device
+
+    fig = plot_tradeoff("mobilenet_v3_small", metric="latency_ms", device=DEVICE, alphas=SMALL_ALPHAS,
+                        resolutions=SMALL_RES)
+    dotted = [c for c in fig.axes[0].collections
+              if hasattr(c, "get_linestyle") and c.get_linestyle()[0][1] is not None
+              and len(c.get_linestyle()[0][1]) == 2 and c.get_linestyle()[0][1][0] < c.get_linestyle()[0][1][1]]
+    assert len(dotted) == 2
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "error band" in legend
+    assert load_device(DEVICE).band().low_factor < 1 < load_device(DEVICE).band().high_factor

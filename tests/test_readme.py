@@ -23,7 +23,7 @@ def commands(block: str) -> list[tuple[str, str]]:
     out = []
     for line in block.replace("\\\n", " ").splitlines():
         command, _, comment = line.partition(" #")
-        if command.strip():
+        if command.strip() and not command.lstrip().startswith("#"):  # a comment line says what to do by hand
             out.append((command.strip(), comment))
     return out
 

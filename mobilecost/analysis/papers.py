@@ -182,6 +182,10 @@ def v3_tables() -> pd.DataFrame:
     for variant in ("mobilenet_v3_large", "mobilenet_v3_small"):
         for key in ("1905.02244 v1", "1905.02244 later", "ICCV 2019"):
             rows += _headline(variant, key, f"mobilenet_v3 Table 3 ({key})")
+    rows += latency_rows("mobilenet_v3")
+    rows += [{"table": "mobilenet_v3 abstract", "row": c["claim"], "metric": c["metric"], "published": c["published"],
+              "mobilecost": c["simulated"], "difference": c["simulated"] - c["published"], "source": c["source"],
+              "note": c["verdict"], "printed": f"{c['published']:.3g}"} for c in v3_latency_claims()]
     return pd.DataFrame(rows)
 
 
@@ -212,6 +216,82 @@ def v4_tables() -> pd.DataFrame:
         rows.append(_row(tab, label, "params_M", p.params_millions, totals["params"] / 1e6, p.source,
                          "weights + biases + BN gamma/beta", decimals=p.params_decimals, printed=p.params_printed))
     return pd.DataFrame(rows)
+
+
+@lru_cache(maxsize=1)
+def paper_latencies() -> tuple[dict, ...]:
+    """Published latencies (data/paper_latency.csv) with the shipped device profile that matches their runtime."""
+    path = Path(__file__).resolve().parent.parent / "data" / "paper_latency.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple({**r, "printed": r["latency_ms"], "alpha": float(r["alpha"]), "resolution": int(r["resolution"]),
+                      "latency_ms": float(r["latency_ms"]), "top1": float(r["top1"])} for r in csv.DictReader(handle))
+
+
+def simulated(variant: str, alpha: float, resolution: int, device: str) -> tuple[float, float, float]:
+    """(latency, low, high) in ms: the simulated latency with its error band."""
+    from ..api import sweep
+
+    row = sweep(variant, [alpha], resolutions=[resolution], device=device).iloc[0]
+    return float(row["latency_ms"]), float(row["latency_ms_low"]), float(row["latency_ms_high"])
+
+
+def latency_rows(paper: str) -> list[dict]:
+    """Each published latency beside the simulated one on the matching profile, with its band; a row the
+    profile was calibrated on is a fit, the others are predictions."""
+    rows = []
+    for r in paper_latencies():
+        if r["paper"] != paper:
+            continue
+        ms, low, high = simulated(r["variant"], r["alpha"], r["resolution"], r["device"])
+        inside = "inside" if low <= r["latency_ms"] <= high else "OUTSIDE"
+        role = "calibration row (a fit)" if r["role"] == "calibration" else "held out (a prediction)"
+        rows.append({"table": f"{paper} {r['table']} (latency, ms)", "row": f"{r['variant']} alpha={r['alpha']:g} "
+                     f"{r['resolution']}", "metric": "latency_ms", "published": r["latency_ms"], "mobilecost": ms,
+                     "difference": ms - r["latency_ms"], "source": r["source"],
+                     "note": f"simulated on {r['device']}, band {low:.1f}-{high:.1f} ms, published {inside} it; {role}",
+                     "printed": r["printed"]})
+    return rows
+
+
+# The abstract of arXiv:1905.02244v5: "MobileNetV3-Large is 3.2% more accurate on ImageNet classification while
+# reducing latency by 20% compared to MobileNetV2. MobileNetV3-Small is 6.6% more accurate compared to a
+# MobileNetV2 model with comparable latency." (Table 3: V2 1.0 and V2 0.35 are the MobileNetV2 models meant.)
+V3_ABSTRACT = "arXiv:1905.02244v5 abstract; Table 3 P-1 column for the configurations"
+
+
+def v3_latency_claims() -> list[dict]:
+    """The abstract's two latency claims, checked against the simulated latencies and their bands.
+
+    A claimed reduction r = 1 - t_new / t_old holds in the model when r lies between the reductions the
+    bands allow, 1 - high_new / low_old and 1 - low_new / high_old; "comparable latency" holds when the two
+    bands overlap."""
+    by_key = {(r["variant"], r["alpha"]): r for r in paper_latencies() if r["paper"] == "mobilenet_v3"}
+    device = by_key["mobilenet_v3_large", 1.0]["device"]
+    large, v2 = simulated("mobilenet_v3_large", 1.0, 224, device), simulated("mobilenet_v2", 1.0, 224, device)
+    reduction = 1 - large[0] / v2[0]
+    lo, hi = 1 - large[2] / v2[1], 1 - large[1] / v2[2]
+    small, v2_035 = simulated("mobilenet_v3_small", 1.0, 224, device), simulated("mobilenet_v2", 0.35, 224, device)
+    overlap = small[1] <= v2_035[2] and v2_035[1] <= small[2]
+
+    def fitted(*keys) -> str:  # a claim between calibration rows is reproduced by the fit, not predicted
+        used = [k for k in keys if by_key[k]["role"] == "calibration"]
+        return "; both rows are calibration rows: reproduced, not predicted" if len(used) == len(keys) else (
+            "; one row is a calibration row, the other predicted" if used else "; both rows predicted")
+    return [
+        {"claim": "V3-Large 1.0 reduces latency by 20 % against V2 1.0", "metric": "latency_reduction_pct",
+         "published": 20.0, "simulated": reduction * 100, "range": (lo * 100, hi * 100),
+         "holds": lo <= 0.20 <= hi, "source": V3_ABSTRACT,
+         "verdict": f"simulated {reduction * 100:.1f} %, bands allow {lo * 100:.1f} % to {hi * 100:.1f} %: "
+                    + ("consistent" if lo <= 0.20 <= hi else "NOT consistent") + f" (on {device})"
+                    + fitted(("mobilenet_v3_large", 1.0), ("mobilenet_v2", 1.0))},
+        {"claim": "V3-Small 1.0 has latency comparable to V2 0.35", "metric": "latency_ratio_pct",
+         "published": 100.0 * by_key["mobilenet_v3_small", 1.0]["latency_ms"] / by_key["mobilenet_v2", 0.35]["latency_ms"],
+         "simulated": 100.0 * small[0] / v2_035[0], "range": (100.0 * small[1] / v2_035[2], 100.0 * small[2] / v2_035[1]),
+         "holds": overlap, "source": V3_ABSTRACT,
+         "verdict": f"simulated {small[0]:.1f} ms (band {small[1]:.1f}-{small[2]:.1f}) against {v2_035[0]:.1f} ms "
+                    f"(band {v2_035[1]:.1f}-{v2_035[2]:.1f}): bands " + ("overlap" if overlap else "DO NOT overlap")
+                    + f" (on {device})" + fitted(("mobilenet_v3_small", 1.0), ("mobilenet_v2", 0.35))},
+    ]
 
 
 def _largest_per_side(frame: pd.DataFrame, skip) -> dict[int, int]:

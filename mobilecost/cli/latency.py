@@ -82,10 +82,10 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
         csv_text(frame, buf, float_format="%.6g")
         return buf.getvalue()
     rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
-             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", f"{r.bound} term")
+             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", r.limit)
             for r in frame.itertuples(index=False)]
     right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
-    text = text_table(("layer", "op", *right, "largest term"), rows, right, width, LATENCY_OPTIONAL)
+    text = text_table(("layer", "op", *right, "largest term in the model"), rows, right, width, LATENCY_OPTIONAL)
     share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
@@ -97,7 +97,9 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
     ]
     tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
             f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
-            f"time by largest term in the model: {share}",
+            f"time by largest term in the model: {share}"
+            + (f"; {totals['fixed_ms']:.3f} ms once per inference" if totals.get("fixed_ms") else ""),
+            "e = the fitted efficiency of that term: the share of the profile's peak (compute) or bandwidth it reaches",
             "% of peak = MACs / (time x peak): the share of the profile's peak a layer attains in the model"]
     return "\n".join(wrap_lines(head, width)) + "\n" + text + "\n".join(wrap_lines(tail, width)) + "\n"
 
@@ -151,7 +153,9 @@ def render_fit(profile, measurements, result, width: int = 80) -> str:
            else f"; leave-one-out mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
         f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
         f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
-        f"overhead {profile.overhead.us:.3g} us per step",
+        f"overhead {profile.overhead.us:.3g} us per step"
+        + ("" if profile.overhead.elementwise_us is None else f", {profile.overhead.elementwise_us:.3g} us per element-wise step")
+        + f", {profile.overhead.per_inference_us:.3g} us per inference",
         f"error band of its predictions: {profile.band().rule}",
     ]
     return "\n".join(wrap_lines(lines, width)) + "\n"

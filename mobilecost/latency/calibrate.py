@@ -173,7 +173,7 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
         terms = layer_terms(profile, values_at(compiled, alphas, rhos))
         for k, i in enumerate(rows):
             out[i] = Terms(mac_class=terms.mac_class, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
-                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps",
+                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps",
                                                                        "bytes_moved")})
     return out
 
@@ -197,7 +197,7 @@ def _batched(terms) -> _Batches:
     for rows in by_network.values():
         first = terms[rows[0]]
         stacked = {name: np.hstack([np.asarray(getattr(terms[i], name), dtype=float) for i in rows])
-                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "bytes_moved")}
+                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps", "bytes_moved")}
         groups.append((np.array(rows), Terms(mac_class=first.mac_class, **stacked)))
     return _Batches(len(terms), tuple(groups))
 
@@ -206,7 +206,7 @@ def _predict(terms, theta) -> np.ndarray:
     batches = _batched(terms)
     out = np.empty(batches.size)
     for rows, stacked in batches.groups:
-        out[rows] = layer_times(stacked, theta)["time_ms"].sum(axis=0)
+        out[rows] = layer_times(stacked, theta)["time_ms"].sum(axis=0) + Parameters.of(theta).fixed_ms
     return out
 
 
@@ -228,6 +228,7 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
     penalty = math.sqrt(prior_weight)
     # No parameter may fall below a tenth of its prior: a layer class never becomes free of cost.
     floor = prior * MIN_SHARE_OF_PRIOR
+    floor[PARAMS.index("fixed_ms")] = 0.0  # a runtime may cost nothing per inference beyond its steps
 
     def objective(theta):
         rel = (_predict(terms, theta) - y) / y
@@ -319,6 +320,7 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     source = (f"fitted by mobilecost calibrate to {len(measurements)} measurements in {data} "
               f"(base profile {base.name}, prior weight {PRIOR_WEIGHT})")
     eff = {p: round(float(1 / theta[i]), 6) for i, p in enumerate(PARAMS[:6])}
+    fitted = Parameters.of(result.theta)
     loo = result.loo_errors_pct
     calibration = {
         "base": base.name, "data": data,
@@ -330,7 +332,9 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     }
     update = {
         "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),
-        "overhead": base.overhead.model_copy(update={"us": round(Parameters.of(result.theta).overhead_ms * 1000, 4),
+        "overhead": base.overhead.model_copy(update={"us": round(fitted.overhead_ms * 1000, 4),
+                                                      "elementwise_us": round(fitted.elementwise_overhead_ms * 1000, 4),
+                                                      "per_inference_us": round(fitted.fixed_ms * 1000, 4),
                                                       "source": source}),
         "status": "calibrated",
         "obtained": f"calibrated on {len(measurements)} measurements ({data}); peak and bandwidth from {base.name}'s spec",
@@ -371,6 +375,32 @@ def extrapolated(measurements) -> list[str]:
             f"the published measurements the model was checked on; the fit extrapolates there: {shown}"]
 
 
+def ill_posed(result: Fit, terms: list, tolerance: float = 1e-3) -> list[str]:
+    """One warning when the rows cannot determine every parameter they use: the rank of the relative
+    sensitivities d(time_i)/d(log theta_j) / time_i (rows x used parameters) is below the number of used
+    parameters. The fit is then regularised: the undetermined combinations stay at the base profile's
+    proportions (the prior), not at values the rows support."""
+    theta = np.maximum(result.theta, 1e-12)
+    sensitivity = _features(terms, theta) * theta / np.maximum(result.measured_ms, 1e-12)[:, None]
+    used = [j for j in range(len(PARAMS)) if np.abs(sensitivity[:, j]).max() > 1e-9]
+    if not used:
+        return []
+    singular = np.linalg.svd(sensitivity[:, used], compute_uv=False)
+    rank = int((singular > tolerance * singular.max()).sum())
+    unused = [PARAMS[j] for j in range(len(PARAMS)) if j not in used]
+    if rank >= len(used):
+        return []
+    rows = len(result.measured_ms)
+    # Fewer rows than parameters is the design (the prior carries the rest): a note. Rows that do not even
+    # determine as many combinations as there are rows (repeats, near-identical networks) are a warning.
+    kind = "warning: ill-posed fit" if rank < min(rows, len(used)) else "note: regularised fit"
+    return [f"{kind}: {rows} rows determine only {rank} of the {len(used)} parameters "
+            f"they use ({', '.join(PARAMS[j] for j in used)}); the others stay near the base profile's proportions "
+            f"(the prior, weight {PRIOR_WEIGHT}), so predictions for networks unlike these rows rest on the prior"
+            + (f"; at the fitted values no row's time depends on {', '.join(unused)}" if unused else "")]
+
+
 def fit_warnings(base, measurements, result: Fit) -> list[str]:
-    """`implausible` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
-    return implausible(result, measurement_terms(load_device(base), measurements), measurements) + extrapolated(measurements)
+    """`implausible` and `ill_posed` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
+    terms = measurement_terms(load_device(base), measurements)
+    return implausible(result, terms, measurements) + ill_posed(result, terms) + extrapolated(measurements)

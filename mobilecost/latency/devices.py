@@ -80,6 +80,10 @@ class Efficiency(_Strict):
 
 class Overhead(_Strict):
     us: float = Field(ge=0, le=1e6, description="fixed cost of every executed step (op dispatch, kernel launch)")
+    elementwise_us: Optional[float] = Field(default=None, ge=0, le=1e6,
+                                            description="fixed cost of every element-wise step; absent: `us`")
+    per_inference_us: float = Field(default=0.0, ge=0, le=1e7,
+                                    description="fixed cost of every inference (invoking the runtime, input and output copies)")
     source: str = Field(min_length=1)
 
 

@@ -132,7 +132,11 @@ class GridColumn:
         if isinstance(other, GridColumn):
             raise TypeError("a product of two grid columns is not kept as alpha x rho terms")
         scale = self._per_layer(other)
-        return self._with(self.owner, self.term, self.coef * scale[self.owner], _scaled(self.dense, scale))
+        coef = self.coef * scale[self.owner]
+        kept = coef != 0  # a layer scaled by zero (a mask) leaves no terms to multiply out later
+        if kept.all():
+            return self._with(self.owner, self.term, coef, _scaled(self.dense, scale))
+        return self._with(self.owner[kept], self.term[kept], coef[kept], _scaled(self.dense, scale))
 
     __rmul__ = __mul__
 

@@ -45,6 +45,12 @@ class LayerValues:
             return self.columns.total(field)
         return total(self.columns[field])
 
+    def need(self, fields) -> None:
+        """Say which fields a model will read: on a grid only those are built (fewer factor functions
+        evaluated); points hold every field already."""
+        if isinstance(self.columns, GridFields):
+            self.columns.require(fields)
+
     def totals(self, fields) -> dict[str, np.ndarray]:
         """Per-point totals; whole numbers (int64) in exact mode."""
         out = {}
@@ -131,13 +137,24 @@ class GridFields(dict):
         return parts
 
     def __missing__(self, field: str) -> GridColumn:
-        """Every field is built at the first request for one: one factor function serves them all."""
-        parts = self.parts("layers", lambda costs: [lc.exprs[f] for lc in costs.layers for f in FIELDS])
+        """Every field not yet built is built at the first request for one: one factor function serves them all."""
+        self.require([f for f in FIELDS if f not in self] if field in FIELDS else [field])
+        return self[field]
+
+    def require(self, fields) -> None:
+        """Build the given fields (those not built yet) from one factor function for just them."""
+        missing = [f for f in FIELDS if f in fields and f not in self]
+        if len(missing) < len(fields) and any(f not in FIELDS for f in fields):
+            raise KeyError(next(f for f in fields if f not in FIELDS))
+        if not missing:
+            return
+        key = "layers" if len(missing) == len(FIELDS) else "fields-" + "-".join(missing)
+        parts = self.parts(key, lambda costs: [lc.exprs[f] for lc in costs.layers for f in missing])
         if parts is not None:
             a, r, groups = parts
             first = self.factors.extend(a, r)
-        n = len(FIELDS)
-        for j, name in enumerate(FIELDS):
+        n = len(missing)
+        for j, name in enumerate(missing):
             if parts is None:
                 column = self._evaluated(name)
             else:
@@ -145,7 +162,6 @@ class GridFields(dict):
             if self.compiled.mode == "exact":
                 _check_exact(column.bounds()[1], name)
             self[name] = column
-        return self[field]
 
     def _evaluated(self, field: str) -> GridColumn:
         if self.point_by_point is None:

@@ -130,7 +130,11 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
             ideal = sweep(variant, alphas, resolutions=resolutions, semantics=semantics,
                           convention=convention, mode="ideal")
             ideal_grid = ideal[metric].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
-        panels.append((variant, name, grid, ideal_grid, headline(name, metric)))
+        band = None
+        if metric == "latency_ms":  # the model's error band: the grids of its low and high ends
+            band = [frame[edge].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
+                    for edge in ("latency_ms_low", "latency_ms_high")]
+        panels.append((variant, name, grid, ideal_grid, headline(name, metric), band))
         if on_step:
             on_step(name)
     positive = np.concatenate([p[2][np.isfinite(p[2]) & (p[2] > 0)] for p in panels])
@@ -143,7 +147,7 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         extra.remove()
     axes = grid_axes.ravel()[:len(variants)]
     drawn = []
-    for ax, (variant, name, grid, ideal_grid, head) in zip(axes, panels):
+    for ax, (variant, name, grid, ideal_grid, head, band) in zip(axes, panels):
         mesh = ax.pcolormesh(alphas, resolutions, grid, shading="nearest", cmap="viridis", norm=norm,
                              rasterized=True)
         levels = contour_levels(grid, [head[0]] if head else [])
@@ -156,6 +160,9 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         if ideal_grid is not None:
             ax.contour(alphas, resolutions, ideal_grid, levels=levels, colors="white", linewidths=0.8,
                        linestyles="dashed", alpha=0.8)
+        for edge_grid in band or ():  # where the band's low and high ends reach each level
+            ax.contour(alphas, resolutions, edge_grid, levels=levels, colors="white", linewidths=0.6,
+                       linestyles="dotted", alpha=0.8)
         points = [c for c in _checkpoints_of(name)
                   if alphas.min() <= c.alpha <= alphas.max() and resolutions.min() <= c.resolution <= resolutions.max()]
         for c in points:
@@ -174,6 +181,9 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
     if smooth_overlay:
         handles.append(_line_handle("white", "--", "papers' algebra (α·M channels, ρ·D sides), same levels",
                                     edge=True))
+    if metric == "latency_ms":
+        handles.append(_line_handle("white", ":", "error band: where its low and high ends reach each level",
+                                    edge=True))
     heads = [d[3] for d in drawn if d[3]]
     if heads:
         handles.append(_line_handle(HEADLINE_COLOUR, "-", "the paper's headline figure for 1.0-224"))
@@ -186,6 +196,8 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         note += " Peak memory: the largest live set of activations, sequential schedule, fp32."
     if device is not None:
         note += f" Latency: {device_label(device)}."
+        if metric == "latency_ms":
+            note += " Dotted: where the low and the high end of that band reach each level."
     cited = dict.fromkeys([h[1] for h in heads] + [c.source for d in drawn for c in d[4][:1]])
     if cited:
         note += " Sources: " + "; ".join(cited) + "."

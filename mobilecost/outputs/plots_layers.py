@@ -133,7 +133,7 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     frame["gmacs"] = frame["macs"] / (frame["time_ms"] * 1e6)
     roles = layer_roles(variant, semantics)
     frame["role"] = [layer_role(roles[n], o) for n, o in zip(frame["name"], frame["op"])]
-    fig = new_figure(7.8, 5.6)
+    fig = new_figure(10.8, 5.6)
     ax = fig.subplots()
     lo, hi = frame["intensity"].min() / 3, frame["intensity"].max() * 3
     xs = np.geomspace(lo, hi, 200)
@@ -142,13 +142,24 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
         ax.plot(xs, np.minimum(peak, bw * xs), color="black", ls=style, lw=1.2,
                 label=f"roofline: {peak:.3g} GMAC/s peak, {name} {bw:g} GB/s")
     eff = profile.efficiency
-    for role, factor, colour in (("depthwise", eff.depthwise, "#ff7f0e"), ("pointwise", eff.pointwise, "#2ca02c")):
-        ax.axhline(peak * factor, color=colour, ls=":", lw=1, label=f"{role} ceiling: {factor:.2g} x peak (calibrated efficiency)")
+    fitted = "calibrated" if profile.status == "calibrated" else "prior"
+    ax.plot(xs, np.minimum(peak, profile.memory.dram_gb_s * eff.memory * xs), color="grey", ls="-.", lw=1,
+            label=f"DRAM {profile.memory.dram_gb_s:g} GB/s x {eff.memory:.2g} ({fitted} memory efficiency)")
+    for role, factor, colour in (("conv", eff.conv, "#1f77b4"), ("depthwise", eff.depthwise, "#ff7f0e"),
+                                 ("pointwise", eff.pointwise, "#2ca02c")):
+        ax.axhline(peak * factor, color=colour, ls=":", lw=1, label=f"{role} ceiling: {factor:.2g} x peak ({fitted} efficiency)")
     colours = dict(ROLES)
+    share = frame["time_ms"] / frame["time_ms"].sum()  # point area: the layer's share of the simulated time
     for role in dict.fromkeys(frame["role"]):
         part = frame[frame["role"] == role]
-        ax.scatter(part["intensity"], part["gmacs"], s=26, color=colours[role], edgecolor="black", linewidth=0.4,
+        ax.scatter(part["intensity"], part["gmacs"], s=8 + 600 * share[part.index], color=colours[role],
+                   edgecolor="black", linewidth=0.4, alpha=0.85,
                    label=f"{role} ({len(part)} layer{'' if len(part) == 1 else 's'})", zorder=3)
+    for k, index in enumerate(share.sort_values(ascending=False).index[:4]):  # the layers that dominate the time
+        row = frame.loc[index]
+        ax.annotate(f"{row['name']} {share[index] * 100:.0f} %", (row["intensity"], row["gmacs"]), xytext=(6, 10 + 9 * k),
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey"},
+                    textcoords="offset points", fontsize=6.5, zorder=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_ticks(ax.xaxis)
@@ -156,10 +167,13 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     ax.set_xlabel("arithmetic intensity (MACs per byte moved: activations in + out, weights)")
     ax.set_ylabel("attained rate (GMAC/s) = MACs / simulated time")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     attrs = frame.attrs
     ax.set_title(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs['resolution']} "
                  f"on {profile.name}", fontsize=10)
     footnote(fig, f"Bytes at {profile.precision}; each point one layer with multiply-accumulates (element-wise steps "
-                  f"omitted). Peak: {profile.peak.arithmetic()} ({profile.peak.source}). {profile.label()}.")
+                  f"omitted), its area the layer's share of the simulated time, the four largest labelled. Black: the "
+                  f"spec-sheet roofline; dotted and dash-dotted: the {fitted} ceilings the model uses. A point on a "
+                  f"ceiling restates the fit; its height is what the model attains. Peak: {profile.peak.arithmetic()} "
+                  f"({profile.peak.source}). {profile.label()}.")
     return fig
