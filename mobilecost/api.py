@@ -45,7 +45,7 @@ def layer_columns(layers) -> dict[str, list]:
         "block": [layer.block for layer in layers],
         "op": [layer.op.value for layer in layers],
         "type": [type_label(layer) for layer in layers],
-        "kernel": [layer.kernel for layer in layers],
+        "kernel": [layer.kernel_label for layer in layers],
         "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers],
     }

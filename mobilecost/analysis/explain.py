@@ -139,8 +139,10 @@ def _readings(spec, alpha, resolution, base_frame: pd.DataFrame) -> dict[str, li
             add("per-element work as mult-adds: pooling, SE scaling, residual adds",
                 Step("pooling adds, SE multiplies and shortcut adds counted", float(t["ew_ops"])))
             stem = base_frame.iloc[0]
+            k = stem["kernel"]
+            shape = k if isinstance(k, str) else f"{k}x{k}"  # a non-square kernel's column reads "5x3"
             add("stem convolution not counted",
-                Step(f"first layer {stem['name']} ({stem['kernel']}x{stem['kernel']} conv on the image) left out",
+                Step(f"first layer {stem['name']} ({shape} conv on the image) left out",
                      -float(stem["macs"])))
         add("paper algebra: alpha*M channels, no rounding (ideal mode)",
             Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
