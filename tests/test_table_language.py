@@ -35,6 +35,7 @@ REFERENCE_TABLES = {
     "mobilenet_v2_t2.5": ("torchvision_mobilenet_v2_fractional.yaml", None, 1.0),
     "mobilenet_v2_t2.5_0.75": ("torchvision_mobilenet_v2_fractional.yaml", None, 0.75),
 }
+SHIPPED = TABLES.parent.parent.parent / "tables"
 
 
 def torchvision_models():
@@ -42,6 +43,9 @@ def torchvision_models():
 
 
 def table_for(model: str, tmp_path: Path) -> tuple[str, float]:
+    if model == "mobilenet_v3_large_dilated":  # the shipped table as an output-stride-16 backbone
+        text = (SHIPPED / "mobilenet_v3_large.yaml").read_text().replace("padding: same\n", "padding: same\noutput_stride: 16\n")
+        return write(tmp_path, text.replace("name: mobilenet_v3_large", "name: v3_os16"), "os16.yaml"), 1.0
     name, depth, alpha = REFERENCE_TABLES[model]
     if depth is None:
         return str(TABLES / name), alpha
@@ -78,7 +82,8 @@ def assert_refused(path: str, *fragments):
 def test_totals_and_every_layer_equal_torchvision(model, tmp_path):
     for ref in (m for m in torchvision_models() if m["model"] == model):
         path, alpha = table_for(model, tmp_path)
-        frame = evaluate(path, alpha=alpha, resolution=ref["resolution"], convention="torchvision")
+        semantics = "torchvision" if model.startswith("mobilenet_v3") else None
+        frame = evaluate(path, alpha=alpha, resolution=ref["resolution"], convention="torchvision", semantics=semantics)
         totals = frame.attrs["totals"]
         assert (totals["params"], totals["macs"]) == (ref["params"], ref["macs"]), (model, ref["resolution"])
         ours = [(int(r.macs), int(r.out_ch), int(r.out_side)) for r in frame.itertuples() if r.op in WEIGHT_OPS]
@@ -153,8 +158,6 @@ def test_a_non_square_kernel_that_would_make_a_non_square_map_is_refused(tmp_pat
 
 
 def test_v1_and_v2_kernels_may_be_non_square(tmp_path):
-    text = (TABLES.parent.parent.parent / "tables" / "mobilenet_v1.yaml").read_text()
-    text = text.replace("filter: 3x3x32 dw,", "filter: 3x1x32 dw,", 1) if "3x3x32 dw" in text else None
     v2 = f"""name: v2k
 title: v2 kernel column
 source: hand
@@ -171,6 +174,10 @@ layers:
     rows = {r.name: r for r in evaluate(write(tmp_path, v2)).itertuples()}
     assert (int(rows["b1.dw"].weights), int(rows["b1.dw"].macs)) == (7 * 3 * 32, 16 * 16 * 7 * 3 * 32)
     assert "b1.add" in rows  # stride 1, 16 -> 16: the shortcut is kept
+    v1 = (SHIPPED / "mobilenet_v1.yaml").read_text().replace("filter: 3x3x32,  ", "filter: 1x3x32,  ", 1)
+    rows = {r.name: r for r in evaluate(write(tmp_path, v1.replace("name: mobilenet_v1", "name: v1k"), "v1.yaml")).itertuples()}
+    # the first depthwise, 1 high and 3 wide, on 112x112x32
+    assert (int(rows["b1.dw"].weights), int(rows["b1.dw"].macs), rows["b1.dw"].kernel) == (96, 112 * 112 * 96, "1x3")
 
 
 # -- pooling windows, by hand ---------------------------------------------------------------------
@@ -416,3 +423,78 @@ def test_a_depth_multiplier_may_not_push_repeats_past_the_bound(tmp_path):
     path = write(tmp_path, text)
     # ceil(11 * 10) = 110 blocks in one row: more than a row's 100 repeats
     assert_refused(path, f"{path}:{line_of(text, 'n: 11}')}", "n", "110")
+
+
+# -- dilation, output stride, receptive fields ----------------------------------------------------
+
+DILATED = """name: dilated
+title: Dilation
+source: hand
+format: v3
+input: {size: 64, channels: 3}
+classes: 10
+width: {rounding: make_divisible, divisor: 8}
+OUTPUT_STRIDE
+layers:
+  - {input: 64^2x3,  operator: "conv2d, 3x3", exp: -, out: 16, se: -, nl: RE, s: 2}
+  - {input: 32^2x16, operator: "bneck, 3x3", exp: 32, out: 16, se: -, nl: RE, s: 2}
+  - {input: 16^2x16, operator: "bneck, 3x3", exp: 32, out: 16, se: -, nl: RE, s: 2}
+  - {input: 8^2x16,  operator: "bneck, 5x5", exp: 32, out: 16, se: -, nl: RE, s: 1, dilation: 2}
+  - {input: 8^2x16,  operator: "pool, 8x8", exp: -, out: -, se: -, nl: -, s: 1}
+  - {input: 1^2x16,  operator: "conv2d 1x1, NBN", exp: -, out: k, se: -, nl: -, s: 1}
+"""
+
+
+def test_dilation_and_output_stride_by_hand(tmp_path):
+    """As written (output stride 8): fields 3, 7 (= 3 + 2*2), 15 (= 7 + 2*4), 79 (= 15 + (2*4 + 1 - 1)*8).
+    Output stride 4: the third block runs at stride 1 with rate 1 (field 7 + 2*4 = 15, jump 4) and the
+    fourth at rate 2 * 2 = 4 (span 17): 15 + 16*4 = 79; its maps are 16x16, so the third block's
+    depthwise does 16*16*9*32 MACs instead of 8*8*9*32, and the written 8^2 inputs read 16^2."""
+    from mobilecost.analysis.receptive import receptive_fields
+    from mobilecost.spec.loader import load_variant
+
+    written = write(tmp_path, DILATED.replace("OUTPUT_STRIDE", ""), "os8.yaml")
+    os4 = write(tmp_path, DILATED.replace("OUTPUT_STRIDE", "output_stride: 4").replace("name: dilated", "name: os4"),
+                "os4.yaml")
+    fields = {f.name: (f.jump, f.height, f.width) for f in receptive_fields(load_variant(written))}
+    assert [fields[n] for n in ("conv1", "b1.dw", "b2.dw", "b3.dw", "b3.project")] == [
+        (2, 3, 3), (4, 7, 7), (8, 15, 15), (8, 79, 79), (8, 79, 79)]
+    assert fields["pool"] == (8, None, None)
+    fields = {f.name: (f.jump, f.height) for f in receptive_fields(load_variant(os4))}
+    assert [fields[n] for n in ("b1.dw", "b2.dw", "b3.dw")] == [(4, 7), (4, 15), (4, 79)]
+    a, b = ({r.name: r for r in evaluate(p).itertuples()} for p in (written, os4))
+    assert (int(a["b2.dw"].macs), int(b["b2.dw"].macs)) == (8 * 8 * 9 * 32, 16 * 16 * 9 * 32)
+    assert (int(a["b3.dw"].out_side), int(b["b3.dw"].out_side)) == (8, 16)
+    # the dilated depthwise counts 5 x 5 taps, as an undilated one
+    assert int(a["b3.dw"].macs) == 8 * 8 * 25 * 32 and int(a["b3.dw"].weights) == 25 * 32
+    assert a["b3.dw"].kernel == 5
+
+
+def test_onnx_export_of_a_dilated_backbone_runs_with_its_dilations(tmp_path):
+    path = write(tmp_path, DILATED.replace("OUTPUT_STRIDE", "output_stride: 4").replace("name: dilated", "name: os4"))
+    model, shapes, _ = _onnx_run(path, 64)
+    dw = next(node for node in model.graph.node if node.name == "b3.dw")
+    assert list(next(a for a in dw.attribute if a.name == "dilations").ints) == [4, 4]
+    assert shapes["b3.dw"] == (1, 32, 16, 16)
+
+
+def test_output_stride_and_dilation_are_refused_where_they_make_no_sense(tmp_path):
+    path = write(tmp_path, DILATED.replace("OUTPUT_STRIDE", "output_stride: 12"))
+    assert_refused(path, "output_stride", "12")
+    text = DILATED.replace("OUTPUT_STRIDE", "").replace('"pool, 8x8", exp: -, out: -, se: -, nl: -, s: 1}',
+                                                        '"pool, 8x8", exp: -, out: -, se: -, nl: -, s: 1, dilation: 2}')
+    path = write(tmp_path, text, "pooldil.yaml")
+    assert_refused(path, f"{path}:{line_of(text, 'pool, 8x8')}", "dilation")
+
+
+def test_the_api_gives_receptive_fields_at_an_output_stride():
+    """MobileNetV2 (no SE): the stem 3x3/2 sees 3 pixels, b1's 3x3 depthwise 3 + 2*2 = 7; at output stride
+    8 the jump stops at 8 and the last conv's field equals the as-written one (TF-slim's rule keeps fields)."""
+    from mobilecost.api import receptive_field
+
+    written = receptive_field("mobilenet_v2").set_index("name")
+    assert (written.loc["conv1", "rf_height"], written.loc["b1.dw", "rf_height"]) == (3, 7)
+    assert written.loc["last_conv", "jump"] == 32
+    os8 = receptive_field("mobilenet_v2", output_stride=8).set_index("name")
+    assert os8.loc["last_conv", "jump"] == 8
+    assert os8.loc["last_conv", "rf_height"] == written.loc["last_conv", "rf_height"]

@@ -74,7 +74,7 @@ def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool) -> sp.Expr:
     if record.side is Side.kept:
         return h
     rule = getattr(spec.padding, record.padding)
-    height, width = (_axis_side(h, k, layer.stride, rule, exact) for k in layer.kernel_hw)
+    height, width = (_axis_side(h, k, layer.stride, rule, exact) for k in layer.kernel_span)
     if height != width:
         from ..spec.loader import row_location
 
@@ -87,7 +87,7 @@ def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool) -> sp.Expr:
 
 
 def _axis_side(h, k: int, stride: int, rule: str, exact: bool) -> sp.Expr:
-    """The output side along one axis of a window k wide."""
+    """The output side along one axis of a window spanning k pixels (a dilated kernel's span)."""
     if rule == "valid":
         return valid_window(h, k, stride) if exact else (h - k) / stride + 1
     if stride == 1:

@@ -104,7 +104,7 @@ def _pads(g: _Graph, layer, row) -> list[int]:
         # Keras MobileNet: ZeroPadding2D(((0, 1), (0, 1))) then a 'valid' convolution.
         return [0, 0, 1, 1]
     begin, end = [], []
-    for k in layer.kernel_hw:
+    for k in layer.kernel_span:
         total = max((out - 1) * s + k - h, 0)  # TensorFlow 'SAME': out = ceil(h / s)
         begin.append(total // 2)
         end.append(total - total // 2)
@@ -127,9 +127,10 @@ def _convolution(g: _Graph, layer, row, tensor: str, group: int, weight_shape: t
     inputs = [tensor, g.constant(f"{name}.weight", weight)]
     if bias is not None:
         inputs.append(g.constant(f"{name}.bias", bias))
+    dilated = {"dilations": [layer.dilation, layer.dilation]} if layer.dilation > 1 else {}
     out = g.node("Conv", inputs, f"{name}.conv" if (bn is not None or layer.act) else name, name,
                  kernel_shape=list(layer.kernel_hw), strides=[layer.stride, layer.stride],
-                 pads=_pads(g, layer, row), group=group)
+                 pads=_pads(g, layer, row), group=group, **dilated)
     if bn is not None:
         gamma, beta, mean, var = bn
         out = g.node("BatchNormalization",

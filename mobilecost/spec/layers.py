@@ -15,6 +15,7 @@ table's width policy and the rounding are applied by the width rules (count/widt
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -71,11 +72,17 @@ class Layer:
     role: Role = Role.conv  # what the layer does in its block
     residual: bool = False  # an add that exists only where its two inputs have the same width
     kernel_w: int | None = None  # the width of a non-square kernel (``bneck, 5x3``: kernel 5, kernel_w 3)
+    dilation: int = 1  # the rate of a dilated (atrous) convolution: its kernel spans dilation * (k - 1) + 1 pixels
 
     @property
     def kernel_hw(self) -> tuple[int, int]:
         """(height, width) of the kernel or pooling window."""
         return self.kernel, self.kernel if self.kernel_w is None else self.kernel_w
+
+    @property
+    def kernel_span(self) -> tuple[int, int]:
+        """(height, width) of the pixels the kernel spans: dilation * (k - 1) + 1 along each axis."""
+        return tuple(self.dilation * (k - 1) + 1 for k in self.kernel_hw)
 
     @property
     def kernel_label(self) -> int | str:
@@ -139,7 +146,38 @@ def _add_pool(b: "_Builder", row, i: int, window: tuple[int, int] | None, check,
 def decode(spec: VariantSpec) -> tuple[Layer, ...]:
     builder = _Builder(spec)
     {"v1": _decode_v1, "v2": _decode_v2, "v3": _decode_v3}[spec.format](builder)
-    return tuple(builder.layers)
+    if spec.output_stride is None:
+        return tuple(builder.layers)
+    return _with_output_stride(spec, builder.layers)
+
+
+def _with_output_stride(spec: VariantSpec, layers: list[Layer]) -> tuple[Layer, ...]:
+    """The layers of a backbone with output stride `spec.output_stride`, by TF-slim mobilenet's rule
+    (nets/mobilenet/mobilenet.py, as DeepLab uses it): once the strides so far reach the output stride,
+    a strided layer runs at stride 1 with the current rate, and the rate of every later layer grows
+    by the stride it dropped. The paper's input sizes written after that point grow by the same factor."""
+    target, current, rate, grown, out = spec.output_stride, 1, 1, 1, []
+    for layer in layers:
+        update = {}
+        if layer.check is not None and grown > 1:
+            update["check"] = (layer.check[0] * grown, layer.check[1])
+        if current == target:
+            if layer.op in (OpKind.conv, OpKind.depthwise):
+                update["dilation"] = layer.dilation * rate
+            if layer.stride > 1:
+                update["stride"] = 1
+                rate *= layer.stride
+                grown *= layer.stride
+        elif layer.stride > 1:
+            current *= layer.stride
+            if current > target or target % current:
+                raise MobilecostError(f"output_stride {target} is not a product of the table's strides "
+                                      f"({current // layer.stride} then {current})", where=spec.path or spec.name,
+                                      field="output_stride")
+        out.append(dataclasses.replace(layer, **update) if update else layer)
+        if layer.op in (OpKind.global_pool, OpKind.fc) and layer.role is not Role.se_pool:
+            grown = 1  # 1x1 from here on, at any output stride
+    return tuple(out)
 
 
 def _dims(text: str) -> list[int]:
@@ -214,6 +252,8 @@ def _decode_v2(b: _Builder) -> None:
         kernel = parse_kernel(row.kernel) if row.kernel is not None else None
         if kernel is not None and op not in ("conv2d", "bottleneck", "conv2d 3x3", "conv2d 1x1"):
             raise _row_error(spec, i, "kernel", f"a kernel applies to conv2d and bottleneck rows, not {op}")
+        if row.dilation != 1 and op not in ("conv2d", "bottleneck", "conv2d 3x3", "conv2d 1x1"):
+            raise _row_error(spec, i, "dilation", f"dilation applies to conv2d and bottleneck rows, not {op}")
         if row.nl is not None and op not in ("conv2d", "bottleneck", "conv2d 3x3", "conv2d 1x1"):
             raise _row_error(spec, i, "nl", f"an activation applies to conv2d and bottleneck rows, not {op}")
         if op in ("conv2d", "conv2d 3x3", "conv2d 1x1"):
@@ -230,7 +270,7 @@ def _decode_v2(b: _Builder) -> None:
             name = row.name or ("conv1" if i == 0 else f"conv{i + 1}")
             b.add(name, OpKind.pointwise if (kh, kw) == (1, 1) else OpKind.conv, b.plain_conv_role(), i,
                   _row_width(row, row.c, check[1]), stride=row.s or 1, bn=True, act=act, check=check,
-                  **_kernel_kw(kh, kw))
+                  dilation=row.dilation, **_kernel_kw(kh, kw))
         elif row.pool_window is not None:
             _add_pool(b, row, i, row.pool_window, check, row.s)
         elif op == "bottleneck":
@@ -241,7 +281,7 @@ def _decode_v2(b: _Builder) -> None:
                 in_c = check[1] if repeat == 0 else row.c
                 _bottleneck(b, i, kernel=kernel or (3, 3), exp=_expansion(spec, i, row.t, in_c), in_c=in_c,
                             out=row.c, stride=row.s if repeat == 0 else 1, se=False, act=act,
-                            check=check if repeat == 0 else None, block_output=True)
+                            check=check if repeat == 0 else None, block_output=True, dilation=row.dilation)
 
 
 def _decode_v3(b: _Builder) -> None:
@@ -254,6 +294,8 @@ def _decode_v3(b: _Builder) -> None:
         act = _act(row.nl)
         if row.n != 1 and kind != "bneck":
             raise _row_error(spec, i, "n", "repeats apply to bneck rows only")
+        if row.dilation != 1 and kind == "pool":
+            raise _row_error(spec, i, "dilation", "dilation applies to convolution rows")
         if kind == "pool":
             _add_pool(b, row, i, (k, k_w), check, row.s)
             continue
@@ -272,7 +314,8 @@ def _decode_v3(b: _Builder) -> None:
             if not row.skip:
                 raise _row_error(spec, i, "skip", "skip applies to bneck rows only")
             b.add(name, op, b.plain_conv_role(), i, _row_width(row, row.out, check[1]),
-                  stride=row.s or 1, bias=nbn, bn=not nbn, act=act, check=check, **_kernel_kw(k, k_w))
+                  stride=row.s or 1, bias=nbn, bn=not nbn, act=act, check=check, dilation=row.dilation,
+                  **_kernel_kw(k, k_w))
         else:
             if row.exp is None:
                 raise _row_error(spec, i, "exp", "a bneck row needs exp size")
@@ -281,7 +324,8 @@ def _decode_v3(b: _Builder) -> None:
                 exp = row.exp if repeat == 0 else _expansion(spec, i, Fraction(row.exp, check[1]), in_c)
                 _bottleneck(b, i, kernel=(k, k_w), exp=exp, in_c=in_c, out=row.out,
                             stride=(row.s or 1) if repeat == 0 else 1, se=row.se, act=act,
-                            check=check if repeat == 0 else None, block_output=False, skip=row.skip)
+                            check=check if repeat == 0 else None, block_output=False, skip=row.skip,
+                            dilation=row.dilation)
 
 
 def _repeats(spec: VariantSpec, index: int, n: int) -> int:
@@ -311,7 +355,7 @@ def _expansion(spec: VariantSpec, index: int, t, in_c: int) -> int | Fraction:
 
 
 def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, act, check, block_output,
-                skip=True):
+                skip=True, dilation=1):
     """Inverted residual with linear bottleneck (MobileNetV2 Fig. 3; MobileNetV3 Fig. 4 with SE;
     MnasNet Fig. 7: SE squeeze from the block input, sigmoid gate, some blocks without shortcut).
     `kernel` is the depthwise kernel's (height, width); `exp` may be a fraction of whole channels
@@ -327,7 +371,7 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
               check=check, block=name)
         check = None
     b.add(f"{name}.dw", OpKind.depthwise, Role.dw, row, Width("same"), stride=stride, bn=True,
-          act=act, check=check, block=name, **_kernel_kw(*kernel))
+          act=act, check=check, block=name, dilation=dilation, **_kernel_kw(*kernel))
     if se:
         dw = b.last
         b.add(f"{name}.se.pool", OpKind.global_pool, Role.se_pool, row, Width("same"), block=name)

@@ -26,6 +26,7 @@ MAX_CLASSES = 1_000_000  # classes:
 MAX_KERNEL = 100  # kernel side
 MAX_STRIDE = 100  # s
 MAX_EXPANSION = 1_000  # t (MobileNetV2's expansion factor)
+MAX_DILATION = 100  # a row's dilation rate (DeepLab's output stride 8 dilates MobileNets' last stages by 4)
 MAX_DEPTH_MULTIPLIER = 10  # d (EfficientNet-B7's depth coefficient is 3.1)
 # n (MobileNetV2's repeats of a row; EfficientNet-B7's deepest stage repeats 10 times): a table of two
 # rows at n = 100 builds in about 2 s and reports in 0.35 s afterwards; at 1,000 the first build took 21 s.
@@ -233,6 +234,7 @@ class V2Row(_Row):
     # kernel; default 3x3) and the row's activation (default: the table's `activation`).
     kernel: Annotated[Union[Kernel, None], Dash] = None
     nl: Annotated[Union[ActivationName, None], Dash] = None
+    dilation: _bounded(MAX_DILATION) = 1  # of a bottleneck's depthwise conv, or of a conv2d row
 
     @field_validator("operator")
     @classmethod
@@ -294,6 +296,7 @@ class V3Row(_Row):
     # bneck rows: repeats of the block (EfficientNet's stage repeats); the first has stride s and the
     # row's input, the others stride 1 and the row's #out as input, expanded by the same ratio exp/input.
     n: _bounded(MAX_REPEATS) = 1
+    dilation: _bounded(MAX_DILATION) = 1  # of a bneck's depthwise conv, or of a conv2d row (torchvision's `dilated`)
     _parsed: V3Operator = PrivateAttr()
 
     @field_validator("operator")
@@ -335,6 +338,10 @@ class VariantSpec(_Frozen):
     # Repeats of a row with n: ceil(n * depth_multiplier) (EfficientNet's depth coefficient, its
     # _round_repeats / torchvision's adjust_depth).
     depth_multiplier: float = Field(1.0, gt=0, le=MAX_DEPTH_MULTIPLIER)
+    # The table as a dense-prediction backbone (DeepLab, arXiv:1706.05587 Sec. 3.1): once the input has
+    # been divided by output_stride, every later stride becomes 1 and the later layers' dilation grows by
+    # it instead (TF-slim mobilenet's output_stride rule); None: the table as written.
+    output_stride: Union[_bounded(MAX_SIDE), None] = None
     width: WidthSpec
     padding: Padding = PaddingSpec()
     semantics: dict[str, SemanticsSpec] = Field(default_factory=dict)

@@ -8,7 +8,10 @@ table language's newer columns (tests/reference/tables/):
   coefficient (B1: depth 1.1; B2: width 1.1, depth 1.2);
 * ``mobilenet_v2_t2.5``: torchvision.models.mobilenet_v2 with its documented ``inverted_residual_setting``
   argument holding fractional expansion ratios (2.5, 2.3), whose expanded widths torchvision rounds with
-  ``int(round(inp * t))``.
+  ``int(round(inp * t))``;
+* ``mobilenet_v3_large_dilated``: torchvision.models.mobilenet_v3_large(dilated=True) -- the last stage
+  at stride 1 with dilation 2 (output stride 16, the segmentation backbone of torchvision's LR-ASPP
+  and DeepLabV3 models).
 
 As generate_reference_counts.py does for the MobileNets: forward hooks on nn.Conv2d and nn.Linear record
 the real output tensor of one batch-1 forward pass (eval mode, no_grad, zero input); one MAC is one
@@ -48,6 +51,7 @@ MODELS = [
     ("mobilenet_v2_t2.5", "mobilenet_v2", {"inverted_residual_setting": V2_FRACTIONAL_SETTING}, [224]),
     ("mobilenet_v2_t2.5_0.75", "mobilenet_v2",
      {"inverted_residual_setting": V2_FRACTIONAL_SETTING, "width_mult": 0.75}, [160]),
+    ("mobilenet_v3_large_dilated", "mobilenet_v3_large", {"dilated": True}, [224, 225, 512]),
 ]
 
 
@@ -65,7 +69,7 @@ def count(model, resolution):
             macs = oh * ow * kh * kw * (module.in_channels // module.groups) * cout
             records.append({"name": name, "type": "Conv2d", "in_channels": module.in_channels,
                             "out_channels": module.out_channels, "kernel": [kh, kw], "stride": list(module.stride),
-                            "groups": module.groups, "out_shape": list(output.shape),
+                            "dilation": list(module.dilation), "groups": module.groups, "out_shape": list(output.shape),
                             "params": sum(p.numel() for p in module.parameters()), "macs": macs})
         else:
             macs = module.in_features * module.out_features
