@@ -158,18 +158,18 @@ def test_a_non_square_kernel_that_would_make_a_non_square_map_is_refused(tmp_pat
 
 
 def test_v1_and_v2_kernels_may_be_non_square(tmp_path):
-    v2 = f"""name: v2k
+    v2 = """name: v2k
 title: v2 kernel column
 source: hand
 format: v2
-input: {{size: 32, channels: 3}}
+input: {size: 32, channels: 3}
 classes: 10
-width: {{rounding: make_divisible, divisor: 8}}
+width: {rounding: make_divisible, divisor: 8}
 layers:
-  - {{input: 32^2x3,  operator: conv2d, c: 16, s: 2}}
-  - {{input: 16^2x16, operator: bottleneck, t: 2, c: 16, n: 1, s: 1, kernel: 7x3}}
-  - {{input: 16^2x16, operator: avgpool 16x16}}
-  - {{input: 1x1x16,  operator: conv2d 1x1, c: k}}
+  - {input: 32^2x3,  operator: conv2d, c: 16, s: 2}
+  - {input: 16^2x16, operator: bottleneck, t: 2, c: 16, n: 1, s: 1, kernel: 7x3}
+  - {input: 16^2x16, operator: avgpool 16x16}
+  - {input: 1x1x16,  operator: conv2d 1x1, c: k}
 """
     rows = {r.name: r for r in evaluate(write(tmp_path, v2)).itertuples()}
     assert (int(rows["b1.dw"].weights), int(rows["b1.dw"].macs)) == (7 * 3 * 32, 16 * 16 * 7 * 3 * 32)

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from ..errors import quoted
 
@@ -87,7 +87,7 @@ def parse_kernel(value) -> tuple[int, int]:
     """A kernel column: 5, '5' or '5x5' -> (5, 5); '5x3' -> (5, 3) (height x width)."""
     match = _KERNEL.match(str(value)) if not isinstance(value, bool) else None
     if not match:
-        raise ValueError(f"expected a kernel like 3, 5x5 or 5x3 (height x width), got {quoted(value)}")
+        raise ValueError("expected a kernel like 3, 5x5 or 5x3 (height x width)")
     sides = [int(d) if len(d) <= 9 else 10**9 for d in match.groups(match.group(1))]
     if any(not 0 < k <= MAX_KERNEL for k in sides):
         raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
@@ -220,13 +220,20 @@ class V1Row(_Row):
         return value
 
 
+def _whole_if_integral(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+# t, the expansion ratio: a whole number as the paper writes it, or a fraction (2.5) as torchvision accepts it.
+Expansion = Annotated[float, Field(gt=0, le=MAX_EXPANSION), AfterValidator(_whole_if_integral)]
+
 _V2_POOL = re.compile(r"avgpool (\d+)x(\d+)")
 
 
 class V2Row(_Row):
     input: Size
     operator: str
-    t: Annotated[Union[_bounded(MAX_EXPANSION), Annotated[float, Field(gt=0, le=MAX_EXPANSION)], None], Dash] = None
+    t: Annotated[Union[Expansion, None], Dash] = None
     c: Annotated[Union[Channels, Literal["k"], None], Dash] = None
     n: Annotated[Union[_bounded(MAX_REPEATS), None], Dash] = None
     s: OptStride = None
