@@ -48,7 +48,7 @@ def layer_columns(layers) -> dict[str, list]:
         "block": [layer.block for layer in layers],
         "op": [layer.op.value for layer in layers],
         "type": [type_label(layer) for layer in layers],
-        "kernel": [layer.kernel for layer in layers],
+        "kernel": [layer.kernel_label for layer in layers],
         "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers],
     }
@@ -57,6 +57,21 @@ def layer_columns(layers) -> dict[str, list]:
 def layer_roles(variant, semantics=None) -> dict[str, str]:
     """Each layer's role in its block (`Layer.role`: ``expand``, ``dw``, ``se.reduce``, ...), by layer name."""
     return {layer.name: layer.role for layer in compiled_for(as_spec(variant), "exact", semantics).layers}
+
+
+def receptive_field(variant, semantics=None, output_stride=None) -> pd.DataFrame:
+    """Each layer's receptive field (input pixels one output sees, per axis; NaN: the whole input) and
+    jump (input pixels between neighbouring outputs), optionally as a backbone of `output_stride`
+    (analysis/receptive.py). Independent of alpha and the resolution."""
+    from .analysis.receptive import receptive_fields
+    from .analysis.transforms import with_output_stride
+
+    spec = checked_spec(variant, semantics)
+    if output_stride is not None:
+        spec = checked_spec(with_output_stride(spec, output_stride), semantics)
+    fields = receptive_fields(spec, semantics)
+    return pd.DataFrame({"name": [f.name for f in fields], "jump": [f.jump for f in fields],
+                         "rf_height": [f.height for f in fields], "rf_width": [f.width for f in fields]})
 
 
 def share_by_type(frame: pd.DataFrame) -> pd.DataFrame:

@@ -79,11 +79,12 @@ def test_shortcut_presence_is_a_field_of_the_cost_not_a_hidden_expression():
 def test_v3_operator_column_is_parsed_at_validation():
     # MobileNetV3 Table 2's operator strings.
     rows = load_variant("mobilenet_v3_small").layers
-    assert rows[0].parsed == ("conv2d", 3, False)  # conv2d, 3x3
-    assert rows[4].parsed == ("bneck", 5, False)  # bneck, 5x5
-    assert rows[13].parsed == ("pool", 7, False)  # pool, 7x7
-    assert rows[14].parsed == ("conv2d", 1, True)  # conv2d 1x1, NBN
-    assert parse_v3_operator("conv2d") == ("conv2d", None, False)
+    assert rows[0].parsed == ("conv2d", 3, False, 3)  # conv2d, 3x3
+    assert rows[4].parsed == ("bneck", 5, False, 5)  # bneck, 5x5
+    assert rows[13].parsed == ("pool", 7, False, 7)  # pool, 7x7
+    assert rows[14].parsed == ("conv2d", 1, True, 1)  # conv2d 1x1, NBN
+    assert parse_v3_operator("bneck, 5x3") == ("bneck", 5, False, 3)  # 5 high, 3 wide
+    assert parse_v3_operator("conv2d") == ("conv2d", None, False, None)
     assert parse_v3_operator("maxpool, 3x3") is None
     with pytest.raises(ValidationError, match="expected one of 'conv2d'"):
         V3Row(input="7^2x96", operator="bneck 5x5")

@@ -7,6 +7,7 @@ import pytest
 from mobilecost.count.ops import LATENCY_CLASSES, OP_RECORDS, ExtraReads, OpKind, OpRecord, Shapes, Side, record_of
 from mobilecost.measure.onnx_graph import BUILDERS
 from mobilecost.spec.layers import Layer, Width
+from mobilecost.spec.models import PaddingSpec
 from mobilecost.spec.roles import Role
 
 OPTIONAL = {"padding"}  # only ops with a strided window have a padding rule
@@ -23,7 +24,7 @@ def test_every_op_kind_has_a_record_with_every_facet():
         assert isinstance(record.side, Side) and isinstance(record.extra_reads, ExtraReads)
         assert record.latency_class in LATENCY_CLASSES
         assert (record.padding is not None) == (record.side is Side.strided), kind
-        assert record.padding in (None, "conv", "depthwise")
+        assert record.padding in (None, *PaddingSpec.model_fields)
         assert record.onnx and all(isinstance(op, str) for op in record.onnx)
 
 
@@ -76,11 +77,11 @@ def test_counting_rules_by_hand():
 
 def test_sides_latency_classes_and_extra_reads():
     assert {k for k, r in OP_RECORDS.items() if r.side is Side.strided} == {OpKind.conv, OpKind.pointwise,
-                                                                            OpKind.depthwise}
+                                                                            OpKind.depthwise, OpKind.avg_pool}
     assert {k for k, r in OP_RECORDS.items() if r.side is Side.one} == {OpKind.fc, OpKind.global_pool}
     assert OP_RECORDS[OpKind.depthwise].padding == "depthwise" and OP_RECORDS[OpKind.pointwise].padding == "conv"
     assert {k for k, r in OP_RECORDS.items() if r.latency_class == "elementwise"} == {
-        OpKind.global_pool, OpKind.scale, OpKind.add, OpKind.softmax, OpKind.norm, OpKind.layer_scale,
+        OpKind.global_pool, OpKind.avg_pool, OpKind.scale, OpKind.add, OpKind.softmax, OpKind.norm, OpKind.layer_scale,
         OpKind.attention_softmax}
     # The attention products are matrix products timed like 1x1 convolutions; they read a key or value head.
     assert {k for k, r in OP_RECORDS.items() if r.extra_reads is ExtraReads.key_value} == {

@@ -26,7 +26,7 @@ def test_the_policy_decides_row_and_expansion_kinds():
         "fixed", "above_one", "input_ratio", "scaled"]
     assert resolved_kind(Width("expansion", 72, 16), policy) == "scaled"
     assert resolved_kind(Width("expansion", 72, 16), policy.model_copy(update={"expansion": "input_ratio"})) == \
-        "input_ratio"
+        "expansion_ratio"
     assert resolved_kind(Width("same"), policy) == "same"
 
 

@@ -154,10 +154,10 @@ def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, lis
             if t["attn_macs"]:
                 add("attention products not counted (conv and fc MACs only, as timm's forward hooks)",
                     Step("attention's QK^T and attention x V left out", -float(t["attn_macs"])))
-            name, kernel = columns["name"][0], columns["kernel"][0]
+            name, k = columns["name"][0], columns["kernel"][0]
+            shape = k if isinstance(k, str) else f"{k}x{k}"  # a non-square kernel's column reads "5x3"
             add("stem convolution not counted",
-                Step(f"first layer {name} ({kernel}x{kernel} conv on the image) left out",
-                     -float(columns["macs"][0])))
+                Step(f"first layer {name} ({shape} conv on the image) left out", -float(columns["macs"][0])))
         add("paper algebra: alpha*M channels, no rounding (ideal mode)",
             Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
                  float(ideal[metric]) - base))

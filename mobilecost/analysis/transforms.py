@@ -5,7 +5,9 @@
   depthwise-separable pair (3x3 depthwise, 1x1 pointwise) of a v1 table becomes one full 3x3
   convolution with the pointwise's output width and the depthwise's stride;
 * ``drop_rows(spec, indices)`` -- rows removed (Table 5's shallow MobileNet drops the five
-  14x14x512 separable blocks).
+  14x14x512 separable blocks);
+* ``with_output_stride(spec, n)`` -- the network as a dense-prediction backbone of output stride n
+  (8, 16, 32): later strides become dilation (the table key ``output_stride``).
 
 The results are ordinary ``VariantSpec``s: the engine, the checks and every report work on them.
 """
@@ -88,3 +90,13 @@ def drop_rows(spec: VariantSpec, indices, suffix: str = "shallow") -> VariantSpe
     rows = tuple(r for i, r in enumerate(spec.layers) if i not in drop)
     return spec.model_copy(update={"name": f"{spec.name}_{suffix}", "title": f"{spec.title} ({suffix})",
                                    "layers": rows, "line_of_row": ()})
+
+
+def with_output_stride(spec: VariantSpec, output_stride: int | None) -> VariantSpec:
+    """The table read as a backbone of output stride `output_stride` (None: as written)."""
+    from pydantic import ValidationError
+
+    try:
+        return VariantSpec.model_validate({**spec.model_dump(), "layers": spec.layers, "output_stride": output_stride})
+    except ValidationError as exc:
+        raise MobilecostError(f"output stride {output_stride!r}: {exc.errors()[0]['msg']}", field="output_stride") from None

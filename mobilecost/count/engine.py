@@ -20,8 +20,8 @@ import sympy as sp
 from ..errors import MobilecostError, quoted
 from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, decode  # noqa: F401
 from ..spec.loader import table_digest
-from .ops import Shapes, Side, op_cost, record_of
-from .rounding import ALPHA, RHO, ceil_div, pad_bottom_right, round_half_up
+from .ops import Shapes, Side, activation_of, op_cost, record_of
+from .rounding import ALPHA, RHO, ceil_div, pad_bottom_right, round_half_up, valid_window
 from .widths import WidthContext, channels
 from ..spec.models import VariantSpec
 
@@ -65,17 +65,47 @@ def _build(digest: str, spec: VariantSpec, mode: str, semantics: str) -> CostTab
     return _CACHE[key]
 
 
-def _out_side(layer: Layer, h, exact: bool, padding) -> sp.Expr:
+def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool) -> sp.Expr:
+    """The output side; a non-square kernel must give the same side along both axes (with `same`
+    padding it does), since every map here is square."""
     record = record_of(layer)
     if record.side is Side.one:
         return sp.Integer(1)
-    if record.side is Side.kept or layer.stride == 1:
+    if record.side is Side.kept:
+        return h
+    rule = getattr(spec.padding, record.padding)
+    height, width = (_axis_side(h, k, layer.stride, rule, exact) for k in layer.kernel_span)
+    if height != width:
+        from ..spec.loader import row_location
+
+        kh, kw = layer.kernel_hw
+        raise MobilecostError(
+            f"a {kh}x{kw} kernel with stride {layer.stride} and '{rule}' padding gives a non-square output "
+            f"for {layer.name}; only 'same' padding keeps a non-square kernel's output square",
+            where=row_location(spec, layer.row), field=_kernel_field(spec, layer))
+    return height
+
+
+def _axis_side(h, k: int, stride: int, rule: str, exact: bool) -> sp.Expr:
+    """The output side along one axis of a window spanning k pixels (a dilated kernel's span)."""
+    if rule == "valid":
+        return valid_window(h, k, stride) if exact else (h - k) / stride + 1
+    if stride == 1:
         return h
     if not exact:
-        return h / layer.stride
-    if getattr(padding, record.padding) == "bottom_right":
-        return pad_bottom_right(h, layer.kernel, layer.stride)
-    return ceil_div(h, layer.stride)
+        return h / stride
+    if rule == "bottom_right":
+        return pad_bottom_right(h, k, stride)
+    return ceil_div(h, stride)
+
+
+def _kernel_field(spec: VariantSpec, layer: Layer) -> str:
+    """The table column that gave the layer its kernel."""
+    if spec.format == "v1":
+        return "filter"
+    if spec.format == "v2" and layer.role.value != "pool":
+        return "kernel"
+    return "operator"
 
 
 def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tuple[LayerCost, ...]:
@@ -86,7 +116,7 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
     for layer in layers:
         in_side, in_ch = known[layer.inputs[0]]
         out_ch = channels(layer.width, WidthContext(spec.width, exact, spec.classes, in_ch, known))
-        out_side = _out_side(layer, in_side, exact, spec.padding)
+        out_side = _out_side(spec, layer, in_side, exact)
         known[layer.name] = (out_side, out_ch)
         other = known[layer.inputs[1]] if len(layer.inputs) > 1 else (None, None)
         shapes = Shapes(in_side, in_ch, out_side, out_ch, *other)
@@ -103,7 +133,7 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
             "act_in": in_side**2 * in_ch,
             "act_out": act_out,
             "bn_ops": act_out if layer.bn else zero,
-            "act_ops": act_out if layer.act else zero,
+            "act_ops": act_out * activation_of(layer).per_element if layer.act else zero,
             "ew_ops": own.get("ew_ops", zero),
             "attn_macs": own.get("attn_macs", zero),
         }

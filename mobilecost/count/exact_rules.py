@@ -34,6 +34,19 @@ def pad_bottom_right(h, k, s):
     return (h + 1 - k) // s + 1
 
 
+def valid_window(h, k, s):
+    if h < k:
+        from ..errors import MobilecostError
+
+        raise MobilecostError(f"a {k}-pixel pooling window is larger than its {h}-pixel input at this resolution",
+                              field="--resolution")
+    return (h - k) // s + 1
+
+
+def round_half_even(x):
+    return round(x)
+
+
 def round_half_up(x):
     return math.floor(x + 0.5)
 
@@ -45,4 +58,6 @@ PYTHON_FUNCTIONS = {
     "ceil_div": ceil_div,
     "pad_bottom_right": pad_bottom_right,
     "round_half_up": round_half_up,
+    "valid_window": valid_window,
+    "round_half_even": round_half_even,
 }

@@ -31,6 +31,21 @@ def _np_pad_bottom_right(h, k, s):
     return (np.asarray(h, dtype=float) + 1 - k) // s + 1
 
 
+def _np_valid_window(h, k, s):
+    h = np.asarray(h, dtype=float)
+    if np.any(h < k):
+        from ..errors import MobilecostError
+
+        raise MobilecostError(f"a {k:g}-pixel pooling window is larger than its input at "
+                              f"{'this resolution' if h.size == 1 else 'some of these resolutions'}",
+                              field="--resolution")
+    return (h - k) // s + 1
+
+
+def _np_round_half_even(x):
+    return np.round(np.asarray(x, dtype=float))  # numpy, like Python's round(), rounds halves to even
+
+
 def _np_round_half_up(x):
     return np.floor(np.asarray(x, dtype=float) + 0.5)
 
@@ -42,4 +57,6 @@ NUMPY_FUNCTIONS = {
     "ceil_div": _np_ceil_div,
     "pad_bottom_right": _np_pad_bottom_right,
     "round_half_up": _np_round_half_up,
+    "valid_window": _np_valid_window,
+    "round_half_even": _np_round_half_even,
 }

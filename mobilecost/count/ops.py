@@ -40,6 +40,7 @@ class OpKind(StrEnum):
     depthwise = "depthwise"  # a KxK convolution of each channel on its own
     fc = "fc"  # fully connected (on a pooled 1x1 map)
     global_pool = "global_pool"  # global average pooling
+    avg_pool = "avg_pool"  # average pooling over a KxK window smaller than the map
     scale = "scale"  # squeeze-and-excite: a tensor times its per-channel gate
     add = "add"  # a residual shortcut add
     softmax = "softmax"
@@ -95,13 +96,18 @@ class OpRecord:
 
 # -- counting rules ----------------------------------------------------------------------------
 
+def _kernel_area(layer) -> int:
+    height, width = layer.kernel_hw
+    return height * width
+
+
 def dense_convolution(layer, s: Shapes) -> dict:
-    kernel = layer.kernel**2 * s.in_ch * s.out_ch
+    kernel = _kernel_area(layer) * s.in_ch * s.out_ch
     return {"weights": kernel, "macs": s.out_side**2 * kernel}
 
 
 def depthwise_convolution(layer, s: Shapes) -> dict:
-    kernel = layer.kernel**2 * s.out_ch
+    kernel = _kernel_area(layer) * s.out_ch
     return {"weights": kernel, "macs": s.out_side**2 * kernel}
 
 
@@ -113,6 +119,12 @@ def fully_connected(layer, s: Shapes) -> dict:
 
 def global_average_pool(layer, s: Shapes) -> dict:
     return {"ew_ops": s.in_side**2 * s.in_ch}
+
+
+def window_average_pool(layer, s: Shapes) -> dict:
+    # Each output element sums its kh x kw window: one add per window element, as global pooling
+    # counts one per input element (whose window is the whole map).
+    return {"ew_ops": s.out_side**2 * s.out_ch * _kernel_area(layer)}
 
 
 def elementwise_binary(layer, s: Shapes) -> dict:
@@ -154,7 +166,7 @@ def attention_values(layer, s: Shapes) -> dict:
 # -- report labels ------------------------------------------------------------------------------
 
 def _kernel_label(prefix: str) -> Callable[["object"], str]:
-    return lambda layer: f"{prefix} {layer.kernel}x{layer.kernel}"
+    return lambda layer: f"{prefix} {layer.kernel_hw[0]}x{layer.kernel_hw[1]}"
 
 
 def _fixed_label(text: str) -> Callable[["object"], str]:
@@ -180,6 +192,8 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
              _fixed_label("Fully connected"), ("Flatten", "Gemm")),
     OpRecord(OpKind.global_pool, global_average_pool, Side.one, None, "elementwise", ExtraReads.none,
              _OTHER, ("GlobalAveragePool",)),
+    OpRecord(OpKind.avg_pool, window_average_pool, Side.strided, "pool", "elementwise", ExtraReads.none,
+             _OTHER, ("AveragePool",)),
     OpRecord(OpKind.scale, elementwise_binary, Side.kept, None, "elementwise", ExtraReads.channel_gate,
              _OTHER, ("Mul",)),
     OpRecord(OpKind.add, elementwise_binary, Side.kept, None, "elementwise", ExtraReads.second_input,
@@ -216,3 +230,44 @@ def op_cost(layer, shapes: Shapes) -> dict:
 def type_label(layer) -> str:
     """How a report groups the layer when it shares MACs and parameters out by layer type."""
     return record_of(layer).label(layer)
+
+
+# -- activation functions ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    """An activation function a layer may apply to its output.
+
+    ``act_ops`` counts evaluations of the layer's activation function: ``per_element`` per output
+    element. Every function here is one evaluation per element -- ReLU's max, h-swish's
+    x * ReLU6(x + 3) / 6, SiLU's x * sigmoid(x) and GELU's x * Phi(x) alike -- so act_ops is the same
+    for every choice and what one evaluation costs on a device is the latency model's to say
+    (latency/model.py times the functions that are not fused into the convolution separately).
+    ``onnx``: the operator types it becomes, in order (onnx.ai/onnx/operators); ``opset``: the
+    lowest ONNX opset that has them."""
+
+    name: str
+    per_element: int
+    onnx: tuple[str, ...]
+    opset: int = 1
+
+
+ACTIVATION_RECORDS: dict[str, ActivationRecord] = {r.name: r for r in (
+    ActivationRecord("relu", 1, ("Relu",)),
+    ActivationRecord("relu6", 1, ("Clip",)),  # Clip(x, 0, 6)
+    ActivationRecord("hswish", 1, ("HardSwish",), 14),
+    ActivationRecord("hsigmoid", 1, ("HardSigmoid",)),  # alpha 1/6, beta 1/2: ReLU6(x + 3) / 6
+    ActivationRecord("sigmoid", 1, ("Sigmoid",)),
+    ActivationRecord("swish", 1, ("Sigmoid", "Mul")),  # SiLU: x * Sigmoid(x); ONNX has no Swish before opset 24
+    ActivationRecord("gelu", 1, ("Gelu",), 20),  # the erf form (Gelu's default approximate="none")
+)}
+
+
+def activation_of(layer) -> ActivationRecord | None:
+    """The record of the layer's activation function (None: no activation)."""
+    if not layer.act:
+        return None
+    try:
+        return ACTIVATION_RECORDS[layer.act]
+    except KeyError:
+        raise MobilecostError(f"no record for activation {layer.act!r}", field=layer.name) from None

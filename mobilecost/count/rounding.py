@@ -9,7 +9,10 @@ same order* as the reference code, so that compiled evaluation agrees with it to
 * ``truncate(v, m)`` -- TF-slim V1 ``depth``: ``max(int(v), m)``; Keras V1 ``int(filters * alpha)``.
 * ``scale_by(c, q)`` -- ``c * q`` with ``q`` kept as the exact binary value of the reference's float
   literal (e.g. Keras's expansion ``2.3``), so printing cannot reorder the multiplication.
-* ``ceil_div(h, s)``, ``pad_bottom_right(h, k, s)`` -- output sides of strided layers.
+* ``ceil_div(h, s)``, ``pad_bottom_right(h, k, s)``, ``valid_window(h, k, s)`` -- output sides of
+  strided layers and of unpadded windows (floor((h - k) / s) + 1; refused where the window is larger
+  than the map, as torch and Keras refuse it).
+* ``round_half_even(v)`` -- Python's ``round()``: torchvision MobileNetV2's ``int(round(inp * t))``.
 """
 
 from __future__ import annotations
@@ -103,6 +106,33 @@ class pad_bottom_right(sp.Function):  # noqa: N801
     def _latex(self, printer, exp=None):
         h, k, s = self.args
         return _power(r"\left\lfloor \frac{%s + 1 - %s}{%s} \right\rfloor + 1" % tuple(map(printer._print, (h, k, s))), exp)
+
+
+class valid_window(sp.Function):  # noqa: N801
+    nargs = 3
+
+    @classmethod
+    def eval(cls, h, k, s):
+        if h.is_Integer and k.is_Integer and s.is_Integer:
+            return sp.Integer(exact_rules.valid_window(int(h), int(k), int(s)))
+        return None
+
+    def _latex(self, printer):
+        h, k, s = self.args
+        return r"\left\lfloor \frac{%s - %s}{%s} \right\rfloor + 1" % tuple(map(printer._print, (h, k, s)))
+
+
+class round_half_even(sp.Function):  # noqa: N801
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Integer(exact_rules.round_half_even(float(x)))
+        return None
+
+    def _latex(self, printer):
+        return r"\operatorname{round}\left(%s\right)" % printer._print(self.args[0])
 
 
 class round_half_up(sp.Function):  # noqa: N801

@@ -21,7 +21,7 @@ import sympy as sp
 from ..errors import MobilecostError
 from ..spec.layers import Width
 from ..spec.models import WidthSpec
-from .rounding import ALPHA, exact_fraction, make_divisible, scale_by, truncate
+from .rounding import ALPHA, exact_fraction, make_divisible, round_half_even, scale_by, truncate
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class WidthContext:
             return value
         p = self.policy
         rule = rule or p.rounding
+        if rule == "round":
+            return round_half_even(value)
         if rule == "truncate":
             # A make_divisible table's truncated SE squeeze keeps at least 1 channel: MnasNet's max(1, int(v)).
             return truncate(value, p.minimum if p.rounding == "truncate" else 1)
@@ -72,7 +74,7 @@ def resolved_kind(width: Width, policy: WidthSpec) -> str:
                 return kind
         return "scaled"
     if width.kind == "expansion":
-        return "input_ratio" if policy.expansion == "input_ratio" else "scaled"
+        return "expansion_ratio" if policy.expansion == "input_ratio" else "scaled"
     return width.kind
 
 
@@ -104,6 +106,12 @@ def above_one(width: Width, at: WidthContext) -> sp.Expr:
 @width_rule("input_ratio")
 def input_ratio(width: Width, at: WidthContext) -> sp.Expr:
     return at.round(at.ratio_of(at.in_ch, sp.Rational(width.c, width.of)))
+
+
+@width_rule("expansion_ratio")
+def expansion_ratio(width: Width, at: WidthContext) -> sp.Expr:
+    """A block's expanded width: t * (rounded input channels), rounded by ``expansion_rounding``."""
+    return at.round(at.ratio_of(at.in_ch, sp.Rational(width.c, width.of)), rule=at.policy.expansion_rounding)
 
 
 @width_rule("squeeze")

@@ -36,7 +36,7 @@ from .devices import DeviceProfile
 MAC_CLASSES = ("conv", "pointwise", "depthwise", "fc")
 # Activations that runtimes (TFLite, ncnn) execute as a separate element-wise pass; ReLU and ReLU6
 # are fused into the producing convolution.
-SEPARATE_ACTS = frozenset({"hswish", "hsigmoid", "swish", "sigmoid"})
+SEPARATE_ACTS = frozenset({"hswish", "hsigmoid", "swish", "sigmoid", "gelu"})
 BOUNDS = ("compute", "memory", "overhead")
 # The per-layer fields the model reads (on a grid only these are built).
 MODEL_FIELDS = ("out_ch", "macs", "weights", "biases", "act_in", "act_out")

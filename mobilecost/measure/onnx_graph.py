@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..count.ops import record_of
+from ..count.ops import activation_of, record_of
 from ..errors import MobilecostError
 
 OPSET = 17  # HardSwish needs 14; onnxruntime 1.17+ runs opset 17 everywhere
+# A graph whose activations need a later opset (GELU's Gelu: 20) declares the lowest that has them.
 BN_EPSILON = 1e-3  # Keras BatchNormalization's epsilon in the MobileNet applications
 INSTALL_HINT = "this command needs onnx and onnxruntime: pip install 'mobilecost[measure]'"
 # Largest network built: its fp32 weights (with biases and batch-norm parameters; ONNX's protobuf
@@ -103,15 +104,21 @@ class _Graph:
 # -- per-op builders: each returns the name of the layer's output tensor ------------------------
 
 def _pads(g: _Graph, layer, row) -> list[int]:
-    """Pads that make ONNX's floor((H + pads - k) / s) + 1 equal the engine's output side."""
-    k, s, h, out = layer.kernel, layer.stride, int(row.in_side), int(row.out_side)
+    """Pads that make ONNX's floor((H + pads - k) / s) + 1 equal the engine's output side, per axis
+    (a kh x kw kernel pads its height and width apart): [top, left, bottom, right]."""
+    s, h, out = layer.stride, int(row.in_side), int(row.out_side)
     rule = getattr(g.padding, record_of(layer).padding)
+    if rule == "valid":
+        return [0, 0, 0, 0]
     if s > 1 and rule == "bottom_right":
         # Keras MobileNet: ZeroPadding2D(((0, 1), (0, 1))) then a 'valid' convolution.
         return [0, 0, 1, 1]
-    total = max((out - 1) * s + k - h, 0)  # TensorFlow 'SAME': out = ceil(h / s)
-    begin = total // 2
-    return [begin, begin, total - begin, total - begin]
+    begin, end = [], []
+    for k in layer.kernel_span:
+        total = max((out - 1) * s + k - h, 0)  # TensorFlow 'SAME': out = ceil(h / s)
+        begin.append(total // 2)
+        end.append(total - total // 2)
+    return begin + end
 
 
 def _convolution(g: _Graph, layer, row, tensor: str, group: int, weight_shape: tuple) -> str:
@@ -130,9 +137,10 @@ def _convolution(g: _Graph, layer, row, tensor: str, group: int, weight_shape: t
     inputs = [tensor, g.constant(f"{name}.weight", weight)]
     if bias is not None:
         inputs.append(g.constant(f"{name}.bias", bias))
+    dilated = {"dilations": [layer.dilation, layer.dilation]} if layer.dilation > 1 else {}
     out = g.node("Conv", inputs, f"{name}.conv" if (bn is not None or layer.act) else name, name,
-                 kernel_shape=[layer.kernel, layer.kernel], strides=[layer.stride, layer.stride],
-                 pads=_pads(g, layer, row), group=group)
+                 kernel_shape=list(layer.kernel_hw), strides=[layer.stride, layer.stride],
+                 pads=_pads(g, layer, row), group=group, **dilated)
     if bn is not None:
         gamma, beta, mean, var = bn
         out = g.node("BatchNormalization",
@@ -151,32 +159,38 @@ def _batch_norm_values(g: _Graph, channels: int):
 
 
 def _activation(g: _Graph, layer, tensor: str) -> str:
-    act, name = layer.act, layer.name
-    if not act:
+    """The layer's activation, as the operators its record names (count.ops.ACTIVATION_RECORDS)."""
+    record, name = activation_of(layer), layer.name
+    if record is None:
         return tensor
     node = f"{name}.act"
-    if act == "relu":
+    if record.name == "relu":
         return g.node("Relu", [tensor], name, node)
-    if act == "relu6":
+    if record.name == "relu6":
         return g.node("Clip", [tensor, *g.relu6_bounds()], name, node)
-    if act == "hswish":
+    if record.name == "hswish":
         return g.node("HardSwish", [tensor], name, node)
-    if act == "hsigmoid":
+    if record.name == "hsigmoid":
         return g.node("HardSigmoid", [tensor], name, node, alpha=1.0 / 6.0, beta=0.5)
-    if act == "sigmoid":
+    if record.name == "sigmoid":
         return g.node("Sigmoid", [tensor], name, node)
-    raise MobilecostError(f"no ONNX activation for {act!r}", field=name)
+    if record.name == "swish":  # SiLU: x * sigmoid(x)
+        gate = g.node("Sigmoid", [tensor], f"{name}.sigmoid", f"{name}.sigmoid")
+        return g.node("Mul", [tensor, gate], name, node)
+    if record.name == "gelu":
+        return g.node("Gelu", [tensor], name, node)
+    raise MobilecostError(f"no ONNX activation for {record.name!r}", field=name)
 
 
 def _build_conv(g, layer, row, tensor):
     """Conv weight is (M, C/group, k, k): the group count that makes it hold the counted weights
     (1 for a dense convolution, C for a depthwise one)."""
-    k, c_in, c_out = layer.kernel, int(row.in_ch), int(row.out_ch)
-    per_group, rest = divmod(int(row.weights), k * k * c_out)  # input channels each filter reads
+    (kh, kw), c_in, c_out = layer.kernel_hw, int(row.in_ch), int(row.out_ch)
+    per_group, rest = divmod(int(row.weights), kh * kw * c_out)  # input channels each filter reads
     if rest or per_group == 0 or c_in % per_group or c_out % (c_in // per_group):
-        raise MobilecostError(f"{int(row.weights)} weights make no grouped {k}x{k} convolution of {c_in} to "
+        raise MobilecostError(f"{int(row.weights)} weights make no grouped {kh}x{kw} convolution of {c_in} to "
                               f"{c_out} channels", field=layer.name)
-    return _convolution(g, layer, row, tensor, c_in // per_group, (c_out, per_group, k, k))
+    return _convolution(g, layer, row, tensor, c_in // per_group, (c_out, per_group, kh, kw))
 
 
 def _build_flatten(g, layer, row, tensor):
@@ -194,6 +208,12 @@ def _build_gemm(g, layer, row, tensor):
 
 def _build_global_average_pool(g, layer, row, tensor):
     return g.node("GlobalAveragePool", [tensor], layer.name, layer.name)
+
+
+def _build_average_pool(g, layer, row, tensor):
+    """A windowed average; padded elements are left out of the mean (TensorFlow's 'SAME' pooling)."""
+    return g.node("AveragePool", [tensor], layer.name, layer.name, kernel_shape=list(layer.kernel_hw),
+                  strides=[layer.stride, layer.stride], pads=_pads(g, layer, row), count_include_pad=0)
 
 
 def _build_mul(g, layer, row, tensor):
@@ -276,6 +296,7 @@ BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input
     "Flatten": _build_flatten,
     "Gemm": _build_gemm,
     "GlobalAveragePool": _build_global_average_pool,
+    "AveragePool": _build_average_pool,
     "Mul": _build_mul,
     "Add": _build_add,
     "Softmax": _build_softmax,
@@ -325,7 +346,8 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
         [helper.make_tensor_value_info(g.tensors[last["name"]], TensorProto.FLOAT, out_shape)],
         g.initializers,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+    opset = max([OPSET, *(activation_of(lc.layer).opset for lc in costs.layers if lc.layer.act)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="mobilecost", doc_string=_doc(frame, seed, fold_bn))
     model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime releases back to 1.10
     onnx.checker.check_model(model, full_check=True)

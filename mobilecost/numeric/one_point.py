@@ -47,7 +47,7 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     columns = {
         "name": [layer.name for layer in layers], "block": [layer.block for layer in layers],
         "op": [layer.op.value for layer in layers], "type": [type_label(layer) for layer in layers],
-        "kernel": [layer.kernel for layer in layers], "stride": [layer.stride for layer in layers],
+        "kernel": [layer.kernel_label for layer in layers], "stride": [layer.stride for layer in layers],
         "act": [layer.act or "" for layer in layers], "row": [layer.row + 1 for layer in layers], **values,
     }
     if attention == "excluded":

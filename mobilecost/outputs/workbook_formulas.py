@@ -10,6 +10,8 @@ engine's exact-mode integers:
 * ``scale_by(c, q)``        -> ``c*(p/q)`` with the reference's float literal as an exact ratio;
 * ``ceil_div(h, s)``        -> ``CEILING(h/s, 1)``;
 * ``pad_bottom_right(h, k, s)`` -> ``INT((h+1-k)/s)+1``;
+* ``valid_window(h, k, s)`` -> ``INT((h-k)/s)+1`` (``NA()`` where the window exceeds the map);
+* ``round_half_even(x)``   -> ``ROUND(x, 0)``, halves to the even neighbour (``2*ROUND(x/2, 0)``);
 * ``round_half_up(x)``, ``floor(x)`` -> ``INT(x + 0.5)``, ``INT(x)``;
 * ``Piecewise`` -> nested ``IF``; relations -> ``=``, ``<=``, ``<``, ...
 
@@ -150,6 +152,15 @@ class SheetPrinter:
     def _print_pad_bottom_right(self, e) -> str:
         h, k, s = e.args
         return f"(INT(({self._print(h)}+1-{self._atom(k)})/{self._atom(s)})+1)"
+
+    def _print_valid_window(self, e) -> str:
+        h, k, s = e.args
+        value = self._print(h)
+        return f"IF({value}<{self._atom(k)},NA(),INT(({value}-{self._atom(k)})/{self._atom(s)})+1)"
+
+    def _print_round_half_even(self, e) -> str:
+        value = self._print(e.args[0])  # a width: positive; ROUND rounds halves away from zero
+        return f"IF(({value})-INT({value})=0.5,2*ROUND(({value})/2,0),ROUND({value},0))"
 
     def _print_round_half_up(self, e) -> str:
         return f"INT({self._print(e.args[0])}+0.5)"

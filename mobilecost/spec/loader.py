@@ -125,7 +125,7 @@ def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
         msg = "required key is missing"
     elif err["type"] in _BOUNDS:
         bound = err["ctx"][_BOUNDS[err["type"]][0]]
-        msg = f"must be {_BOUNDS[err['type']][1]} {bound:,}" if isinstance(bound, int) else f"must be {_BOUNDS[err['type']][1]} {bound:g}"
+        msg = f"must be {_BOUNDS[err['type']][1]} {bound:,}" if isinstance(bound, int) else f"must be {_BOUNDS[err['type']][1]} {bound:,g}"
     value = err.get("input")
     if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)):
         msg = f"{msg} (got {brief(repr(value))})"

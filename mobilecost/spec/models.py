@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from ..errors import quoted
 
@@ -28,6 +28,8 @@ MAX_CLASSES = 1_000_000  # classes:
 MAX_KERNEL = 100  # kernel side
 MAX_STRIDE = 100  # s
 MAX_EXPANSION = 1_000  # t (MobileNetV2's expansion factor)
+MAX_DILATION = 100  # a row's dilation rate (DeepLab's output stride 8 dilates MobileNets' last stages by 4)
+MAX_DEPTH_MULTIPLIER = 10  # d (EfficientNet-B7's depth coefficient is 3.1)
 # n (MobileNetV2's repeats of a row; EfficientNet-B7's deepest stage repeats 10 times): a table of two
 # rows at n = 100 builds in about 2 s and reports in 0.35 s afterwards; at 1,000 the first build took 21 s.
 MAX_REPEATS = 100
@@ -80,12 +82,47 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(side), int(channels)
 
 
+_KERNEL = re.compile(r"^\s*(\d+)\s*(?:x\s*(\d+))?\s*$")
+
+
+def parse_kernel(value) -> tuple[int, int]:
+    """A kernel column: 5, '5' or '5x5' -> (5, 5); '5x3' -> (5, 3) (height x width)."""
+    match = _KERNEL.match(str(value)) if not isinstance(value, bool) else None
+    if not match:
+        raise ValueError("expected a kernel like 3, 5x5 or 5x3 (height x width)")
+    sides = [int(d) if len(d) <= 9 else 10**9 for d in match.groups(match.group(1))]
+    if any(not 0 < k <= MAX_KERNEL for k in sides):
+        raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
+    return sides[0], sides[1]
+
+
+def _kernel(value):
+    parse_kernel(value)
+    return value if isinstance(value, int) else str(value)
+
+
 def _size(value):
     parse_size(value)
     return str(value)
 
 
 Size = Annotated[str, BeforeValidator(_size)]
+Kernel = Annotated[Union[int, str], BeforeValidator(_kernel)]
+
+# Activation functions a table can name (rows' NL column, the table's `activation`, the SE block's
+# inner activation and gate), each -> the name the engine, the ONNX export and the latency model use.
+# RE and HS are MobileNetV3 Table 1's own abbreviations; SiLU (= swish, x * sigmoid(x), EfficientNet)
+# and GELU (the erf form, x * Phi(x)) are the functions of later mobile networks.
+ACTIVATION_NAMES = {
+    "RE": "relu", "relu": "relu", "ReLU": "relu",
+    "relu6": "relu6", "ReLU6": "relu6",
+    "HS": "hswish", "hswish": "hswish", "h-swish": "hswish", "hardswish": "hswish",
+    "hsigmoid": "hsigmoid", "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid",
+    "sigmoid": "sigmoid",
+    "SiLU": "swish", "silu": "swish", "swish": "swish",
+    "GELU": "gelu", "gelu": "gelu",
+}
+ActivationName = Literal[tuple(ACTIVATION_NAMES)]
 
 
 class InputSpec(_Frozen):
@@ -107,6 +144,11 @@ class WidthSpec(_Frozen):
     # rounded by `se_rounding` (default: `rounding`; `truncate` = max(1, int(v)) as MnasNet does).
     se_of: Literal["expanded", "input"] = "expanded"
     se_rounding: Literal["truncate", "make_divisible"] | None = None
+    # A block's expanded width under `expansion: input_ratio` (input channels x t, t possibly
+    # fractional): `make_divisible` (EfficientNet's _make_divisible(inp * t, 8) in torchvision) or
+    # `round` (Python's round(), halves to even: torchvision MobileNetV2's int(round(inp * t)));
+    # default: `rounding`.
+    expansion_rounding: Literal["make_divisible", "round"] | None = None
     fixed: tuple[str, ...] = ()
     above_one: tuple[str, ...] = ()
     input_ratio: tuple[str, ...] = ()
@@ -120,10 +162,14 @@ class WidthSpec(_Frozen):
 
 class PaddingSpec(_Frozen):
     """Output side of strided layers: `same` = ceil(H/s); `bottom_right` = pad one
-    row and column at the bottom/right then convolve 'valid': floor((H+1-k)/s)+1."""
+    row and column at the bottom/right then convolve 'valid': floor((H+1-k)/s)+1. A string sets
+    `conv` and `depthwise`; a windowed pool follows `pool`."""
 
     conv: Literal["same", "bottom_right"] = "same"
     depthwise: Literal["same", "bottom_right"] = "same"
+    # A windowed average pool (a pool row whose window is smaller than its input): `valid` =
+    # floor((H-k)/s)+1, the default of torch.nn.AvgPool2d and Keras AveragePooling2D; `same` = ceil(H/s).
+    pool: Literal["same", "valid"] = "valid"
 
 
 def _padding(value):
@@ -176,36 +222,75 @@ class V1Row(_Row):
         return value
 
 
+def _whole_if_integral(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+# t, the expansion ratio: a whole number as the paper writes it, or a fraction (2.5) as torchvision accepts it.
+Expansion = Annotated[float, Field(gt=0, le=MAX_EXPANSION), AfterValidator(_whole_if_integral)]
+
+_V2_POOL = re.compile(r"avgpool (\d+)x(\d+)")
+
+
 class V2Row(_Row):
     input: Size
-    operator: Literal["conv2d", "conv2d 3x3", "bottleneck", "conv2d 1x1", "avgpool 7x7"]
-    t: Annotated[Union[_bounded(MAX_EXPANSION), None], Dash] = None
+    operator: str
+    t: Annotated[Union[Expansion, None], Dash] = None
     c: Annotated[Union[Channels, Literal["k"], None], Dash] = None
     n: Annotated[Union[_bounded(MAX_REPEATS), None], Dash] = None
     s: OptStride = None
+    # Optional columns beyond the paper's: the depthwise kernel of a bottleneck (or a conv2d row's
+    # kernel; default 3x3) and the row's activation (default: the table's `activation`).
+    kernel: Annotated[Union[Kernel, None], Dash] = None
+    nl: Annotated[Union[ActivationName, None], Dash] = None
+    dilation: _bounded(MAX_DILATION) = 1  # of a bottleneck's depthwise conv, or of a conv2d row
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, value):
+        if value in ("conv2d", "conv2d 3x3", "bottleneck", "conv2d 1x1"):
+            return value
+        match = _V2_POOL.fullmatch(value)
+        if not match:
+            raise ValueError("expected one of 'conv2d', 'conv2d 3x3', 'conv2d 1x1', 'bottleneck', 'avgpool KxK'; "
+                             f"got {quoted(value)}")
+        if any(len(k) > 9 or not 0 < int(k) <= MAX_KERNEL for k in match.groups()):
+            raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
+        return value
+
+    @property
+    def pool_window(self) -> tuple[int, int] | None:
+        """(height, width) of an ``avgpool KxK`` row's window; None on other rows."""
+        match = _V2_POOL.fullmatch(self.operator)
+        return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 class V3Operator(NamedTuple):
     """A v3 table's operator column, parsed: ``bneck, 5x5`` -> ("bneck", 5, False)."""
 
     kind: Literal["conv2d", "bneck", "pool"]
-    kernel: int | None  # K of a written KxK (a bare ``conv2d`` is None: 3x3)
+    kernel: int | None  # K of a written KxK (a bare ``conv2d`` is None: 3x3); the height of a KxL
     nbn: bool  # ``, NBN``: no batch norm, a bias instead
+    kernel_w: int | None = None  # L of a written KxL (the kernel's width); None with a bare ``conv2d``
 
 
-_V3_OPERATOR = re.compile(r"(conv2d)(?:,? ?(\d+)x\d+)?(, NBN)?|(bneck|pool), (\d+)x\d+")
+_V3_OPERATOR = re.compile(r"(conv2d)(?:,? ?(\d+)x(\d+))?(, NBN)?|(bneck|pool), (\d+)x(\d+)")
 
 
 @lru_cache(maxsize=None)
 def parse_v3_operator(text: str) -> V3Operator | None:
-    """'conv2d', 'conv2d, 3x3', 'conv2d 1x1, NBN', 'bneck, 5x5' or 'pool, 7x7' -> V3Operator; else None."""
+    """'conv2d', 'conv2d, 3x3', 'conv2d 1x1, NBN', 'bneck, 5x5' or 'pool, 7x7' -> V3Operator; else None.
+
+    A non-square 'bneck, 5x3' is a 5-high, 3-wide kernel."""
     match = _V3_OPERATOR.fullmatch(text)
     if not match:
         return None
-    conv, conv_kernel, nbn, other, kernel = match.groups()
+    conv, conv_kh, conv_kw, nbn, other, kh, kw = match.groups()
     if conv:
-        return V3Operator("conv2d", int(conv_kernel) if conv_kernel else None, bool(nbn))
-    return V3Operator(other, int(kernel), False)
+        if not conv_kh:
+            return V3Operator("conv2d", None, bool(nbn))
+        return V3Operator("conv2d", int(conv_kh), bool(nbn), int(conv_kw))
+    return V3Operator(other, int(kh), False, int(kw))
 
 
 class V3Row(_Row):
@@ -214,9 +299,13 @@ class V3Row(_Row):
     exp: OptChannels = None
     out: Annotated[Union[Channels, Literal["k"], None], Dash] = None
     se: Check = False
-    nl: Annotated[Union[Literal["RE", "HS"], None], Dash] = None
+    nl: Annotated[Union[ActivationName, None], Dash] = None
     s: OptStride = None
     skip: Check = True  # bneck rows: '-' = no shortcut add even where widths agree (MnasNet 'noskip')
+    # bneck rows: repeats of the block (EfficientNet's stage repeats); the first has stride s and the
+    # row's input, the others stride 1 and the row's #out as input, expanded by the same ratio exp/input.
+    n: _bounded(MAX_REPEATS) = 1
+    dilation: _bounded(MAX_DILATION) = 1  # of a bneck's depthwise conv, or of a conv2d row (torchvision's `dilated`)
     _parsed: V3Operator = PrivateAttr()
 
     @field_validator("operator")
@@ -241,7 +330,7 @@ class V3Row(_Row):
 
 
 V4_BLOCKS = ("Conv2D", "FusedIB", "ExtraDW", "IB", "ConvNext", "FFN", "MobileMQA", "AvgPool")
-_KERNEL = re.compile(r"^\s*(\d{1,9})\s*[x×]\s*(\d{1,9})\s*$")
+_V4_KERNEL = re.compile(r"^\s*(\d{1,9})\s*[x×]\s*(\d{1,9})\s*$")
 
 
 def _v4_kernel(value):
@@ -249,7 +338,7 @@ def _v4_kernel(value):
     value = _dash_to_none(value)
     if value is None or isinstance(value, int):
         return value
-    match = _KERNEL.match(str(value))
+    match = _V4_KERNEL.match(str(value))
     if not match:
         raise ValueError(f"expected a kernel like 3x3 or -, got {quoted(value)}")
     if match.group(1) != match.group(2):
@@ -295,8 +384,16 @@ class VariantSpec(_Frozen):
     format: Literal["v1", "v2", "v3", "v4"]
     input: InputSpec = InputSpec()
     classes: _bounded(MAX_CLASSES) = 1000
-    activation: Literal["relu", "relu6"] = "relu6"
-    se_gate: Literal["hsigmoid", "sigmoid"] = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's sigmoid
+    activation: ActivationName = "relu6"
+    se_gate: ActivationName = "hsigmoid"  # SE gate: V3's h-sigmoid, MnasNet's and EfficientNet's sigmoid
+    se_act: ActivationName = "relu"  # SE inner activation: ReLU (V3, MnasNet), SiLU (EfficientNet)
+    # Repeats of a row with n: ceil(n * depth_multiplier) (EfficientNet's depth coefficient, its
+    # _round_repeats / torchvision's adjust_depth).
+    depth_multiplier: float = Field(1.0, gt=0, le=MAX_DEPTH_MULTIPLIER)
+    # The table as a dense-prediction backbone (DeepLab, arXiv:1706.05587 Sec. 3.1): once the input has
+    # been divided by output_stride, every later stride becomes 1 and the later layers' dilation grows by
+    # it instead (TF-slim mobilenet's output_stride rule); None: the table as written.
+    output_stride: Union[_bounded(MAX_SIDE), None] = None
     # v4: a learned per-channel scale ends every UIB and Mobile MQA block (MobileNetV4's hybrid models)
     layer_scale: bool = False
     width: WidthSpec
