@@ -37,7 +37,12 @@ def report(
     fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f"),
     output: Optional[str] = OUT_OPT,
 ) -> None:
-    """Per-layer MACs, parameters and activations, totals, share by layer type, published figures."""
+    """Per-layer MACs, parameters and activations, totals, share by layer type, published figures.
+
+    A head table (a detector on a backbone, e.g. ssdlite320_mobilenet_v3_large) also splits the totals
+    between backbone and head. MACs are those of its convolutions and linear layers; anchors, box
+    decoding and non-maximum suppression are not layers and are not counted; joins (add, multiply,
+    upsample) are element-wise ops, a concat none."""
     from ..numeric.one_point import evaluate_one
     from ..numeric.snapshot import table_snapshot
     from ..outputs.files import emit

@@ -8,7 +8,8 @@ A record holds the op's
   residual adds, softmax). What every layer shares -- bias, batch norm, activation, output size --
   the engine adds once;
 * output side: the input's side kept, divided by the layer's stride (placed by the table's
-  ``padding`` rule named in ``padding``), or 1x1 after global pooling or a fully connected layer;
+  ``padding`` rule named in ``padding``), 1x1 after global pooling or a fully connected layer, or
+  enlarged by an upsampling (to its second input's side, or times its factor);
 * latency class: ``conv``, ``pointwise``, ``depthwise``, ``fc``, or ``elementwise`` for ops
   without multiply-accumulates;
 * extra reads: tensors it reads besides its input -- a residual add reads its second input in
@@ -42,18 +43,24 @@ class OpKind(StrEnum):
     scale = "scale"  # squeeze-and-excite: a tensor times its per-channel gate
     add = "add"  # a residual shortcut add
     softmax = "softmax"
+    # Joins of a head table's branches (a tensor's name in ``Layer.inputs`` is a reference, not a copy):
+    concat = "concat"  # channel concatenation of inputs with the same side
+    multiply = "multiply"  # element-wise product; the second input may be 1x1 (broadcast over the side)
+    upsample = "upsample"  # nearest/bilinear resize to the second input's side, or by an integer factor
 
 
 class Side(StrEnum):
     kept = "kept"  # the output has the input's side
     strided = "strided"  # the input's side divided by the layer's stride
     one = "one"  # 1x1: after global pooling or a fully connected layer
+    upsampled = "upsampled"  # the second input's side, or the input's side times the layer's factor
 
 
 class ExtraReads(StrEnum):
     none = "none"
     second_input = "second_input"  # reads its second input in full (a residual add)
     channel_gate = "channel_gate"  # reads a per-channel vector of out_ch elements (an SE scale)
+    other_inputs = "other_inputs"  # reads every further input in full (a concatenation)
 
 
 LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
@@ -112,6 +119,16 @@ def softmax(layer, s: Shapes) -> dict:
     return {"ew_ops": s.out_ch}
 
 
+def concatenation(layer, s: Shapes) -> dict:
+    # Data movement only: no multiply-accumulate, no arithmetic (its reads are memory traffic).
+    return {}
+
+
+def upsampling(layer, s: Shapes) -> dict:
+    # One interpolation per output element, counted as element-wise work (never as MACs).
+    return {"ew_ops": s.out_side**2 * s.out_ch}
+
+
 # -- report labels ------------------------------------------------------------------------------
 
 def _kernel_label(prefix: str) -> Callable[["object"], str]:
@@ -147,6 +164,12 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
              _OTHER, ("Add",)),
     OpRecord(OpKind.softmax, softmax, Side.kept, None, "elementwise", ExtraReads.none,
              _OTHER, ("Softmax",)),
+    OpRecord(OpKind.concat, concatenation, Side.kept, None, "elementwise", ExtraReads.other_inputs,
+             _OTHER, ("Concat",)),
+    OpRecord(OpKind.multiply, elementwise_binary, Side.kept, None, "elementwise", ExtraReads.second_input,
+             _OTHER, ("Mul",)),
+    OpRecord(OpKind.upsample, upsampling, Side.upsampled, None, "elementwise", ExtraReads.none,
+             _OTHER, ("Resize",)),
 )}
 
 

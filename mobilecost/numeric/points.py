@@ -78,7 +78,11 @@ def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact")
 
 
 def total_stride(layers) -> int:
+    """The product of the strides; in a head table, of its backbone's (a head's strided layers on small
+    maps keep one pixel: 'same' padding gives ceil(1 / s) = 1, as SSD's extra layers reach 1x1)."""
     stride = 1
+    if any(layer.source for layer in layers):
+        layers = [layer for layer in layers if layer.source]
     for layer in layers:
         stride *= layer.stride
     return stride
