@@ -259,3 +259,25 @@ def test_ssdlite_mobilenet_v2_against_the_papers_table_6():
     # Parameters: 4.45 M (weights and biases) against the paper's 4.3 M, a residual of 3.5 % that the
     # paper's settings (Sec. 6.2) and the Object Detection API configuration do not explain.
     assert round(totals["params"] / 1e6, 2) == 4.45
+
+
+def test_an_output_marked_in_the_table_lives_to_the_last_step(tmp_path):
+    # mix is read by mul (step 9 of 13) but marked output: it stays live through aux, the last step
+    # (64 + 80 + 16 + mix's 256 there).
+    (tmp_path / "tiny_backbone.yaml").write_text(BACKBONE)
+    path = tmp_path / "marked.yaml"
+    path.write_text(HEAD.replace("{name: mix,  operator: add, from: [b1.pw, up]}",
+                                 "{name: mix,  operator: add, from: [b1.pw, up], output: ✓}"))
+    live = live_activations(str(path))
+    steps = dict(zip([step.name for step in live.plan.steps], live.step_live))
+    assert steps["aux"] == 64 + 80 + 16 + 256
+
+
+def test_a_tapped_block_is_not_sliced():
+    # MobileNetV2's SSDLite taps b14.expand (20x20x576 at 320): under the v2-sliced schedule that block
+    # runs whole (the head reads its expanded tensor), and the tensor stays live for the head; b13 is sliced.
+    live = live_activations("ssdlite_mobilenet_v2", schedule="v2-sliced")
+    names = [step.name for step in live.plan.steps]
+    assert "b13" in names and "b14.expand" in names and "b14" not in names
+    members = dict(zip(names, live.all_members))
+    assert "b14.expand" in {t for t, _ in members["b15"]} and "b14.expand" in {t for t, _ in members["extra4"]}

@@ -77,8 +77,16 @@ def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
     roles: dict[str, dict[Role, str]] = {}
     for layer in layers:
         roles.setdefault(layer.block, {})[layer.role] = layer.name
-    return {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
-            if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
+    # A block whose expanded or depthwise tensor is read outside it (a head's tap) is not sliced: the
+    # reader needs that tensor whole.
+    read_by = {}
+    for layer in layers:
+        for name in layer.inputs:
+            read_by.setdefault(name, set()).add(layer.name)
+    blocks = {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
+              if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
+    return {block: trio for block, trio in blocks.items()
+            if read_by.get(trio[0], set()) <= {trio[1]} and read_by.get(trio[1], set()) <= {trio[2]}}
 
 
 @lru_cache(maxsize=256)
