@@ -281,3 +281,21 @@ def test_a_tapped_block_is_not_sliced():
     assert "b13" in names and "b14.expand" in names and "b14" not in names
     members = dict(zip(names, live.all_members))
     assert "b14.expand" in {t for t, _ in members["b15"]} and "b14.expand" in {t for t, _ in members["extra4"]}
+
+
+@pytest.mark.parametrize("header,fragments", [
+    ("format: head\n", ["bad.yaml:4", "backbone", "a head table names its backbone"]),
+    ("format: head\nbackbone: {table: tiny_backbone.yaml}\nwidth: {rounding: truncate}\n",
+     ["bad.yaml:6", "width", "follows its backbone's width rules"]),
+    ("format: head\nbackbone: {table: tiny_backbone.yaml, depth: 3}\n", ["bad.yaml:5", "backbone.depth", "unknown key"]),
+    ("format: head\nbackbone: {table: tiny_head.yaml}\n", ["bad.yaml:5", "backbone.table", "itself a head table"]),
+])
+def test_head_header_mistakes(tiny, header, fragments):
+    path = tiny.parent / "bad.yaml"
+    path.write_text("name: bad\ntitle: Bad\nsource: test\n" + header + "layers:\n  - {operator: dwconv 3x3}\n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert message.startswith("mobilecost: error:") and len(message.splitlines()) == 1, message
+    for fragment in fragments:
+        assert fragment in message, message

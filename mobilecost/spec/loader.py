@@ -229,7 +229,7 @@ def _head_header(header: dict, document, path: str) -> dict:
                                   "table", where=f"{path}:{_line_of(document, (key,))}", field=key)
     if not isinstance(header.get("backbone"), dict):
         raise MobilecostError("a head table names its backbone: backbone: {table: mobilenet_v3_large, ...}",
-                              where=f"{path}:{_line_of(document, ('backbone',)) or 1}", field="backbone")
+                              where=f"{path}:{document.lines.get('backbone') or document.lines['format']}", field="backbone")
     line = _line_of(document, ("backbone",))
     try:
         backbone = BackboneSpec.model_validate(dict(header["backbone"]))
