@@ -19,6 +19,7 @@ from .count.ops import type_label
 from .spec.layers import COST_FIELDS
 from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
 from .numeric.points import MAX_POINTS, POINT_BYTES, Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
+from .numeric.joins import check_joins_on
 from .numeric.one_point import evaluate_one, share_by_type as shares_of
 from .numeric.snapshot import snapshot_of
 from .numeric.values import check_finite, values_at_point
@@ -173,6 +174,8 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     if mode == "exact":
         for r in res:
             check_resolution(compiled.layers, int(r), spec.name)
+    a_all, r_all = np.meshgrid(alphas, rho, indexing="ij")
+    check_joins_on(compiled, a_all.ravel(), r_all.ravel())
     with np.errstate(over="ignore", invalid="ignore"):
         frame = _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device)
     if mode != "exact":

@@ -82,13 +82,16 @@ def test_sides_latency_classes_and_extra_reads():
     assert OP_RECORDS[OpKind.depthwise].padding == "depthwise" and OP_RECORDS[OpKind.pointwise].padding == "conv"
     assert {k for k, r in OP_RECORDS.items() if r.latency_class == "elementwise"} == {
         OpKind.global_pool, OpKind.avg_pool, OpKind.scale, OpKind.add, OpKind.softmax, OpKind.norm, OpKind.layer_scale,
-        OpKind.attention_softmax}
+        OpKind.attention_softmax, OpKind.concat, OpKind.multiply, OpKind.upsample}
     # The attention products are matrix products timed like 1x1 convolutions; they read a key or value head.
     assert {k for k, r in OP_RECORDS.items() if r.extra_reads is ExtraReads.key_value} == {
         OpKind.attention_scores, OpKind.attention_values}
     assert OP_RECORDS[OpKind.attention_scores].latency_class == "pointwise"
     assert OP_RECORDS[OpKind.add].extra_reads is ExtraReads.second_input
     assert OP_RECORDS[OpKind.scale].extra_reads is ExtraReads.channel_gate
+    assert OP_RECORDS[OpKind.multiply].extra_reads is ExtraReads.second_input
+    assert OP_RECORDS[OpKind.concat].extra_reads is ExtraReads.other_inputs
+    assert {k for k, r in OP_RECORDS.items() if r.side is Side.upsampled} == {OpKind.upsample}
 
 
 def test_attention_and_layer_scale_rules_by_hand():
@@ -110,3 +113,13 @@ def test_attention_and_layer_scale_rules_by_hand():
         "weights": 256, "ew_ops": 12_544}
     assert OP_RECORDS[OpKind.norm].count(_layer(OpKind.norm), Shapes(14, 160, 14, 160)) == {}
     assert record_of(layer).label(layer) == "Attention QK^T"
+
+
+def test_join_counting_rules_by_hand():
+    # A concat moves data and computes nothing; a multiply of a 14x14x40 map by a broadcast gate is one
+    # product per output element (7840); an upsample to 28x28x40 one interpolation per output element.
+    assert OP_RECORDS[OpKind.concat].count(_layer(OpKind.concat), Shapes(14, 40, 14, 120)) == {}
+    assert OP_RECORDS[OpKind.multiply].count(_layer(OpKind.multiply), Shapes(14, 40, 14, 40)) == {"ew_ops": 7840}
+    assert OP_RECORDS[OpKind.upsample].count(_layer(OpKind.upsample), Shapes(14, 40, 28, 40)) == {"ew_ops": 31360}
+    for kind in (OpKind.concat, OpKind.multiply, OpKind.upsample):
+        assert record_of(_layer(kind, role=Role.join)).label(_layer(kind, role=Role.join)) == "Other"

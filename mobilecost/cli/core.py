@@ -47,7 +47,12 @@ def report(
 ) -> None:
     """Per-layer MACs, parameters and activations, totals, share by layer type, published figures.
 
-    A narrow table leaves out, in this order, the input shape, kernel, stride and op columns."""
+    A narrow table leaves out, in this order, the input shape, kernel, stride and op columns.
+
+    A head table (a detector on a backbone, e.g. ssdlite320_mobilenet_v3_large) also splits the totals
+    between backbone and head. MACs are those of its convolutions and linear layers; anchors, box
+    decoding and non-maximum suppression are not layers and are not counted; joins (add, multiply,
+    upsample) are element-wise ops, a concat none."""
     from ..numeric.one_point import evaluate_one
     from ..numeric.snapshot import table_snapshot
     from ..outputs.files import emit

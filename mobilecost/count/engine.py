@@ -19,8 +19,9 @@ import sympy as sp
 
 from ..errors import MobilecostError, quoted
 from ..spec.layers import COST_FIELDS, FIELDS, SHAPE_FIELDS, Layer, decode  # noqa: F401
-from ..spec.loader import table_digest
-from .ops import Shapes, Side, activation_of, op_cost, record_of
+from ..spec.loader import row_location, table_digest
+from ..spec.roles import Role
+from .ops import OpKind, Shapes, Side, activation_of, op_cost, record_of
 from .rounding import ALPHA, RHO, ceil_div, pad_bottom_right, round_half_up, valid_window
 from .widths import WidthContext, channels
 from ..spec.models import VariantSpec
@@ -65,19 +66,20 @@ def _build(digest: str, spec: VariantSpec, mode: str, semantics: str) -> CostTab
     return _CACHE[key]
 
 
-def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool) -> sp.Expr:
+def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool, known) -> sp.Expr:
     """The output side; a non-square kernel must give the same side along both axes (with `same`
-    padding it does), since every map here is square."""
+    padding it does), since every map here is square. An upsampling join takes its second input's side,
+    or multiplies its input's by its factor."""
     record = record_of(layer)
     if record.side is Side.one:
         return sp.Integer(1)
+    if record.side is Side.upsampled:
+        return known[layer.inputs[1]][0] if len(layer.inputs) > 1 else h * layer.stride
     if record.side is Side.kept:
         return h
     rule = getattr(spec.padding, record.padding)
     height, width = (_axis_side(h, k, layer.stride, rule, exact) for k in layer.kernel_span)
     if height != width:
-        from ..spec.loader import row_location
-
         kh, kw = layer.kernel_hw
         raise MobilecostError(
             f"a {kh}x{kw} kernel with stride {layer.stride} and '{rule}' padding gives a non-square output "
@@ -116,7 +118,9 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
     for layer in layers:
         in_side, in_ch = known[layer.inputs[0]]
         out_ch = channels(layer.width, WidthContext(spec.width, exact, spec.classes, in_ch, known))
-        out_side = _out_side(spec, layer, in_side, exact)
+        if layer.role is Role.join:
+            _check_join(spec, layer, known)
+        out_side = _out_side(spec, layer, in_side, exact, known)
         known[layer.name] = (out_side, out_ch)
         other = known[layer.inputs[1]] if len(layer.inputs) > 1 else (None, None)
         shapes = Shapes(in_side, in_ch, out_side, out_ch, *other)
@@ -151,3 +155,40 @@ def _widths_agree(a, b, exact: bool) -> sp.Expr:
     if a == b:
         return sp.Integer(1)
     return sp.Piecewise((1, sp.Eq(a, b)), (0, True))
+
+
+# Where two branches meet, their shapes are compared when the table is read at alpha 1 and these rho:
+# the table's own input first (the one an error names), then others where rounding could part the sides.
+# Every configuration evaluated is checked again (numeric/joins.py).
+_JOIN_CHECK_POINTS = tuple((1, rho) for rho in (1, sp.Rational(1, 2), sp.Rational(7, 10), sp.Rational(9, 8),
+                                                 sp.Rational(3, 10)))
+
+
+def _check_join(spec: VariantSpec, layer: Layer, known: dict) -> None:
+    """A join's inputs agree: concat in side, add in side and width, multiply in width and in side
+    unless its second input is 1x1 (broadcast); an upsample's sizing input is no smaller than its input."""
+    first, *others = layer.inputs
+    for other in others:
+        checks = []
+        if layer.op is OpKind.upsample:
+            checks.append((lambda a, b: b[0] >= a[0], "is smaller than"))
+        else:
+            broadcast = layer.op is OpKind.multiply
+            checks.append((lambda a, b, broadcast=broadcast: a[0] == b[0] or (broadcast and b[0] == 1),
+                           "has another side than"))
+            if layer.op is not OpKind.concat:
+                checks.append((lambda a, b: a[1] == b[1], "has another width than"))
+        for agree, verb in checks:
+            for alpha, rho in _JOIN_CHECK_POINTS:
+                a = tuple(sp.sympify(x).subs({ALPHA: alpha, RHO: rho}) for x in known[first])
+                b = tuple(sp.sympify(x).subs({ALPHA: alpha, RHO: rho}) for x in known[other])
+                if not agree(a, b):
+                    at = "alpha = rho = 1" if (alpha, rho) == (1, 1) else f"alpha {float(alpha):g}, rho {float(rho):g}"
+                    raise MobilecostError(
+                        f"{layer.op.value}: {quoted(other)} ({_shape(b)}) {verb} {quoted(first)} ({_shape(a)}) "
+                        f"at {at}", where=row_location(spec, layer.row), field="from")
+
+
+def _shape(shape) -> str:
+    side, ch = shape
+    return f"{side}x{side}x{ch}"

@@ -9,7 +9,8 @@ A record holds the op's
   attention's QK^T and attention x V). What every layer shares -- bias, batch norm, activation,
   output size -- the engine adds once;
 * output side: the input's side kept, divided by the layer's stride (placed by the table's
-  ``padding`` rule named in ``padding``), or 1x1 after global pooling or a fully connected layer;
+  ``padding`` rule named in ``padding``), 1x1 after global pooling or a fully connected layer, or
+  enlarged by an upsampling (to its second input's side, or times its factor);
 * latency class: ``conv``, ``pointwise``, ``depthwise``, ``fc``, or ``elementwise`` for ops
   without multiply-accumulates;
 * extra reads: tensors it reads besides its input -- a residual add reads its second input in
@@ -49,12 +50,17 @@ class OpKind(StrEnum):
     attention_scores = "attention_scores"  # Q K^T of multi-query attention (Mobile MQA)
     attention_softmax = "attention_softmax"  # softmax of each query's scores over the keys
     attention_values = "attention_values"  # attention weights x V
+    # Joins of a head table's branches (a tensor's name in ``Layer.inputs`` is a reference, not a copy):
+    concat = "concat"  # channel concatenation of inputs with the same side
+    multiply = "multiply"  # element-wise product; the second input may be 1x1 (broadcast over the side)
+    upsample = "upsample"  # nearest/bilinear resize to the second input's side, or by an integer factor
 
 
 class Side(StrEnum):
     kept = "kept"  # the output has the input's side
     strided = "strided"  # the input's side divided by the layer's stride
     one = "one"  # 1x1: after global pooling or a fully connected layer
+    upsampled = "upsampled"  # the second input's side, or the input's side times the layer's factor
 
 
 class ExtraReads(StrEnum):
@@ -64,6 +70,7 @@ class ExtraReads(StrEnum):
     # reads its second input, a key or value tensor of (other_side^2 x other_ch) elements; the latency
     # model counts only the first input's bytes (K and V are a few per cent of an attention layer's traffic)
     key_value = "key_value"
+    other_inputs = "other_inputs"  # reads every further input in full (a concatenation)
 
 
 LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
@@ -163,6 +170,16 @@ def attention_values(layer, s: Shapes) -> dict:
     return {"macs": macs, "attn_macs": macs}
 
 
+def concatenation(layer, s: Shapes) -> dict:
+    # Data movement only: no multiply-accumulate, no arithmetic (its reads are memory traffic).
+    return {}
+
+
+def upsampling(layer, s: Shapes) -> dict:
+    # One interpolation per output element, counted as element-wise work (never as MACs).
+    return {"ew_ops": s.out_side**2 * s.out_ch}
+
+
 # -- report labels ------------------------------------------------------------------------------
 
 def _kernel_label(prefix: str) -> Callable[["object"], str]:
@@ -212,6 +229,12 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
              _OTHER, ("Softmax",)),
     OpRecord(OpKind.attention_values, attention_values, Side.kept, None, "pointwise", ExtraReads.key_value,
              _fixed_label("Attention x V"), ("MatMul",)),
+    OpRecord(OpKind.concat, concatenation, Side.kept, None, "elementwise", ExtraReads.other_inputs,
+             _OTHER, ("Concat",)),
+    OpRecord(OpKind.multiply, elementwise_binary, Side.kept, None, "elementwise", ExtraReads.second_input,
+             _OTHER, ("Mul",)),
+    OpRecord(OpKind.upsample, upsampling, Side.upsampled, None, "elementwise", ExtraReads.none,
+             _OTHER, ("Resize",)),
 )}
 
 

@@ -132,6 +132,11 @@ def like(width: Width, at: WidthContext) -> sp.Expr:
     return at.known[width.ref][1]
 
 
+@width_rule("concat")
+def concat(width: Width, at: WidthContext) -> sp.Expr:
+    return sp.Add(*(at.known[ref][1] for ref in width.refs))
+
+
 @width_rule("same")
 def same(width: Width, at: WidthContext) -> sp.Expr:
     return at.in_ch

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..count.ops import activation_of, record_of
 from ..errors import MobilecostError
+from ..spec.layers import network_outputs
 
 OPSET = 17  # HardSwish needs 14; onnxruntime 1.17+ runs opset 17 everywhere
 # A graph whose activations need a later opset (GELU's Gelu: 20) declares the lowest that has them.
@@ -291,6 +292,21 @@ def _build_softmax(g, layer, row, tensor):
     return g.node("Reshape", [weights, g.shape(name, [1, heads * keys, side, side])], name, name)
 
 
+def _build_concat(g, layer, row, tensor):
+    others = [g.source(layer, i) for i in range(1, len(layer.inputs))]
+    return g.node("Concat", [tensor, *others], layer.name, layer.name, axis=1)
+
+
+def _build_resize(g, layer, row, tensor):
+    """Nearest-neighbour resize to the engine's output side (ONNX Resize with ``sizes``)."""
+    from onnx import numpy_helper
+
+    side, channels = int(row.out_side), int(row.out_ch)
+    shape = numpy_helper.from_array(np.array([1, channels, side, side], dtype=np.int64), f"{layer.name}.sizes")
+    sizes = g.node("Constant", [], f"{layer.name}.sizes", f"{layer.name}.sizes", value=shape)  # not a parameter
+    return g.node("Resize", [tensor, "", "", sizes], layer.name, layer.name, mode="nearest")
+
+
 BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input tensor) -> output tensor
     "Conv": _build_conv,
     "Flatten": _build_flatten,
@@ -302,6 +318,8 @@ BUILDERS = {  # ONNX operator type -> builder(graph, layer, evaluated row, input
     "Softmax": _build_softmax,
     "BatchNormalization": _build_batch_norm,
     "MatMul": _build_matmul,
+    "Concat": _build_concat,
+    "Resize": _build_resize,
 }
 
 
@@ -338,12 +356,17 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
         g.tensors[layer.name] = tensor
 
     side, channels = int(frame.attrs["resolution"]), spec.input.channels
-    last = frame.iloc[-1]
-    out_shape = [1, int(last.out_ch)] if _is_flat(frame, layers) else [1, int(last.out_ch), 1, 1]
+    outputs = [rows[name] for name in network_outputs([lc.layer for lc in costs.layers])]
+    if len(outputs) == 1:
+        last = outputs[0]
+        shapes = [[1, int(last.out_ch)] if _is_flat(frame, layers) else [1, int(last.out_ch), 1, 1]]
+    else:  # a head table's outputs: feature maps
+        shapes = [[1, int(row.out_ch), int(row.out_side), int(row.out_side)] for row in outputs]
     graph = helper.make_graph(
         g.nodes, f"{spec.name}_{_alpha_text(alpha)}_{side}",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, channels, side, side])],
-        [helper.make_tensor_value_info(g.tensors[last["name"]], TensorProto.FLOAT, out_shape)],
+        [helper.make_tensor_value_info(g.tensors[row.name], TensorProto.FLOAT, shape)
+         for row, shape in zip(outputs, shapes)],
         g.initializers,
     )
     opset = max([OPSET, *(activation_of(lc.layer).opset for lc in costs.layers if lc.layer.act)])

@@ -75,5 +75,8 @@ def validate_table(name_or_path: str) -> str:
         check_input_column(compiled)
         layer_count = len(compiled.layers)
     named = ", ".join(spec.semantics) or "none"
+    if spec.backbone_table is not None:  # a head table: its backbone was checked as its own table
+        return (f"{spec.path}: ok: {spec.title}, {len(spec.layers)} head rows on {spec.backbone_table.name} -> "
+                f"{layer_count} layers; joined shapes agree at alpha = 1")
     return (f"{spec.path}: ok: {spec.title}, {len(spec.layers)} rows -> {layer_count} layers; input sizes agree "
             f"with shape propagation at alpha = rho = 1; alternative semantics: {named}")

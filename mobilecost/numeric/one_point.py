@@ -14,6 +14,7 @@ from ..conventions import CONVENTIONS, check_attention, check_convention, dtype_
 from ..count.ops import type_label
 from ..errors import MobilecostError
 from ..spec.layers import COST_FIELDS, FIELDS
+from .joins import check_joins
 from .plan import INPUT, build_plan
 from .points import check_resolution, resolve_point
 
@@ -70,6 +71,13 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     attrs = {"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
              "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics,
              "convention": convention, "attention": attention, "totals": totals, "memory": memory}
+    backbone = [i for i, k in enumerate(kept) if layers[k].source]
+    if backbone:  # a head table: its backbone's share and the head's
+        head = [i for i in range(len(kept)) if i not in set(backbone)]
+        attrs["parts"] = {part: {"layers": len(index), "macs": exact_sum(columns["macs"][i] for i in index),
+                                 "params": exact_sum(columns["params"][i] for i in index),
+                                 **({"table": layers[kept[backbone[0]]].source} if part == "backbone" else {})}
+                          for part, index in (("backbone", backbone), ("head", head))}
     return PointReport(columns, attrs, share_by_type(columns["type"], columns["macs"], columns["params"]))
 
 
@@ -85,7 +93,9 @@ def configuration(table, alpha=1.0, rho=None, resolution=None):
     if table.mode == "exact":
         check_resolution(table.layers, point.resolution, table.name)
     raw = point_values(table, point)
-    return point, {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
+    values = {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
+    check_joins(table.layers, values["out_side"], values["out_ch"], point.alpha, point.rho)
+    return point, values
 
 
 def point_values(table, point) -> list:

@@ -1,8 +1,9 @@
 """The schedule of a network's layers and, for each pattern of present shortcuts, the tensors live at
 every step: plain Python over the layer graph, no numbers (numeric/liveness.py counts them).
 
-A tensor lives from the step that makes it to the last step that reads it on any branch. A shortcut add
-that the rounded widths rule out has no output: its readers read the projection instead.
+A tensor lives from the step that makes it to the last step that reads it on any branch; the network's
+outputs (a head table's feature maps and predictions) live to the last step. A shortcut add that the
+rounded widths rule out has no output: its readers read the projection instead.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import MobilecostError, quoted
-from ..spec.layers import FIELDS
+from ..spec.layers import FIELDS, network_outputs
 from ..spec.roles import Role
 
 SCHEDULES = ("sequential", "v2-sliced")
@@ -76,8 +77,16 @@ def _sliced_blocks(layers) -> dict[str, tuple[str, str, str]]:
     roles: dict[str, dict[Role, str]] = {}
     for layer in layers:
         roles.setdefault(layer.block, {})[layer.role] = layer.name
-    return {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
-            if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
+    # A block whose expanded or depthwise tensor is read outside it (a head's tap) is not sliced: the
+    # reader needs that tensor whole.
+    read_by = {}
+    for layer in layers:
+        for name in layer.inputs:
+            read_by.setdefault(name, set()).add(layer.name)
+    blocks = {block: (named[Role.expand], named[Role.dw], named[Role.project]) for block, named in roles.items()
+              if {Role.expand, Role.dw, Role.project} <= named.keys() and Role.se_pool not in named}
+    return {block: trio for block, trio in blocks.items()
+            if read_by.get(trio[0], set()) <= {trio[1]} and read_by.get(trio[1], set()) <= {trio[2]}}
 
 
 @lru_cache(maxsize=256)
@@ -93,6 +102,9 @@ def _members(plan: MemoryPlan, present: tuple[bool, ...]):
                          and (len(steps[step_of[layer.name]].layers) == 1 or layer.name == steps[step_of[layer.name]].layers[-1])]
     start = {t: (0 if t == INPUT else step_of[t]) for t in tensors}
     end = dict(start)
+    for name in network_outputs(layers):  # a chain's output is its last layer: made at the last step
+        if name in end:
+            end[name] = len(steps) - 1
     for layer in layers:
         if layer.name in absent:
             continue

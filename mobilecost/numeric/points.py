@@ -79,7 +79,11 @@ def resolve_point(size: int, alpha=1.0, rho=None, resolution=None, mode="exact")
 
 def total_stride(layers) -> int:
     """The largest product of strides on any path from the input (a branch, such as attention's
-    downsampled keys, multiplies only its own path)."""
+    downsampled keys, multiplies only its own path); in a head table, of its backbone's (a head's strided
+    layers on small maps keep one pixel: 'same' padding gives ceil(1 / s) = 1, as SSD's extra layers
+    reach 1x1)."""
+    if any(layer.source for layer in layers):
+        layers = [layer for layer in layers if layer.source]
     reached = {"input": 1}
     for layer in layers:
         reached[layer.name] = reached.get(layer.inputs[0] if layer.inputs else "input", 1) * layer.stride

@@ -50,7 +50,19 @@ def report_dict(report) -> dict:
         "share_by_type": [{k: _py(v) for k, v in row.items()} for row in report.shares],
         "published": published,
         "memory": a.get("memory"),
+        **({"parts": {k: {f: _py(v) for f, v in part.items()} for k, part in a["parts"].items()}}
+           if "parts" in a else {}),
     }
+
+
+def parts_line(a: dict) -> str | None:
+    """A head table's totals split between its backbone and its head, or None for a plain table."""
+    parts = a.get("parts")
+    if not parts:
+        return None
+    b, h = parts["backbone"], parts["head"]
+    return (f"backbone {b['table']}: {commas(b['macs'])} MACs, {commas(b['params'])} params ({b['layers']} layers); "
+            f"head: {commas(h['macs'])} MACs, {commas(h['params'])} params ({h['layers']} layers)")
 
 
 def _py(value):
@@ -101,6 +113,8 @@ def _markdown(report) -> str:
     t = a["totals"]
     lines.append(f"| **total** | | | | | | **{commas(t['macs'])}** | **{commas(t['params'])}** | "
                  f"{commas(t['act_out'])} |")
+    if parts_line(a):
+        lines += ["", parts_line(a)]
     mem = a.get("memory")
     if mem:
         lines += ["", f"Peak live activations: {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}) at "
@@ -162,6 +176,8 @@ def _rich(report, width: int) -> str:
         for name, value in zip(names, values):
             split.add_row(name, value)
     items.append(split)
+    if parts_line(a):
+        items.append(parts_line(a))
     mem = a.get("memory")
     if mem:
         items.append(f"Peak live activations {commas(mem['act_peak_bytes'])} bytes ({mem['dtype']}, sequential "

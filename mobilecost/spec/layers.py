@@ -13,6 +13,8 @@ One decoder per table format, all here (as timm decodes its block strings in one
   ``bK.query``, ``bK.key_down``/``bK.value_down`` (with a KV stride), ``bK.key``, ``bK.value``,
   ``bK.scores``, ``bK.softmax``, ``bK.context``, ``bK.output``; with ``layer_scale``, a UIB or MQA
   block ends with ``bK.layer_scale``.
+* a head table is its backbone's layers (decoded as the backbone table, cut after ``until``, names
+  kept) followed by one layer per head row, each reading the layers its ``from`` names.
 
 Each layer carries its `Role` in its block (``expand``, ``dw``, ``se.reduce``, ...) and its block's
 name, so no reader parses names. A layer's `Width` says what the table gives for its channels; the
@@ -23,12 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..count.ops import OpKind
-from ..errors import MobilecostError
+from ..errors import MobilecostError, quoted
 from .roles import Role
 
 if TYPE_CHECKING:  # decoding reads the validated spec; the layer records themselves need neither YAML nor pydantic
@@ -52,7 +54,8 @@ class Width:
     alpha > 1), ``input_ratio`` (round(input channels * c / of)), ``same`` (= input channels),
     ``attention_map`` (c heads x the squared side of layer ``ref``: attention scores per query position),
     ``classes`` (the classifier's outputs), ``squeeze`` (round(se_ratio * channels) of the SE input,
-    or of the block input ``ref`` under ``width.se_of: input``), ``like`` (the width of layer ``ref``).
+    or of the block input ``ref`` under ``width.se_of: input``), ``like`` (the width of layer ``ref``),
+    ``concat`` (the sum of the widths of layers ``refs``).
     """
 
     kind: str
@@ -61,6 +64,7 @@ class Width:
     block_output: bool = False  # a V2 block's output, which Keras truncates before make_divisible
     ref: str = ""  # ``like``: the layer whose width this one repeats; ``squeeze``: the block input
     row_name: str = ""  # ``row``: the row's name in the table, as the width policy names it
+    refs: tuple[str, ...] = ()  # ``concat``: the layers whose widths add up
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,14 @@ class Layer:
         """The kernel as a report's kernel column shows it: its side, or ``5x3`` when not square."""
         height, width = self.kernel_hw
         return height if height == width else f"{height}x{width}"
+    source: str = ""  # in a head table: the backbone table's name for the backbone's layers ("" = the head's)
+    output: bool = False  # returned by the network although a later layer reads it (a head's feature tap)
+
+
+def network_outputs(layers) -> tuple[str, ...]:
+    """The tensors a network returns: those marked ``output`` and those no later layer reads."""
+    read = {name for layer in layers for name in layer.inputs}
+    return tuple(layer.name for layer in layers if layer.output or layer.name not in read)
 
 
 @dataclass
@@ -153,7 +165,7 @@ def _add_pool(b: "_Builder", row, i: int, window: tuple[int, int] | None, check,
 
 def decode(spec: VariantSpec) -> tuple[Layer, ...]:
     builder = _Builder(spec)
-    {"v1": _decode_v1, "v2": _decode_v2, "v3": _decode_v3, "v4": _decode_v4}[spec.format](builder)
+    {"v1": _decode_v1, "v2": _decode_v2, "v3": _decode_v3, "v4": _decode_v4, "head": _decode_head}[spec.format](builder)
     if spec.output_stride is None:
         return tuple(builder.layers)
     return _with_output_stride(spec, builder.layers)
@@ -541,3 +553,78 @@ def _bottleneck(b: _Builder, row: int, *, kernel, exp, in_c, out, stride, se, ac
         b.add(f"{name}.add", OpKind.add, Role.add, row, Width("same"), block=name, inputs=(b.last, block_input),
               residual=True)
 
+
+
+_JOINS = {"concat": OpKind.concat, "add": OpKind.add, "multiply": OpKind.multiply, "upsample": OpKind.upsample}
+_INPUT_COUNTS = {"conv2d": (1, 1), "dwconv": (1, 1), "pool": (1, 1), "concat": (2, 64), "add": (2, 2), "multiply": (2, 2),
+                 "upsample": (1, 2)}
+
+
+def _decode_head(b: _Builder) -> None:
+    """The backbone's layers (by reference to its table), then the head's rows."""
+    spec, backbone = b.spec, b.spec.backbone_table
+    base = decode(backbone)
+    names = [layer.name for layer in base]
+    until = spec.backbone.until
+    if until is not None:
+        if until not in names:
+            raise MobilecostError(f"{backbone.name} has no layer {quoted(until)}; its layers are "
+                                  f"{_name_list(names)}", where=f"{spec.path}:{spec.line_of_backbone}",
+                                  field="backbone.until")
+        base = base[:names.index(until) + 1]
+    for layer in base:
+        # The backbone's input column was checked when its own table loaded; its classifier keeps its classes.
+        width = Width("fixed", backbone.classes) if layer.width.kind == "classes" else layer.width
+        b.layers.append(replace(layer, check=None, source=backbone.name, width=width))
+    b.last = base[-1].name
+    known = {"input", *(layer.name for layer in base)}
+    for i, row in enumerate(spec.layers):
+        name = row.name or f"h{i + 1}"
+        if name in known:
+            raise _row_error(spec, i, "name", f"layer name {quoted(name)} is already used"
+                             + (f" by the backbone {backbone.name}" if name in names else ""))
+        kind = row.operator.split()[0]
+        sources = row.sources or (b.last,)
+        low, high = _INPUT_COUNTS[kind]
+        if not low <= len(sources) <= high:
+            wanted = f"{low}" if low == high else f"{low} to {high}"
+            raise _row_error(spec, i, "from", f"{kind} reads {wanted} input{'s' if high > 1 else ''}, "
+                             f"got {len(sources)}")
+        for source in sources:
+            if source not in known:
+                raise _row_error(spec, i, "from", f"unknown layer {quoted(source)}: a row reads the backbone's "
+                                 "layers and the rows above it (so no cycles)")
+        act = _act(row.nl)
+        common = dict(inputs=sources, kernel=row.kernel, stride=row.s or 1, bias=row.bias, bn=row.bn, act=act,
+                      output=row.output)
+        if kind == "conv2d":
+            if row.out is None:
+                raise _row_error(spec, i, "out", "a conv2d row needs out")
+            per_anchor = spec.classes if row.out == "k" else row.out
+            op = OpKind.pointwise if row.kernel == 1 else OpKind.conv
+            scaled = spec.head_widths == "scaled" and row.out != "k" and row.anchors == 1
+            b.add(name, op, Role.conv, i, Width("scaled" if scaled else "fixed", per_anchor * row.anchors), **common)
+        elif kind == "pool":
+            if row.out is not None or row.bn or row.bias or row.s not in (None, 1):
+                raise _row_error(spec, i, "operator", "a pool row (global average pooling) has no out, bn, bias or s")
+            b.add(name, OpKind.global_pool, Role.pool, i, Width("same"), **common)
+        elif kind == "dwconv":
+            if row.out is not None:
+                raise _row_error(spec, i, "out", "a dwconv row keeps its input's width; leave out empty")
+            b.add(name, OpKind.depthwise, Role.dw, i, Width("same"), **common)
+        else:
+            if row.out is not None or row.bn or row.bias or row.kernel != 1:
+                raise _row_error(spec, i, "operator", f"a {kind} row has no out, kernel, bn or bias")
+            if kind != "upsample" and row.s not in (None, 1):
+                raise _row_error(spec, i, "s", f"a {kind} row has no stride")
+            if kind == "upsample" and (len(sources) == 2) == (row.s is not None):
+                raise _row_error(spec, i, "s", "an upsample row reads a second input whose side it takes, or has "
+                                 "a factor s; one of the two")
+            width = Width("concat", refs=sources) if kind == "concat" else Width("same")
+            b.add(name, _JOINS[kind], Role.join, i, width, **common)
+        known.add(name)
+
+
+def _name_list(names, limit=12) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} layers)" if len(names) > limit else "")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from ..errors import MobilecostError, quoted
 from .files import brief, display_path, is_file, list_variants, read_text_file, tables_dir
-from .models import ROW_MODELS, VariantSpec, parse_size
+from .models import ROW_MODELS, BackboneSpec, VariantSpec, parse_size
 
 
 MAX_DEPTH = 64  # nesting of YAML mappings and lists; a table needs 5
@@ -145,7 +145,8 @@ def resolve_table(name_or_path: str) -> Path:
         return builtin
     known = list_variants()
     close = difflib.get_close_matches(text, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; known variants: {', '.join(known)}"
+    hint = (f"; did you mean {', '.join(close)}?" if close
+            else f"; `mobilecost list` names the {len(known)} built-in variants")
     raise MobilecostError(f"unknown variant {brief(repr(text))}{hint} (or give the path of a .yaml table)")
 
 
@@ -184,6 +185,8 @@ def _load_text(text: str, path: str) -> VariantSpec:
     rows = document.get("layers")
     header = {k: v for k, v in document.items() if k != "layers"}
     header["layers"] = ()
+    if header.get("format") == "head":
+        header = _head_header(header, document, path)
     try:
         spec = VariantSpec.model_validate(header)
     except ValidationError as exc:
@@ -209,13 +212,67 @@ def _load_text(text: str, path: str) -> VariantSpec:
             part = "padding" if exc.title == "PaddingSpec" else "width"  # the block of the alternative that failed
             raise first_error(exc, document, path, prefix=("semantics", name, part)) from None
     for name in {*spec.width.fixed, *spec.width.above_one, *spec.width.input_ratio}:
-        if name not in {row.name for row in spec.layers}:
+        if spec.format != "head" and name not in {row.name for row in spec.layers}:  # a head's: its backbone's
             raise MobilecostError(
                 f"width rule names layer {quoted(name)}, but no row has that name",
                 where=f"{path}:{_line_of(document, ('width',))}", field="width",
             )
     _check_names_unique(spec)
     return spec
+
+
+def _head_header(header: dict, document, path: str) -> dict:
+    """A head table's header with its backbone loaded: the backbone's table read under its semantics
+    (and reduced tail), and its width and padding rules, which the head's backbone layers follow."""
+    for key in ("width", "padding", "semantics"):
+        if key in header:
+            raise MobilecostError(f"a head table follows its backbone's {key} rules; name them in the backbone's "
+                                  "table", where=f"{path}:{_line_of(document, (key,))}", field=key)
+    if not isinstance(header.get("backbone"), dict):
+        raise MobilecostError("a head table names its backbone: backbone: {table: mobilenet_v3_large, ...}",
+                              where=f"{path}:{document.lines.get('backbone') or document.lines['format']}", field="backbone")
+    line = _line_of(document, ("backbone",))
+    try:
+        backbone = BackboneSpec.model_validate(dict(header["backbone"]))
+    except ValidationError as exc:
+        raise first_error(exc, document, path, prefix=("backbone",)) from None
+    table = backbone.table
+    if table.endswith((".yaml", ".yml")) and not os.path.isabs(table):
+        table = str(Path(path).parent / table)
+    base = load_variant(table)
+    if base.format == "head":
+        raise MobilecostError(f"the backbone {base.name} is itself a head table; name a network table",
+                              where=f"{path}:{line}", field="backbone.table")
+    try:
+        base = base.with_semantics(backbone.semantics)
+    except MobilecostError as exc:
+        raise MobilecostError(exc.message, where=f"{path}:{line}", field="backbone.semantics") from None
+    if backbone.reduced_tail is not None:
+        base = _reduced_tail(base, backbone.reduced_tail, f"{path}:{line}")
+    given_input = header.get("input") if isinstance(header.get("input"), dict) else {}
+    return {**header, "width": base.width.model_dump(), "padding": base.padding.model_dump(),
+            "input": {**base.input.model_dump(), **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
+
+
+def _reduced_tail(spec: VariantSpec, divider: int, where: str) -> VariantSpec:
+    """torchvision mobilenetv3.py ``reduced_tail``: the last stride-2 bneck's #out, and the exp size
+    and #out of the bneck rows after it, divided by `divider`."""
+    rows = list(spec.layers)
+    strided = [i for i, row in enumerate(rows) if spec.format == "v3" and row.parsed.kind == "bneck" and row.s == 2]
+    if not strided:
+        raise MobilecostError(f"reduced_tail applies to a v3 table with a stride-2 bneck row; {spec.name} has none",
+                              where=where, field="backbone.reduced_tail")
+    first = strided[-1]
+    for i in range(first, len(rows)):
+        row = rows[i]
+        if row.parsed.kind != "bneck":
+            continue
+        update = {"out": row.out // divider} if i == first else {"exp": row.exp // divider, "out": row.out // divider}
+        if any(row.model_dump()[k] % divider for k in update):
+            raise MobilecostError(f"reduced_tail {divider} does not divide the widths of row {i + 1} of {spec.name}",
+                                  where=where, field="backbone.reduced_tail")
+        rows[i] = row.model_copy(update=update)
+    return spec.model_copy(update={"layers": tuple(rows)})
 
 
 def _check_names_unique(spec: VariantSpec) -> None:

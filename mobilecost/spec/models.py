@@ -115,7 +115,7 @@ Kernel = Annotated[Union[int, str], BeforeValidator(_kernel)]
 # and GELU (the erf form, x * Phi(x)) are the functions of later mobile networks.
 ACTIVATION_NAMES = {
     "RE": "relu", "relu": "relu", "ReLU": "relu",
-    "relu6": "relu6", "ReLU6": "relu6",
+    "RE6": "relu6", "relu6": "relu6", "ReLU6": "relu6",
     "HS": "hswish", "hswish": "hswish", "h-swish": "hswish", "hardswish": "hswish",
     "hsigmoid": "hsigmoid", "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid",
     "sigmoid": "sigmoid",
@@ -372,7 +372,67 @@ class V4Row(_Row):
     kv_stride: OptStride = None
 
 
-ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row, "v4": V4Row}
+
+
+_HEAD_OPERATOR = re.compile(r"(conv2d|dwconv) (\d+)x\2|concat|add|multiply|upsample|pool")
+LayerRef = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$", max_length=200)]
+
+
+class HeadRow(_Row):
+    """A row of a head table: one layer, reading the layers it names in ``from`` (by reference).
+
+    operator: ``conv2d KxK`` (dense), ``dwconv KxK`` (depthwise, width of its input), or a join:
+    ``concat`` (channels), ``add``, ``multiply`` (the second input may be 1x1, broadcast over the side),
+    ``upsample`` (to the side of its second input, or by the factor ``s``); ``pool``: global average pooling.
+    ``out`` is the convolution's channels per anchor (``k``: the table's classes) times ``anchors``."""
+
+    operator: str
+    inputs: Annotated[Union[LayerRef, tuple[LayerRef, ...], None], Field(alias="from")] = None
+    out: Annotated[Union[Channels, Literal["k"], None], Dash] = None
+    anchors: _bounded(MAX_CHANNELS) = 1
+    s: OptStride = None
+    nl: Annotated[Union[ActivationName, None], Dash] = None
+    bn: Check = False
+    bias: Check = False
+    output: Check = False  # returned by the network even if a later row reads it
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, value):
+        if not _HEAD_OPERATOR.fullmatch(value):
+            raise ValueError("expected 'conv2d KxK', 'dwconv KxK', 'pool', 'concat', 'add', 'multiply' or 'upsample'; "
+                             f"got {quoted(value)}")
+        kernel = _HEAD_OPERATOR.fullmatch(value).group(2)
+        if kernel is not None and (len(kernel) > 9 or not 0 < int(kernel) <= MAX_KERNEL):
+            raise ValueError(f"a kernel side is 1 to {MAX_KERNEL}")
+        return value
+
+    @property
+    def kernel(self) -> int:
+        kernel = _HEAD_OPERATOR.fullmatch(self.operator).group(2)
+        return int(kernel) if kernel else 1
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        if self.inputs is None:
+            return ()
+        return (self.inputs,) if isinstance(self.inputs, str) else tuple(self.inputs)
+
+
+class BackboneSpec(_Frozen):
+    """The table a head table builds on, read as its own table would be, and cut after ``until``.
+
+    ``reduced_tail``: torchvision's ``mobilenet_v3_large(reduced_tail=True)`` (mobilenetv3.py, the
+    backbone of its detection and segmentation models): the #out of the last stride-2 bneck row, and
+    the exp size and #out of the bneck rows after it, divided by this factor (2)."""
+
+    table: str
+    semantics: str | None = None
+    until: LayerRef | None = None
+    reduced_tail: Annotated[Union[_bounded(MAX_CHANNELS), None], Dash] = None
+
+
+ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row, "v4": V4Row, "head": HeadRow}
 
 
 class VariantSpec(_Frozen):
@@ -381,7 +441,12 @@ class VariantSpec(_Frozen):
     name: str
     title: str
     source: str
-    format: Literal["v1", "v2", "v3", "v4"]
+    format: Literal["v1", "v2", "v3", "v4", "head"]
+    backbone: BackboneSpec | None = None  # a head table's backbone (format: head)
+    # A head's convolution widths: `fixed` as written (torchvision's detection and segmentation heads
+    # are built at width_mult 1.0 whatever the backbone's), or `scaled` by alpha with the backbone's
+    # rounding. Prediction outputs (out: k, or anchors > 1) never scale.
+    head_widths: Literal["fixed", "scaled"] = "fixed"
     input: InputSpec = InputSpec()
     classes: _bounded(MAX_CLASSES) = 1000
     activation: ActivationName = "relu6"
@@ -403,6 +468,8 @@ class VariantSpec(_Frozen):
     # Where the table came from (filled by the loader, not by the YAML).
     path: str = ""
     line_of_row: tuple[int, ...] = ()
+    line_of_backbone: int = 0
+    backbone_table: "VariantSpec | None" = None  # a head table's backbone, read under its semantics
 
     def with_semantics(self, name: str | None) -> "VariantSpec":
         """The same table read under a named alternative (None or 'default': as written)."""

@@ -35,6 +35,7 @@ class Role(StrEnum):
     pool = "pool"  # the global average pool before the classifier
     classifier = "classifier"
     softmax = "softmax"
+    join = "join"  # a head table's concat, multiply or upsample, or an add of two branches
 
 
 SQUEEZE_EXCITE = frozenset({Role.se_pool, Role.se_reduce, Role.se_expand, Role.se_scale})
