@@ -357,10 +357,9 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
 
     side, channels = int(frame.attrs["resolution"]), spec.input.channels
     outputs = [rows[name] for name in network_outputs([lc.layer for lc in costs.layers])]
-    if len(outputs) == 1:
-        last = outputs[0]
-        shapes = [[1, int(last.out_ch)] if _is_flat(frame, layers) else [1, int(last.out_ch), 1, 1]]
-    else:  # a head table's outputs: feature maps
+    if len(outputs) == 1 and _is_flat(frame, layers):
+        shapes = [[1, int(outputs[0].out_ch)]]
+    else:  # feature maps: a classifier's 1x1 logits, a head table's outputs (a segmenter's at full side)
         shapes = [[1, int(row.out_ch), int(row.out_side), int(row.out_side)] for row in outputs]
     graph = helper.make_graph(
         g.nodes, f"{spec.name}_{_alpha_text(alpha)}_{side}",

@@ -563,7 +563,13 @@ _INPUT_COUNTS = {"conv2d": (1, 1), "dwconv": (1, 1), "pool": (1, 1), "concat": (
 def _decode_head(b: _Builder) -> None:
     """The backbone's layers (by reference to its table), then the head's rows."""
     spec, backbone = b.spec, b.spec.backbone_table
-    base = decode(backbone)
+    try:
+        base = decode(backbone)
+    except MobilecostError as exc:
+        if exc.field != "output_stride":
+            raise
+        raise MobilecostError(exc.message, where=f"{spec.path}:{spec.line_of_backbone}",
+                              field="backbone.output_stride") from None
     names = [layer.name for layer in base]
     until = spec.backbone.until
     if until is not None:
@@ -595,8 +601,10 @@ def _decode_head(b: _Builder) -> None:
                 raise _row_error(spec, i, "from", f"unknown layer {quoted(source)}: a row reads the backbone's "
                                  "layers and the rows above it (so no cycles)")
         act = _act(row.nl)
+        if row.dilation != 1 and kind not in ("conv2d", "dwconv"):
+            raise _row_error(spec, i, "dilation", f"dilation applies to conv2d and dwconv rows, not {kind}")
         common = dict(inputs=sources, kernel=row.kernel, stride=row.s or 1, bias=row.bias, bn=row.bn, act=act,
-                      output=row.output)
+                      output=row.output, dilation=row.dilation)
         if kind == "conv2d":
             if row.out is None:
                 raise _row_error(spec, i, "out", "a conv2d row needs out")

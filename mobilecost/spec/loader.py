@@ -249,6 +249,8 @@ def _head_header(header: dict, document, path: str) -> dict:
         raise MobilecostError(exc.message, where=f"{path}:{line}", field="backbone.semantics") from None
     if backbone.reduced_tail is not None:
         base = _reduced_tail(base, backbone.reduced_tail, f"{path}:{line}")
+    if backbone.output_stride is not None:
+        base = base.model_copy(update={"output_stride": backbone.output_stride})
     given_input = header.get("input") if isinstance(header.get("input"), dict) else {}
     return {**header, "width": base.width.model_dump(), "padding": base.padding.model_dump(),
             "input": {**base.input.model_dump(), **given_input}, "backbone_table": base, "line_of_backbone": line or 0}

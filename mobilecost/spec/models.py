@@ -391,6 +391,7 @@ class HeadRow(_Row):
     out: Annotated[Union[Channels, Literal["k"], None], Dash] = None
     anchors: _bounded(MAX_CHANNELS) = 1
     s: OptStride = None
+    dilation: _bounded(MAX_DILATION) = 1  # of a conv2d or dwconv row (ASPP's atrous 3x3); output side kept
     nl: Annotated[Union[ActivationName, None], Dash] = None
     bn: Check = False
     bias: Check = False
@@ -424,12 +425,17 @@ class BackboneSpec(_Frozen):
 
     ``reduced_tail``: torchvision's ``mobilenet_v3_large(reduced_tail=True)`` (mobilenetv3.py, the
     backbone of its detection and segmentation models): the #out of the last stride-2 bneck row, and
-    the exp size and #out of the bneck rows after it, divided by this factor (2)."""
+    the exp size and #out of the bneck rows after it, divided by this factor (2).
+
+    ``output_stride``: the backbone read with its table's ``output_stride`` key set to this value
+    (torchvision's ``mobilenet_v3_large(dilated=True)``, the backbone of its segmentation models, is
+    output stride 16)."""
 
     table: str
     semantics: str | None = None
     until: LayerRef | None = None
     reduced_tail: Annotated[Union[_bounded(MAX_CHANNELS), None], Dash] = None
+    output_stride: Annotated[Union[_bounded(MAX_SIDE), None], Dash] = None
 
 
 ROW_MODELS = {"v1": V1Row, "v2": V2Row, "v3": V3Row, "v4": V4Row, "head": HeadRow}
