@@ -9,6 +9,9 @@ operations in the same order as ``exact_rules``. Each rule of ``rounding.py`` ha
 * ``scale_by(c, q)``       -> ``c * q`` (``q`` printed as ``p/q``, the reference's float literal);
 * ``ceil_div(h, s)``       -> ``-floor(-h / s)``  (SAME padding, ``ceil(H/s)``);
 * ``pad_bottom_right(h, k, s)`` -> ``floor((h + 1 - k) / s) + 1``;
+* ``valid_window(h, k, s)`` -> ``floor((h - k) / s) + 1``, refused where the window is larger than the map;
+* ``round_half_even(x)``   -> Python's ``round``: the nearer whole number, the even one at a tie
+  (``x - floor(x)`` is exact in float64, so the tie test is exact);
 * ``round_half_up(x)``, ``floor(x)`` -> ``floor(x + 0.5)``, ``floor(x)``.
 
 Python's integers are exact at any size; JavaScript numbers are float64, exact for whole numbers up
@@ -45,6 +48,14 @@ function truncate(v, m) { return Math.max(Math.trunc(safe(v)), m); }
 function scale_by(c, q) { return safe(c * q); }
 function ceil_div(h, s) { return -Math.floor(-safe(h) / s); }
 function pad_bottom_right(h, k, s) { return Math.floor((safe(h) + 1 - k) / s) + 1; }
+function valid_window(h, k, s) {
+  if (safe(h) < k) throw new Refused("a " + k + "-pixel pooling window is larger than its " + h + "-pixel input at this resolution");
+  return Math.floor((h - k) / s) + 1;
+}
+function round_half_even(x) {
+  const f = Math.floor(safe(x)), d = x - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
+}
 function round_half_up(x) { return Math.floor(safe(x) + 0.5); }
 """
 
