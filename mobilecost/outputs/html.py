@@ -23,7 +23,7 @@ from ..count.ops import ExtraReads, record_of, type_label
 from ..errors import MobilecostError
 from ..spec.layers import FIELDS, network_outputs
 from ..spec.loader import unique_tables
-from ..analysis.published import published_rows
+from ..analysis.published import published_rows, published_v4_rows
 from ..numeric.checked import costs_for
 from ..numeric.joins import joins
 from ..numeric.points import MAX_ALPHA, MAX_SIDE, total_stride
@@ -31,7 +31,8 @@ from .html_formulas import JS_RULES, js_function
 
 SOURCES = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 arXiv:1905.02244; "
            "TF-slim READMEs; Keras Applications; torchvision (published checkpoints as listed in "
-           "mobilecost/data/published_models.csv, each with its source)")
+           "mobilecost/data/published_models.csv, each with its source); MobileNetV4 arXiv:2404.10518, ImageNet-1K "
+           "table (mobilecost/data/published_mobilenet_v4.csv)")
 
 
 def _json_for_script(data) -> str:
@@ -43,7 +44,7 @@ def _json_for_script(data) -> str:
 def _checkpoints(name: str) -> list[dict]:
     """The published float-model configurations of a family: one button each, with what was published."""
     found: dict = {}
-    for p in published_rows():
+    for p in published_rows() + published_v4_rows():
         if p.variant != name or "quant" in p.label.lower():
             continue
         entry = found.setdefault((p.alpha, p.resolution), {"alpha": p.alpha, "resolution": p.resolution,

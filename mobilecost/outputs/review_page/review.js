@@ -309,18 +309,21 @@ function renderCards(vi, res) {
       "QK\u1d40 and attention \u00d7 V (no weights), counted in MACs above; without them " + grouped(safe(m.macs - m.attn_macs)) +
       " (report --attention-macs excluded)"));
   }
-  if (m.parts) {
-    cards.push(card("backbone | head", el("div", {class: "card-value split"},
-      m.parts.map(p => el("div", {}, el("span", {class: "split-label"}, p.part + " "),
-        el("span", {"data-variant": v.name, "data-metric": p.part + "_macs"}, grouped(p.macs)), " MACs \u00b7 ",
-        el("span", {"data-variant": v.name, "data-metric": p.part + "_params", "data-convention": state.convention}, grouped(p.params)),
-        " params"))),
-      "backbone: the layers of " + v.backbone + " (" + m.parts[0].layers + " layers); head: the table's own " + m.parts[1].layers +
-      " layers; MACs " + (100 * m.parts[0].macs / m.macs).toFixed(1) + " % backbone"));
-  }
   if (DEVICE) {
     cards.push(card("simulated latency, ms", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "latency_ms"}, ms(m.latency_ms)),
       "band " + ms(m.latency.low) + " \u2013 " + ms(m.latency.high) + " ms on " + DEVICE.name));
+  }
+  if (m.parts) {
+    const pct = x => (m.macs ? (100 * x / m.macs).toFixed(1) : "0.0") + " %";
+    const split = card("backbone and head", el("table", {class: "split"},
+      el("tr", {}, el("th", {}, ""), el("th", {}, "layers"), el("th", {}, "MACs"), el("th", {}, "of MACs"), el("th", {}, "parameters")),
+      m.parts.map(p => el("tr", {}, el("th", {class: "text"}, p.part === "backbone" ? "backbone: " + v.backbone : "head"),
+        el("td", {}, String(p.layers)),
+        el("td", {"data-variant": v.name, "data-metric": p.part + "_macs"}, grouped(p.macs)), el("td", {}, pct(p.macs)),
+        el("td", {"data-variant": v.name, "data-metric": p.part + "_params", "data-convention": state.convention}, grouped(p.params))))),
+      "the backbone table's layers, then the head's own (its branches, joins and predictions)");
+    split.classList.add("wide");
+    cards.push(split);  // last: it spans two columns
   }
   replace(document.getElementById("cards"), cards);
 }
@@ -331,7 +334,7 @@ function renderLayers(vi, res) {
   if (res.error) { replace(table); return; }
   const m = res.m, val = m.r.values;
   const head = el("tr", {}, ["#", "layer", "block", "type", "k", "s", "act", "input", "output", "MACs"].map(h => el("th", {}, h)),
-    v.attention ? el("th", {}, "of which attention") : null,
+    v.attention ? el("th", {title: "attention's QK\u1d40 and attention \u00d7 V, included in MACs"}, "attn MACs") : null,
     ["params", "output elements", "live bytes"].map(h => el("th", {}, h)), DEVICE ? el("th", {}, "time, ms") : null);
   const rows = m.kept.map(i => {
     const l = v.layers[i];
@@ -380,6 +383,13 @@ function renderBars(vi, res) {
         sv("title", {}, v.layers[i].name + ": " + label + " " + (c === 3 ? get(i).toFixed(4) : grouped(get(i))))));
     });
   });
+  const headStart = v.backbone ? m.kept.findIndex(i => !v.layers[i].backbone) : -1;
+  if (headStart > 0) {  // a head table: a rule where the backbone ends
+    const y = top + headStart * rowH;
+    g.append(sv("line", {x1: 0, x2: width, y1: y, y2: y, class: "part-rule"}));
+    g.append(sv("text", {x: 2, y: y - 2, class: "part-label"}, "\u2191 backbone"));
+    g.append(sv("text", {x: 2, y: y + 9, class: "part-label"}, "\u2193 head"));
+  }
   m.kept.forEach((i, r) => {
     const y = top + r * rowH;
     g.append(sv("text", {x: labelW - 6, y: y + rowH - 2, class: i === m.liveSet.peak ? "bar-label peak" : "bar-label", "text-anchor": "end"},
