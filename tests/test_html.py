@@ -527,3 +527,16 @@ def test_a_page_that_cannot_be_written_is_refused_before_any_work(work):
     assert not (work / "missing").exists()
     result = runner.invoke(app, ["export", "mobilenet_v1"])
     assert result.exit_code == 2 and "--html" in result.stderr
+
+
+def test_a_rule_without_a_javascript_twin_is_refused_not_written():
+    """A rounding rule the page cannot evaluate stops the page from being written (one clear error), rather
+    than leaving a page that fails in the browser."""
+    import sympy as sp
+
+    from mobilecost.count.rounding import ALPHA, RHO
+    from mobilecost.errors import MobilecostError
+    from mobilecost.outputs.html_formulas import js_function
+
+    with pytest.raises(MobilecostError, match="no JavaScript twin of nearest_multiple"):
+        js_function([sp.Function("nearest_multiple")(32 * ALPHA, 8) * RHO])

@@ -41,8 +41,8 @@ def export(
     from ..outputs.workbook import export_review, export_steps
 
     try:
-        alphas = parse_grid(alpha or "1.0", "--alpha")
-        resolutions = parse_grid(resolution or "224", "--resolution", integer=True)
+        alphas = parse_grid("1.0" if alpha is None else alpha, "--alpha")
+        resolutions = parse_grid("224" if resolution is None else resolution, "--resolution", integer=True)
         if not (xlsx or csv_dir or json_path or html):
             raise MobilecostError("nothing to write: give --xlsx, --csv, --json or --html", field="--xlsx")
         page = None
@@ -51,7 +51,8 @@ def export(
             from ..outputs.html import review_page
 
             destination(html, "--html")
-            start = {"alpha": float(alphas[0]) if alpha else None, "resolution": int(resolutions[0]) if resolution else None}
+            start = {"alpha": None if alpha is None else float(alphas[0]),
+                     "resolution": None if resolution is None else int(resolutions[0])}
             page = review_page(variants, semantics, convention.value, device, start)
         if xlsx or csv_dir or json_path:
             with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:

@@ -59,6 +59,9 @@ function round_half_even(x) {
 function round_half_up(x) { return Math.floor(safe(x) + 0.5); }
 """
 
+# The functions a generated function may call: the rules above and what the printer writes as Math.*.
+_JS_CALLABLE = frozenset(re.findall(r"^function (\w+)\(", JS_RULES, flags=re.M)) | {"floor", "ceiling", "Max", "Min", "Piecewise"}
+
 # What a generated function may contain: names, numbers, operators; no quotes, no text from a table.
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_ .,*+\-/()<>=!?:;\[\]{}\n&|]*")
 
@@ -122,6 +125,11 @@ def js_function(exprs) -> str:
     every intermediate and result checked by ``safe`` (``JS_RULES`` defines the names it calls)."""
     from ..count.rounding import ALPHA, RHO
 
+    exprs = [sp.sympify(e) for e in exprs]
+    missing = {type(a).__name__ for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sp.Function)} - _JS_CALLABLE
+    if missing:
+        raise MobilecostError(f"the page has no JavaScript twin of {', '.join(sorted(missing))}: it cannot count this "
+                              "table (report, sweep and the workbook can)", field="--html")
     printer = JavascriptPrinter()
     shared, reduced = sp.cse([sp.sympify(e) for e in exprs], symbols=sp.numbered_symbols("x"))
     lines = ["function (alpha, rho) {"]
