@@ -21,6 +21,11 @@ import pytest
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
+from mobilecost.count.exact_rules import PYTHON_FUNCTIONS
+from mobilecost.spec.files import list_variants
+from mobilecost.spec.loader import load_variant
+
+from test_heads import BACKBONE as TINY_BACKBONE, HEAD as TINY_HEAD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
@@ -42,6 +47,54 @@ CONFIGS = {
     "mnasnet_a1": [(1.0, 224), (0.5, 193), (1.4, 97)],
 }
 
+# Every other table: every shipped one (`mobilecost list`, so a table added later is tested too) and the test
+# tables of tests/reference/tables/. Three configurations each: the table's own, alpha 0.625 at an odd
+# resolution, alpha 0.35 at another odd one. 0.625 puts every width that is 32 more than a multiple of 64
+# (32, 96, 160, 480, 960: 96 * 0.625 = 60) on make_divisible's tie, v + 4 a multiple of 8; 0.35 sends small
+# widths to the divisor floor and the 0.9 rule (80 * 0.35 = 28 -> 24 < 25.2 -> 32). Odd sides take ceil(H/s) at
+# every stride and the valid pools' floor.
+REFERENCE_TABLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "reference" / "tables").glob("*.yaml"))
+OTHER_TABLES = [name for name in list_variants() if name not in CONFIGS] + REFERENCE_TABLES
+
+
+def configs_of(table: str) -> list[tuple[float, int]]:
+    size = load_variant(str(ROOT / table) if table.endswith(".yaml") else table).input.size
+    odd = lambda side: side | 1  # noqa: E731
+    return [(1.0, size), (0.625, odd(size * 3 // 4)), (0.35, odd(size + 1))]
+
+
+# A hand table with what no shipped table has yet: a valid 3x3 average-pool window (floor((16 - 3) / 2) + 1 = 7
+# at 32 pixels; refused where the map is smaller than the window), a 5x3 kernel, GELU and SiLU.
+WINDOWED = """name: windowed
+title: Windowed pool and a 5x3 kernel
+source: hand
+format: v3
+input: {size: 32, channels: 3}
+classes: 10
+width: {rounding: make_divisible, divisor: 8}
+padding: {pool: valid}
+layers:
+  - {input: 32^2x3,  operator: "conv2d, 3x3", exp: -, out: 16, se: -, nl: swish, s: 2}
+  - {input: 16^2x16, operator: "bneck, 5x3", exp: 40, out: 16, se: -, nl: gelu, s: 1}
+  - {input: 16^2x16, operator: "conv2d, 1x1", exp: -, out: 32, se: -, nl: RE, s: 1}
+  - {input: 16^2x32, operator: "pool, 3x3", exp: -, out: -, se: -, nl: -, s: 2, name: window}
+  - {input: 7^2x32,  operator: "pool, 7x7", exp: -, out: -, se: -, nl: -, s: 1, name: pool}
+  - {input: 1^2x32,  operator: "conv2d 1x1, NBN", exp: -, out: k, se: -, nl: -, s: 1}
+"""
+WINDOWED_CONFIGS = [(1.0, 32), (0.625, 33), (0.35, 47), (1.5, 4)]
+
+# Hand tables, written beside the page: file -> (text, configurations). The branching head of test_heads.py
+# (upsample, add, multiply, concat, a second output) with its widths scaled, and with them fixed, where
+# alpha 0.5 gives the backbone's tap 8 channels against the gate's 16: refused.
+HAND_TABLES = {
+    "windowed.yaml": (WINDOWED, WINDOWED_CONFIGS),
+    "tiny_backbone.yaml": (TINY_BACKBONE, None),
+    "tiny_head.yaml": (TINY_HEAD, [(1.0, 8), (0.5, 9), (1.5, 17)]),
+    "tiny_fixed_head.yaml": (TINY_HEAD.replace("name: tiny_head", "name: tiny_fixed_head")
+                             .replace("head_widths: scaled", "head_widths: fixed"), [(1.0, 16), (0.5, 8), (0.75, 11)]),
+}
+HAND = [name for name, (_, configs) in HAND_TABLES.items() if configs]
+
 COLLECT = """JSON.stringify({
   ready: document.body.getAttribute('data-ready'),
   metrics: [...document.querySelectorAll('[data-metric]')].map(e => [e.getAttribute('data-variant'),
@@ -58,6 +111,15 @@ def mobilecost(*args) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def refusal(*args) -> str | None:
+    """The one-line error of a mobilecost command that refuses (exit 2), or None when it succeeds."""
+    result = runner.invoke(app, list(args))
+    if result.exit_code == 0:
+        return None
+    assert result.exit_code == 2, result.output
+    return result.stderr.strip()
 
 
 def report(variant, alpha, resolution, convention="paper") -> dict:
@@ -181,10 +243,24 @@ def browser(work):
     b.close()
 
 
+def table_path(work: Path, table: str) -> str:
+    """What mobilecost is given for a table: a built-in's name, else a file's path."""
+    if table in HAND_TABLES:
+        return str(work / table)
+    return str(ROOT / table) if table.endswith(".yaml") else table
+
+
+def write_hand_tables(work: Path) -> None:
+    for name, (text, _) in HAND_TABLES.items():
+        (work / name).write_text(text, encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def page(work):
     path = work / "review.html"
-    mobilecost("export", *CONFIGS, "--html", str(path), "--device", DEVICE)
+    write_hand_tables(work)
+    tables = [table_path(work, t) for t in [*CONFIGS, *OTHER_TABLES, *HAND]]
+    mobilecost("export", *tables, "--html", str(path), "--device", DEVICE)
     return path
 
 
@@ -208,7 +284,14 @@ def shown(state: dict, variant: str, metric: str) -> list[str]:
     return [text for v, m, _, text in state["metrics"] if v == variant and m == metric]
 
 
-def check_against_report(state, variant, alpha, resolution, convention, expected, with_latency=None):
+def live_bytes(variant, alpha, resolution) -> dict:
+    """Step name -> live bytes of the sequential schedule, from `mobilecost memory --format json`."""
+    steps = json.loads(mobilecost("memory", variant, "--alpha", str(alpha), "--resolution", str(resolution),
+                                  "--format", "json"))["steps"]
+    return {step["step"]: int(step["live_bytes"]) for step in steps}
+
+
+def check_against_report(state, variant, alpha, resolution, convention, expected, with_latency=None, live=None):
     assert state["problem"] is None and state["refused"] is None, state
     totals = expected["totals"]
     for metric, want in (("macs", totals["macs"]), ("params", totals["params"]),
@@ -217,8 +300,20 @@ def check_against_report(state, variant, alpha, resolution, convention, expected
         assert texts, (variant, metric)
         for text in texts:
             assert number(text) == want, (variant, alpha, resolution, convention, metric, text, want)
-    conventions = {c for v, m, c, _ in state["metrics"] if v == variant and m == "params"}
+    conventions = {c for v, m, c, _ in state["metrics"] if v == variant and m in ("params", "backbone_params", "head_params")}
     assert conventions == {convention}
+    # Attention's matrix products: counted in MACs (report's default) and shown on their own.
+    if totals["attn_macs"]:
+        assert [number(t) for t in shown(state, variant, "attn_macs")] == [totals["attn_macs"]], (variant, alpha, resolution)
+    # A head table: the backbone's share and the head's.
+    parts = expected.get("parts")
+    for part in ("backbone", "head"):
+        for metric in ("macs", "params"):
+            texts = shown(state, variant, f"{part}_{metric}")
+            if parts is None:
+                assert not texts
+            else:
+                assert [number(t) for t in texts] == [parts[part][metric]], (variant, alpha, resolution, part, metric)
     # Every layer the report lists, in order, with its shapes and counts.
     rows: dict = {}
     for index, field, text in state["layers"]:
@@ -228,6 +323,10 @@ def check_against_report(state, variant, alpha, resolution, convention, expected
     for got, want in zip(layers, expected["layers"]):
         for field in ("in_side", "in_ch", "out_side", "out_ch", "macs", "params", "act_out"):
             assert number(got[field]) == want[field], (variant, alpha, resolution, want["name"], field)
+        if totals["attn_macs"]:
+            assert number(got["attn_macs"]) == want["attn_macs"], (variant, alpha, resolution, want["name"])
+    if live is not None:  # the live set of every step, branches and outputs kept live included
+        assert [number(got["live_bytes"]) for got in layers] == [live[w["name"]] for w in expected["layers"]], (variant, alpha, resolution)
     if with_latency is not None:
         for metric, key in (("latency_ms", "latency_ms"), ("latency_ms_low", "latency_ms_low"),
                             ("latency_ms_high", "latency_ms_high")):
@@ -253,8 +352,99 @@ def test_every_number_equals_the_report(browser, page, variant):
                 state = browser.read()
             assert state["ready"] == "#" + fragment, state["ready"]
             check_against_report(state, variant, alpha, resolution, convention,
-                                 report(variant, alpha, resolution, convention), lat)
+                                 report(variant, alpha, resolution, convention), lat,
+                                 live_bytes(variant, alpha, resolution) if k == 0 else None)
     assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
+
+
+@needs_chromium
+@pytest.mark.parametrize("table", [*OTHER_TABLES, *HAND])
+def test_every_table_equals_the_report(browser, page, work, table):
+    """MobileNetV4 (attention MACs), head tables (branches, outputs live to the end, the backbone/head split),
+    torchvision's fractional expansion (round half to even), windowed pools: every total, layer and live set."""
+    path = table_path(work, table)
+    name = load_variant(path).name
+    pages = Pages(browser, page)
+    configs = HAND_TABLES[table][1] if table in HAND_TABLES else configs_of(table)
+    for n, (alpha, resolution) in enumerate(configs):
+        convention = CONVENTIONS[n % 3]
+        fragment = f"variant={name}&alpha={alpha}&resolution={resolution}&convention={convention}"
+        if n == 0:  # a fresh document, then the fragment changed in the open page
+            state = pages.show(fragment)
+        else:
+            browser.evaluate(f"location.hash = {json.dumps(fragment)}")
+            state = browser.read()
+        assert state["ready"] == "#" + fragment, state["ready"]
+        problem = refusal("report", path, "--alpha", str(alpha), "--resolution", str(resolution), "--format", "json")
+        if problem is not None:  # refused by both, for the same reason
+            assert state["refused"], (table, alpha, resolution, problem)
+            for reason in ("window", "cannot join"):
+                assert (reason in problem) == (reason in state["refused"]), (problem, state["refused"])
+            continue
+        check_against_report(state, name, alpha, resolution, convention, report(path, alpha, resolution, convention),
+                             latency(path, alpha, resolution), live_bytes(path, alpha, resolution))
+    assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
+
+
+def test_the_hand_tables_are_refused_where_they_cannot_be_built(work):
+    """So the test above checks refusals as well as counts: the windowed table at 4 pixels (allowed by the total
+    stride 4, but the stem leaves 2x2, smaller than the 3x3 window) and the fixed-width head at alpha 0.5."""
+    write_hand_tables(work)
+    for table, (alpha, resolution), reason in (("windowed.yaml", WINDOWED_CONFIGS[-1], "window"),
+                                               ("tiny_fixed_head.yaml", (0.5, 8), "cannot join")):
+        problem = refusal("report", str(work / table), "--alpha", str(alpha), "--resolution", str(resolution))
+        assert problem is not None and reason in problem, problem
+
+
+@needs_chromium
+def test_every_rounding_rule_has_a_javascript_twin(browser, page):
+    """Each rule of count/exact_rules.py, run in the page on the same arguments, gives Python's result (ties of
+    make_divisible and of round-half-even, the 0.9 rule, windows larger than the map refused)."""
+    Pages(browser, page).show("variant=mobilenet_v1")
+    cases = {
+        "make_divisible": [(k / 8 + f, d) for k in range(0, 800, 3) for f in (0, 0.5, 0.499999) for d in (8, 16)]
+                          + [(c * a, 8) for c in (16, 24, 32, 40, 80, 96, 160, 960) for a in (0.35, 0.5, 0.625, 0.75, 1.3)],
+        "truncate": [(c * a, 8) for c in (16, 32, 64, 1024) for a in (0.25, 0.35, 0.5, 0.75, 1.4)],
+        "scale_by": [(c, 2.3) for c in (8, 16, 40, 96)],
+        "ceil_div": [(h, s) for h in range(1, 70) for s in (1, 2, 3, 4)],
+        "pad_bottom_right": [(h, k, s) for h in range(3, 40) for k in (1, 3, 5) for s in (1, 2)],
+        "valid_window": [(h, k, s) for h in range(1, 40) for k in (1, 3, 7) for s in (1, 2, 3)],
+        "round_half_even": [(x / 2,) for x in range(-9, 900)] + [(x / 10,) for x in range(0, 300)],
+        "round_half_up": [(x / 2,) for x in range(-9, 900)] + [(x / 10,) for x in range(0, 300)],
+    }
+    assert set(cases) == set(PYTHON_FUNCTIONS)
+    for rule, args in cases.items():
+        want = []
+        for a in args:
+            try:
+                want.append(PYTHON_FUNCTIONS[rule](*a))
+            except Exception as exc:  # noqa: BLE001 - a refusal: the page must refuse too
+                want.append("refused" if "window" in str(exc) else repr(exc))
+        expression = (f"JSON.stringify({json.dumps(args)}.map(a => {{ try {{ return {rule}(...a); }} "
+                      "catch (e) { return e instanceof Refused && /window/.test(e.message) ? 'refused' : String(e); } }))")
+        got = json.loads(browser.evaluate(expression)["result"]["value"])
+        assert got == want, (rule, [(a, g, w) for a, g, w in zip(args, got, want) if g != w][:5])
+
+
+@needs_chromium
+def test_the_page_opens_at_the_configuration_export_was_given(browser, work):
+    """export --alpha/--resolution: the page opens at the first of each (every variant); a link's fragment wins."""
+    path = work / "start.html"
+    mobilecost("export", "mobilenet_v2", "ssdlite_mobilenet_v2", "--html", str(path), "--alpha", "0.625,1.0",
+               "--resolution", "161:225:32")
+    pages = Pages(browser, path)
+    state = pages.show("")
+    for variant in ("mobilenet_v2", "ssdlite_mobilenet_v2"):
+        assert shown(state, variant, "alpha") == ["0.625"] and shown(state, variant, "resolution") == ["161"]
+        totals = report(variant, 0.625, 161)["totals"]
+        assert number(shown(state, variant, "macs")[0]) == totals["macs"]
+    state = pages.show("variant=mobilenet_v2&alpha=1.4&resolution=224")
+    assert number(shown(state, "mobilenet_v2", "macs")[0]) == report("mobilenet_v2", 1.4, 224)["totals"]["macs"]
+    # Without --alpha and --resolution: alpha 1 at each table's own input side (SSDLite: 320).
+    mobilecost("export", "mobilenet_v2", "ssdlite_mobilenet_v2", "--html", str(path))
+    state = pages.show("")
+    assert shown(state, "ssdlite_mobilenet_v2", "resolution") == ["320"] and shown(state, "mobilenet_v2", "alpha") == ["1"]
+    assert number(shown(state, "ssdlite_mobilenet_v2", "macs")[0]) == report("ssdlite_mobilenet_v2", 1, 320)["totals"]["macs"]
 
 
 @needs_chromium
@@ -321,12 +511,14 @@ def test_the_page_loads_nothing(browser, page):
 def test_the_page_holds_formulas_not_counts(page):
     """No total of a published configuration is written in the page: the browser computes them all."""
     html = page.read_text(encoding="utf-8")
-    for variant, configs in CONFIGS.items():
-        for alpha, resolution in configs[:2]:
-            totals = report(variant, alpha, resolution)["totals"]
-            for value in (totals["macs"], totals["params"], totals["act_out"]):
+    tested = [(variant, config) for variant, configs in CONFIGS.items() for config in configs[:2]]
+    tested += [(table_path(page.parent, table), configs_of(table)[0]) for table in OTHER_TABLES]
+    for variant, (alpha, resolution) in tested:
+        totals = report(variant, alpha, resolution)["totals"]
+        for value in (totals["macs"], totals["params"], totals["act_out"], totals["attn_macs"]):
+            if value >= 100_000:  # a smaller number may be any number in the page
                 assert str(value) not in html and f"{value:,}" not in html, (variant, alpha, resolution, value)
-    assert "function make_divisible(" in html and "function ceil_div(" in html
+    assert all(f"function {rule}(" in html for rule in PYTHON_FUNCTIONS)
 
 
 def test_a_page_that_cannot_be_written_is_refused_before_any_work(work):
@@ -337,3 +529,16 @@ def test_a_page_that_cannot_be_written_is_refused_before_any_work(work):
     assert not (work / "missing").exists()
     result = runner.invoke(app, ["export", "mobilenet_v1"])
     assert result.exit_code == 2 and "--html" in result.stderr
+
+
+def test_a_rule_without_a_javascript_twin_is_refused_not_written():
+    """A rounding rule the page cannot evaluate stops the page from being written (one clear error), rather
+    than leaving a page that fails in the browser."""
+    import sympy as sp
+
+    from mobilecost.count.rounding import ALPHA, RHO
+    from mobilecost.errors import MobilecostError
+    from mobilecost.outputs.html_formulas import js_function
+
+    with pytest.raises(MobilecostError, match="no JavaScript twin of nearest_multiple"):
+        js_function([sp.Function("nearest_multiple")(32 * ALPHA, 8) * RHO])

@@ -28,8 +28,10 @@ def export(
     csv_dir: Optional[str] = typer.Option(None, "--csv", help="Write summary.csv, sweep.csv, layers_*.csv here."),
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the summary and layers as JSON here."),
     html: Optional[str] = typer.Option(None, "--html", help="Write the interactive design-review page here (one file)."),
-    alpha: str = typer.Option("1.0", "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP."),
-    resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range."),
+    alpha: Optional[str] = typer.Option(
+        None, "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP [default: 1.0]; the page opens at the first."),
+    resolution: Optional[str] = typer.Option(
+        None, "--resolution", "-r", help="Input sides: list or range [default: 224]; the page opens at the first (else each table's own side)."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
@@ -39,8 +41,8 @@ def export(
     from ..outputs.workbook import export_review, export_steps
 
     try:
-        alphas = parse_grid(alpha, "--alpha")
-        resolutions = parse_grid(resolution, "--resolution", integer=True)
+        alphas = parse_grid("1.0" if alpha is None else alpha, "--alpha")
+        resolutions = parse_grid("224" if resolution is None else resolution, "--resolution", integer=True)
         if not (xlsx or csv_dir or json_path or html):
             raise MobilecostError("nothing to write: give --xlsx, --csv, --json or --html", field="--xlsx")
         page = None
@@ -49,7 +51,9 @@ def export(
             from ..outputs.html import review_page
 
             destination(html, "--html")
-            page = review_page(variants, semantics, convention.value, device)
+            start = {"alpha": None if alpha is None else float(alphas[0]),
+                     "resolution": None if resolution is None else int(resolutions[0])}
+            page = review_page(variants, semantics, convention.value, device, start)
         if xlsx or csv_dir or json_path:
             with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
                 export_review(variants, alphas, resolutions, xlsx, csv_dir, json_path, semantics, convention.value,

@@ -21,16 +21,18 @@ from importlib.resources import files
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
 from ..count.ops import ExtraReads, record_of, type_label
 from ..errors import MobilecostError
-from ..spec.layers import FIELDS
+from ..spec.layers import FIELDS, network_outputs
 from ..spec.loader import unique_tables
-from ..analysis.published import published_rows
+from ..analysis.published import published_rows, published_v4_rows
 from ..numeric.checked import costs_for
+from ..numeric.joins import joins
 from ..numeric.points import MAX_ALPHA, MAX_SIDE, total_stride
 from .html_formulas import JS_RULES, js_function
 
 SOURCES = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 arXiv:1905.02244; "
            "TF-slim READMEs; Keras Applications; torchvision (published checkpoints as listed in "
-           "mobilecost/data/published_models.csv, each with its source)")
+           "mobilecost/data/published_models.csv, each with its source); MobileNetV4 arXiv:2404.10518, ImageNet-1K "
+           "table (mobilecost/data/published_mobilenet_v4.csv)")
 
 
 def _json_for_script(data) -> str:
@@ -42,7 +44,7 @@ def _json_for_script(data) -> str:
 def _checkpoints(name: str) -> list[dict]:
     """The published float-model configurations of a family: one button each, with what was published."""
     found: dict = {}
-    for p in published_rows():
+    for p in published_rows() + published_v4_rows():
         if p.variant != name or "quant" in p.label.lower():
             continue
         entry = found.setdefault((p.alpha, p.resolution), {"alpha": p.alpha, "resolution": p.resolution,
@@ -58,8 +60,8 @@ def _layer_data(layer) -> dict:
     record = record_of(layer)
     return {
         "name": layer.name, "block": layer.block, "op": layer.op.value, "type": type_label(layer),
-        "kernel": layer.kernel, "stride": layer.stride, "act": layer.act or "", "row": layer.row + 1,
-        "inputs": list(layer.inputs), "residual": bool(layer.residual),
+        "kernel": layer.kernel_label, "stride": layer.stride, "act": layer.act or "", "row": layer.row + 1,
+        "inputs": list(layer.inputs), "residual": bool(layer.residual), "backbone": bool(layer.source),
         "mac_class": MAC_CLASSES.index(record.latency_class) if record.latency_class in MAC_CLASSES else -1,
         "second_input": record.extra_reads == ExtraReads.second_input,
         "gate": record.extra_reads == ExtraReads.channel_gate,
@@ -89,8 +91,10 @@ def _device_data(device) -> dict | None:
     }
 
 
-def page_data(variants, semantics=None, convention="paper", device=None):
-    """(data for the page as plain JSON, the JavaScript evaluator of each variant in the same order)."""
+def page_data(variants, semantics=None, convention="paper", device=None, start=None):
+    """(data for the page as plain JSON, the JavaScript evaluator of each variant in the same order).
+    `start`: the configuration the page opens at, ``{"alpha": ..., "resolution": ...}`` (either may be
+    absent: alpha 1 and each table's own input side)."""
     if not variants:
         raise MobilecostError("name at least one variant", field="VARIANT")
     tables = [costs_for(v, "exact", semantics) for v in variants]
@@ -102,10 +106,17 @@ def page_data(variants, semantics=None, convention="paper", device=None):
             continue
         seen.add(spec.name)
         layers = [lc.layer for lc in costs.layers]
+        position = {layer.name: i for i, layer in enumerate(layers)}
+        backbones = sorted({layer.source for layer in layers if layer.source})
         shown.append({
             "name": spec.name, "title": spec.title, "source": spec.source, "size": spec.input.size,
             "semantics": costs.semantics, "stride": total_stride(layers),
             "layers": [_layer_data(layer) for layer in layers], "checkpoints": _checkpoints(spec.name),
+            "outputs": [position[name] for name in network_outputs(layers)],
+            "joins": [{"join": j, "first": a, "other": b, "widths": w, "broadcast": layers[j].op.value == "multiply"}
+                      for j, a, b, w in joins(layers)],
+            "backbone": backbones[0] if backbones else None,
+            "attention": any(_nonzero(lc.exprs["attn_macs"]) for lc in costs.layers),
         })
         functions.append(js_function([lc.exprs[f] for lc in costs.layers for f in FIELDS]))
     data = {
@@ -114,6 +125,7 @@ def page_data(variants, semantics=None, convention="paper", device=None):
         "convention": convention,
         "headers": {c: header_line(c, "exact", semantics or "default") for c in CONVENTIONS},
         "sources": SOURCES, "device": _device_data(device), "max_alpha": MAX_ALPHA, "max_side": MAX_SIDE,
+        "start": {k: v for k, v in (start or {}).items() if v is not None},
     }
     return data, functions
 
@@ -122,9 +134,14 @@ def _asset(name: str) -> str:
     return files(__package__).joinpath("review_page", name).read_text(encoding="utf-8")
 
 
-def review_page(variants, semantics=None, convention="paper", device=None) -> str:
-    """The whole page as text."""
-    data, functions = page_data(variants, semantics, convention, device)
+def _nonzero(expr) -> bool:
+    """Whether an engine expression is not the constant zero."""
+    return not (getattr(expr, "is_zero", False) or expr == 0)
+
+
+def review_page(variants, semantics=None, convention="paper", device=None, start=None) -> str:
+    """The whole page as text, opening at `start` (see `page_data`)."""
+    data, functions = page_data(variants, semantics, convention, device, start)
     evaluators = "const EVALUATORS = [\n" + ",\n".join(functions) + "\n];\n"
     names = ", ".join(v["name"] for v in data["variants"])
     parts = {"TITLE": html.escape(f"mobilecost design review: {names}"), "STYLE": _asset("review.css"),

@@ -9,6 +9,9 @@ operations in the same order as ``exact_rules``. Each rule of ``rounding.py`` ha
 * ``scale_by(c, q)``       -> ``c * q`` (``q`` printed as ``p/q``, the reference's float literal);
 * ``ceil_div(h, s)``       -> ``-floor(-h / s)``  (SAME padding, ``ceil(H/s)``);
 * ``pad_bottom_right(h, k, s)`` -> ``floor((h + 1 - k) / s) + 1``;
+* ``valid_window(h, k, s)`` -> ``floor((h - k) / s) + 1``, refused where the window is larger than the map;
+* ``round_half_even(x)``   -> Python's ``round``: the nearer whole number, the even one at a tie
+  (``x - floor(x)`` is exact in float64, so the tie test is exact);
 * ``round_half_up(x)``, ``floor(x)`` -> ``floor(x + 0.5)``, ``floor(x)``.
 
 Python's integers are exact at any size; JavaScript numbers are float64, exact for whole numbers up
@@ -45,8 +48,19 @@ function truncate(v, m) { return Math.max(Math.trunc(safe(v)), m); }
 function scale_by(c, q) { return safe(c * q); }
 function ceil_div(h, s) { return -Math.floor(-safe(h) / s); }
 function pad_bottom_right(h, k, s) { return Math.floor((safe(h) + 1 - k) / s) + 1; }
+function valid_window(h, k, s) {
+  if (safe(h) < k) throw new Refused("a " + k + "-pixel pooling window is larger than its " + h + "-pixel input at this resolution");
+  return Math.floor((h - k) / s) + 1;
+}
+function round_half_even(x) {
+  const f = Math.floor(safe(x)), d = x - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
+}
 function round_half_up(x) { return Math.floor(safe(x) + 0.5); }
 """
+
+# The functions a generated function may call: the rules above and what the printer writes as Math.*.
+_JS_CALLABLE = frozenset(re.findall(r"^function (\w+)\(", JS_RULES, flags=re.M)) | {"floor", "ceiling", "Max", "Min", "Piecewise"}
 
 # What a generated function may contain: names, numbers, operators; no quotes, no text from a table.
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9_ .,*+\-/()<>=!?:;\[\]{}\n&|]*")
@@ -111,6 +125,11 @@ def js_function(exprs) -> str:
     every intermediate and result checked by ``safe`` (``JS_RULES`` defines the names it calls)."""
     from ..count.rounding import ALPHA, RHO
 
+    exprs = [sp.sympify(e) for e in exprs]
+    missing = {type(a).__name__ for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sp.Function)} - _JS_CALLABLE
+    if missing:
+        raise MobilecostError(f"the page has no JavaScript twin of {', '.join(sorted(missing))}: it cannot count this "
+                              "table (report, sweep and the workbook can)", field="--html")
     printer = JavascriptPrinter()
     shared, reduced = sp.cse([sp.sympify(e) for e in exprs], symbols=sp.numbered_symbols("x"))
     lines = ["function (alpha, rho) {"]

@@ -59,6 +59,19 @@ function parseSide(text) {
   return {h, w};
 }
 
+// Where a head table's branches meet, their rounded shapes must agree (numeric/joins.py): else refused.
+function checkJoins(v, alpha, rho, side, ch) {
+  for (const j of v.joins) {
+    const a = j.first, b = j.other;
+    if ((side(a) !== side(b) && !(j.broadcast && side(b) === 1)) || (j.widths && ch(a) !== ch(b))) {
+      const shape = i => side(i) + "x" + side(i) + "x" + ch(i);
+      throw new Refused(v.layers[j.join].name + " (" + v.layers[j.join].op + ") cannot join \u201c" + v.layers[b].name + "\u201d (" +
+        shape(b) + ") and \u201c" + v.layers[a].name + "\u201d (" + shape(a) + ") at alpha " + alpha + ", rho " + +rho.toPrecision(6) +
+        ": the rounded shapes differ there");
+    }
+  }
+}
+
 function evaluate(vi, alpha, side) {
   const v = DATA.variants[vi];
   checkConfig(v, alpha, side);
@@ -66,6 +79,7 @@ function evaluate(vi, alpha, side) {
   const raw = EVALUATORS[vi](alpha, rho);
   const values = {};
   FIELDS.forEach((f, j) => { values[f] = v.layers.map((_, i) => raw[i * NF + j]); });
+  checkJoins(v, alpha, rho, i => values.out_side[i], i => values.out_ch[i]);
   return {alpha, side, rho, values};
 }
 
@@ -75,7 +89,8 @@ function layerParams(values, convention) {
 }
 
 // The sequential schedule's live set at every step (numeric/plan.py and numeric/liveness.py): a tensor lives
-// from the step that makes it to the last step that reads it; an absent shortcut add's readers read its input.
+// from the step that makes it to the last step that reads it on any branch; the network's outputs (a head
+// table's feature maps and predictions) live to the last step; an absent shortcut add's readers read its input.
 // Which tensors are live depends only on which adds exist, so it is worked out once per pattern of present adds.
 const planCache = new Map();
 
@@ -90,6 +105,7 @@ function livePlan(vi, present) {  // present: one boolean per layer (false for a
   const tensors = [INPUT].concat(layers.filter(l => !absent.has(l.name)).map(l => l.name));
   const start = new Map(tensors.map(t => [t, t === INPUT ? 0 : stepOf.get(t)]));
   const end = new Map(start);
+  for (const o of DATA.variants[vi].outputs) if (end.has(layers[o].name)) end.set(layers[o].name, layers.length - 1);
   layers.forEach((l, here) => {
     if (absent.has(l.name)) return;
     for (let src of l.inputs) {
@@ -145,10 +161,18 @@ function metricsOf(vi, alpha, side, convention, wanted) {
   const r = evaluate(vi, alpha, side);
   const kept = v.layers.map((l, i) => i).filter(i => !(v.layers[i].residual && r.values.act_out[i] === 0));
   const out = {r, kept};
-  if (!wanted || wanted === "macs") out.macs = sumExact(kept.map(i => r.values.macs[i]));
+  if (!wanted || wanted === "macs") {
+    out.macs = sumExact(kept.map(i => r.values.macs[i]));  // attention's matrix products included, as report counts by default
+    out.attn_macs = sumExact(kept.map(i => r.values.attn_macs[i]));
+  }
   if (!wanted || wanted === "params") {
     out.layerParams = layerParams(r.values, convention);
     out.params = sumExact(kept.map(i => out.layerParams[i]));
+  }
+  if (!wanted && v.backbone) {  // a head table: the backbone's share and the head's (report's "parts")
+    out.parts = [["backbone", kept.filter(i => v.layers[i].backbone)], ["head", kept.filter(i => !v.layers[i].backbone)]]
+      .map(([part, index]) => ({part, layers: index.length, macs: sumExact(index.map(i => r.values.macs[i])),
+        params: sumExact(index.map(i => out.layerParams[i]))}));
   }
   if (!wanted || wanted === "act_peak") {
     out.liveSet = liveSet(vi, r.values);
@@ -164,7 +188,8 @@ function metricsOf(vi, alpha, side, convention, wanted) {
 // -- state: the URL fragment ------------------------------------------------------------------------
 const state = {
   variant: 0, convention: DATA.convention, metric: "macs",
-  configs: DATA.variants.map(v => ({alpha: "1", side: String(v.size)})),
+  // Where the page opens: export's first --alpha and --resolution when given, else alpha 1 at each table's own side.
+  configs: DATA.variants.map(v => ({alpha: String(DATA.start.alpha ?? 1), side: String(DATA.start.resolution ?? v.size)})),
 };
 let fragmentProblem = null;
 
@@ -273,15 +298,32 @@ function renderCards(vi, res) {
   const m = res.m, peakLayer = v.layers[m.liveSet.peak];
   const cards = [
     card("MACs", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "macs"}, grouped(m.macs)),
-      "FLOPs = 2 \u00d7 MACs = " + grouped(safe(2 * m.macs))),
+      "FLOPs = 2 \u00d7 MACs = " + grouped(safe(2 * m.macs)) + (v.attention ? "; attention's matrix products included" : "")),
     card("parameters (" + state.convention + ")", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "params",
       "data-convention": state.convention}, grouped(m.params)), DATA.convention_text[state.convention]),
     card("peak activation memory", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "act_peak"}, grouped(m.act_peak)),
       "bytes at fp32, while " + peakLayer.name + " runs (live: " + m.liveSet.members[m.liveSet.peak].join(", ") + ")"),
   ];
+  if (v.attention) {
+    cards.push(card("attention MACs", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "attn_macs"}, grouped(m.attn_macs)),
+      "QK\u1d40 and attention \u00d7 V (no weights), counted in MACs above; without them " + grouped(safe(m.macs - m.attn_macs)) +
+      " (report --attention-macs excluded)"));
+  }
   if (DEVICE) {
     cards.push(card("simulated latency, ms", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "latency_ms"}, ms(m.latency_ms)),
       "band " + ms(m.latency.low) + " \u2013 " + ms(m.latency.high) + " ms on " + DEVICE.name));
+  }
+  if (m.parts) {
+    const pct = x => (m.macs ? (100 * x / m.macs).toFixed(1) : "0.0") + " %";
+    const split = card("backbone and head", el("table", {class: "split"},
+      el("tr", {}, el("th", {}, ""), el("th", {}, "layers"), el("th", {}, "MACs"), el("th", {}, "of MACs"), el("th", {}, "parameters")),
+      m.parts.map(p => el("tr", {}, el("th", {class: "text"}, p.part === "backbone" ? "backbone: " + v.backbone : "head"),
+        el("td", {}, String(p.layers)),
+        el("td", {"data-variant": v.name, "data-metric": p.part + "_macs"}, grouped(p.macs)), el("td", {}, pct(p.macs)),
+        el("td", {"data-variant": v.name, "data-metric": p.part + "_params", "data-convention": state.convention}, grouped(p.params))))),
+      "the backbone table's layers, then the head's own (its branches, joins and predictions)");
+    split.classList.add("wide");
+    cards.push(split);  // last: it spans two columns
   }
   replace(document.getElementById("cards"), cards);
 }
@@ -291,23 +333,26 @@ function renderLayers(vi, res) {
   document.getElementById("layers-title").textContent = "Layers of " + v.name + (res.error ? "" : " at \u03b1 " + res.alpha + ", " + res.side + "\u00d7" + res.side);
   if (res.error) { replace(table); return; }
   const m = res.m, val = m.r.values;
-  const head = el("tr", {}, ["#", "layer", "block", "type", "k", "s", "act", "input", "output", "MACs", "params", "output elements",
-    "live bytes"].map(h => el("th", {}, h)), DEVICE ? el("th", {}, "time, ms") : null);
+  const head = el("tr", {}, ["#", "layer", "block", "type", "k", "s", "act", "input", "output", "MACs"].map(h => el("th", {}, h)),
+    v.attention ? el("th", {title: "attention's QK\u1d40 and attention \u00d7 V, included in MACs"}, "attn MACs") : null,
+    ["params", "output elements", "live bytes"].map(h => el("th", {}, h)), DEVICE ? el("th", {}, "time, ms") : null);
   const rows = m.kept.map(i => {
     const l = v.layers[i];
     const cell = (field, text) => el("td", {"data-layer": i, "data-field": field}, text);
     const part = (field, text) => el("span", {"data-layer": i, "data-field": field}, text);
-    return el("tr", {class: i === m.liveSet.peak ? "peak" : ""},
+    const cls = [i === m.liveSet.peak ? "peak" : "", v.backbone && !l.backbone && (i === 0 || v.layers[i - 1].backbone) ? "head-start" : ""];
+    return el("tr", {class: cls.filter(Boolean).join(" ")},
       el("td", {}, String(l.row)), el("td", {class: "text"}, l.name), el("td", {class: "text"}, l.block),
       el("td", {class: "text"}, l.type), el("td", {}, String(l.kernel)), el("td", {}, String(l.stride)), el("td", {class: "text"}, l.act),
       el("td", {}, part("in_side", grouped(val.in_side[i])), "\u00b2\u00d7", part("in_ch", grouped(val.in_ch[i]))),
       el("td", {}, part("out_side", grouped(val.out_side[i])), "\u00b2\u00d7", part("out_ch", grouped(val.out_ch[i]))),
-      cell("macs", grouped(val.macs[i])), cell("params", grouped(m.layerParams[i])), cell("act_out", grouped(val.act_out[i])),
+      cell("macs", grouped(val.macs[i])), v.attention ? cell("attn_macs", grouped(val.attn_macs[i])) : null,
+      cell("params", grouped(m.layerParams[i])), cell("act_out", grouped(val.act_out[i])),
       cell("live_bytes", grouped(safe(m.liveSet.live[i] * 4))),
       DEVICE ? cell("time_ms", m.latency.times[i].toFixed(4)) : null);
   });
   const total = el("tr", {class: "total"}, el("td", {colspan: 9, class: "text"}, "total"),
-    el("td", {}, grouped(m.macs)), el("td", {}, grouped(m.params)), el("td", {}, grouped(sumExact(m.kept.map(i => val.act_out[i])))),
+    el("td", {}, grouped(m.macs)), v.attention ? el("td", {}, grouped(m.attn_macs)) : null, el("td", {}, grouped(m.params)), el("td", {}, grouped(sumExact(m.kept.map(i => val.act_out[i])))),
     el("td", {}, "peak " + grouped(m.act_peak)), DEVICE ? el("td", {}, ms(m.latency_ms)) : null);
   replace(table, el("thead", {}, head), el("tbody", {}, rows, total));
 }
@@ -338,6 +383,13 @@ function renderBars(vi, res) {
         sv("title", {}, v.layers[i].name + ": " + label + " " + (c === 3 ? get(i).toFixed(4) : grouped(get(i))))));
     });
   });
+  const headStart = v.backbone ? m.kept.findIndex(i => !v.layers[i].backbone) : -1;
+  if (headStart > 0) {  // a head table: a rule where the backbone ends
+    const y = top + headStart * rowH;
+    g.append(sv("line", {x1: 0, x2: width, y1: y, y2: y, class: "part-rule"}));
+    g.append(sv("text", {x: 2, y: y - 2, class: "part-label"}, "\u2191 backbone"));
+    g.append(sv("text", {x: 2, y: y + 9, class: "part-label"}, "\u2193 head"));
+  }
   m.kept.forEach((i, r) => {
     const y = top + r * rowH;
     g.append(sv("text", {x: labelW - 6, y: y + rowH - 2, class: i === m.liveSet.peak ? "bar-label peak" : "bar-label", "text-anchor": "end"},
@@ -365,6 +417,7 @@ function pointMetric(vi, alpha, side, metric, convention) {
   checkConfig(v, alpha, side);
   const raw = EVALUATORS[vi](alpha, side / v.size), n = v.layers.length;
   const col = f => i => raw[i * NF + AT[f]];
+  if (v.joins.length) checkJoins(v, alpha, side / v.size, col("out_side"), col("out_ch"));
   if (metric === "macs") { const m = col("macs"); let t = 0; for (let i = 0; i < n; i++) t = safe(t + m(i)); return t; }
   if (metric === "params") {
     const parts = DATA.conventions[convention].map(col); let t = 0;
@@ -514,7 +567,8 @@ function renderNotes() {
     "Parameters are kept split (weights, biases, BN gamma/beta, BN mean/var); " +
       Object.entries(DATA.convention_text).map(([k, t]) => k + ": " + t).join("; ") + ".",
     "Peak activation memory: the largest live set of the sequential schedule (one layer per step, every output materialised " +
-      "whole; a tensor lives until its last reader), in bytes at fp32 \u2014 as mobilecost memory and report count it.",
+      "whole; a tensor lives until its last reader on any branch, and the network's outputs to the end), in bytes at fp32 \u2014 " +
+      "as mobilecost memory and report count it.",
     "Published checkpoints: " + DATA.sources + ".",
   ];
   if (DEVICE) {
