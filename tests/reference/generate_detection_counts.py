@@ -51,7 +51,9 @@ def in_backbone(name):
     return name.startswith("backbone.features")
 
 
-def split_parameters(model):
+def split_parameters(model, in_backbone=in_backbone):
+    """Parameters split as mobilecost's conventions need them, and between backbone and head
+    (`in_backbone(module name)`)."""
     from torch import nn
 
     out = {k: 0 for k in ("weights", "biases", "bn_affine", "bn_stats", "backbone_params", "head_params")}

@@ -38,7 +38,7 @@ import json
 import os
 import sys
 
-from generate_detection_counts import count_macs
+from generate_detection_counts import count_macs, split_parameters
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = [(1.0, 512), (1.0, 520), (1.0, 224), (0.75, 512)]  # (alpha, resolution)
@@ -71,30 +71,6 @@ def in_backbone(name):
     return name.startswith("backbone.")
 
 
-def split_parameters(model):
-    from torch import nn
-
-    out = {k: 0 for k in ("weights", "biases", "bn_affine", "bn_stats", "backbone_params", "head_params")}
-    for name, mod in model.named_modules():
-        own = 0
-        if isinstance(mod, (nn.Conv2d, nn.Linear)):
-            out["weights"] += mod.weight.numel()
-            own += mod.weight.numel()
-            if mod.bias is not None:
-                out["biases"] += mod.bias.numel()
-                own += mod.bias.numel()
-        elif isinstance(mod, nn.BatchNorm2d):
-            out["bn_affine"] += mod.weight.numel() + mod.bias.numel()
-            out["bn_stats"] += mod.running_mean.numel() + mod.running_var.numel()
-            own += mod.weight.numel() + mod.bias.numel()
-        elif not list(mod.children()) and any(True for _ in mod.parameters(recurse=False)):
-            raise RuntimeError(f"unexpected module with parameters: {name} {mod}")
-        out["backbone_params" if in_backbone(name) else "head_params"] += own
-    params = sum(p.numel() for p in model.parameters())
-    assert params == out["weights"] + out["biases"] + out["bn_affine"] == out["backbone_params"] + out["head_params"]
-    return params, out
-
-
 def count(name, model, alpha, res):
     import torch
 
@@ -104,7 +80,7 @@ def count(name, model, alpha, res):
         assert list(out) == ["out"] and tuple(out["out"].shape) == (1, 21, res, res), out.keys()
 
     records = count_macs(model, network)
-    params, split = split_parameters(model)
+    params, split = split_parameters(model, in_backbone)
     macs = sum(r["macs"] for r in records)
     backbone_macs = sum(r["macs"] for r in records if in_backbone(r["name"]))
     row = {"variant": name, "alpha": alpha, "resolution": res, "params": params, **split,
