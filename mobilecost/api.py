@@ -234,19 +234,31 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
 
 
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
-    """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile."""
+    """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile.
+
+    The configuration is evaluated once, from the table's cached snapshot (`one_point.configuration`)."""
     from .latency.devices import load_device
     from .latency.model import BOUNDS, describe, layer_terms, layer_times, limits, parameters_of
+    from .numeric.one_point import configuration
+    from .numeric.snapshot import table_snapshot
+    from .numeric.values import LayerValues
 
     profile = load_device(device)
-    frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
-    compiled = compiled_for(as_spec(variant), mode, semantics)
-    values = values_at_point(compiled, frame.attrs["alpha"], frame.attrs["rho"])
+    table = table_snapshot(variant, mode, semantics)
+    point, per_layer = configuration(table, alpha, rho, resolution)
+    columns = {}
+    for field, column in per_layer.items():
+        columns[field] = np.empty((len(column), 1), dtype=object if mode == "exact" else float)
+        columns[field][:, 0] = column
+    values = LayerValues(table.layers, table.mode, columns)
     terms = layer_terms(profile, values)
     params = parameters_of(profile)
     times = layer_times(terms, params)
-    kept = ~np.array([layer.residual and out == 0 for layer, out in zip(compiled.layers, np.asarray(values["act_out"])[:, 0])])
-    out = frame[["name", "op", "type", "act", "macs", "act_in", "act_out", "weights"]].copy()
+    kept = [i for i, layer in enumerate(table.layers) if not (layer.residual and per_layer["act_out"][i] == 0)]
+    layers = [table.layers[i] for i in kept]
+    out = pd.DataFrame({"name": [layer.name for layer in layers], "op": [layer.op.value for layer in layers],
+                        "type": [type_label(layer) for layer in layers], "act": [layer.act or "" for layer in layers],
+                        **{f: [per_layer[f][i] for i in kept] for f in ("macs", "act_in", "act_out", "weights")}})
     out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
     for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
         out[key] = np.asarray(times[key], dtype=float)[kept, 0]
@@ -262,9 +274,10 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     band = profile.band()
     totals["latency_ms_low"] = float(band.low(totals["latency_ms"]))
     totals["latency_ms_high"] = float(band.high(totals["latency_ms"]))
-    totals["macs"] = int(frame["macs"].sum())
+    totals["macs"] = int(out["macs"].sum())
     totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
-    out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics")})
+    out.attrs.update({"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
+                      "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics})
     out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
     return out
 

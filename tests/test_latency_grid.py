@@ -124,3 +124,38 @@ def test_sweep_command_renders_a_large_grid_in_blocks_as_one_piece():
     assert result.stdout == render_sweep(frame, "csv")
     assert result.stdout.count("variant,alpha") == 1  # one header
     assert result.stderr.startswith("latency_ms: simulated latency on pixel4")
+
+
+def test_grid_maximum_and_threshold_equal_the_dense_arithmetic():
+    """`maximum` decides layers from bounds along each alpha and each rho, and from the branches of a
+    thresholded column, without evaluating them; the result must be the point-by-point maximum. Layer 0:
+    x - y = s^2 (c - 1) > 0 everywhere though x's and y's grid ranges overlap; layer 1: y > x everywhere;
+    layer 2: the sign of x - y changes inside the grid; layer 3: y straddles the threshold."""
+    from mobilecost.numeric.columns import GridFactors, divide_by_threshold, maximum, total
+
+    alphas, rhos = np.linspace(0.5, 2.0, 7), np.linspace(0.4, 1.6, 9)
+    c, s2 = alphas * 3.0, rhos**2
+    factors = GridFactors(np.vstack([c, c + 0.5, np.ones_like(c)]), np.vstack([s2, s2, s2]))
+    # terms (counted from 1; 0 is the constant): 1 = c s^2, 2 = (c + 0.5) s^2, 3 = s^2
+    x = GridColumn(factors, 4, [0, 1, 2, 3], [1, 1, 1, 1], [1.0, 1.0, 1.0, 40.0])
+    y = GridColumn(factors, 4, [0, 1, 1, 2, 3], [3, 2, 3, 0, 2], [1.0, 1.0, 0.5, 3.0, 1.0])
+    dense = lambda col: np.stack([sum(cf * np.outer(factors.a[t], factors.r[t])
+                                      for o, t, cf in zip(col.owner, col.term, col.coef) if o == i)
+                                  for i in range(col.layers)])
+    xs, ys = dense(x), dense(y)
+    assert (xs[0] > ys[0]).all() and (ys[1] > xs[1]).all() and ((xs[2] > ys[2]).any() and (xs[2] < ys[2]).any())
+    lo_x, hi_x = x.bounds()
+    lo_y, hi_y = y.bounds()
+    assert lo_x[0] < hi_y[0] and lo_y[1] < hi_x[1]  # the whole-grid bounds alone do not decide layers 0 and 1
+    direct = maximum(x, y)
+    assert not direct.dense.keys() - {2}  # only the layer whose sign changes is evaluated point by point
+    assert np.allclose(np.stack([direct.layers_values([i])[i] for i in range(4)]), np.maximum(xs, ys), rtol=1e-12, atol=0)
+    threshold = float(np.median(ys[3]))
+    y_bw = divide_by_threshold(y, threshold, 2.0, 5.0)
+    y_bw_dense = ys / np.where(ys <= threshold, 2.0, 5.0)
+    want = np.maximum(xs, y_bw_dense)
+    assert all(part.pieces is not None for pairs in y_bw.dense.values() for _, part in pairs)
+    got = maximum(x, y_bw)
+    assert 3 not in got.dense  # x is above both branches of y: decided without evaluating y
+    assert np.allclose(np.stack([got.layers_values([i])[i] for i in range(4)]), want, rtol=1e-12, atol=0)
+    assert np.allclose(total(got), want.sum(axis=0), rtol=1e-12, atol=0)

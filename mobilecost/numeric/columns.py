@@ -58,6 +58,24 @@ class GridFactors:
         out.lo, out.hi = _term_bounds(out.a, out.r)
         return out
 
+    def extremes(self) -> tuple[np.ndarray, ...]:
+        """Per term: lowest and highest alpha factor, lowest and highest rho factor."""
+        cached = getattr(self, "_extremes", None)
+        if cached is None or cached[0].size != self.a.shape[0]:
+            cached = self._extremes = (self.a.min(axis=1), self.a.max(axis=1), self.r.min(axis=1), self.r.max(axis=1))
+        return cached
+
+
+
+def _row_classes(rows: np.ndarray) -> np.ndarray:
+    """For each row, the index of a row equal to it (the same for all equal rows), or its own index.
+    Rows are matched on a projection and kept together only where they are equal."""
+    key = rows @ np.linspace(1.0, 2.0 ** 0.5, rows.shape[1]) ** np.e
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    same = first[inverse.reshape(-1)]
+    equal = (rows == rows[same]).all(axis=1)
+    return np.where(equal, same, np.arange(rows.shape[0]))
+
 
 def _term_bounds(a: np.ndarray, r: np.ndarray):
     a_lo, a_hi, r_lo, r_hi = a.min(axis=1), a.max(axis=1), r.min(axis=1), r.max(axis=1)
@@ -66,12 +84,23 @@ def _term_bounds(a: np.ndarray, r: np.ndarray):
 
 
 class Dense:
-    """An array (alphas, rhos) evaluated point by point, with its extremes (computed once, when asked)."""
+    """An array (alphas, rhos) evaluated point by point, with its extremes (computed once, when asked).
 
-    __slots__ = ("values", "_extremes")
+    It may be given as ``make()``, evaluated when first read, with ``pieces``: a column whose layers are
+    the terms-only values the array takes, one of them at each point (the branches of
+    `divide_by_threshold`). `maximum` decides many layers from the pieces alone, and the array of a
+    layer whose branch is decided is never evaluated unless read."""
 
-    def __init__(self, values: np.ndarray):
-        self.values, self._extremes = values, None
+    __slots__ = ("_values", "_extremes", "make", "pieces")
+
+    def __init__(self, values: np.ndarray | None = None, make=None, pieces: "GridColumn | None" = None):
+        self._values, self._extremes, self.make, self.pieces = values, None, make, pieces
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            self._values, self.make = self.make(), None
+        return self._values
 
     @property
     def low(self) -> float:
@@ -83,7 +112,11 @@ class Dense:
 
     def extremes(self) -> tuple[float, float]:
         if self._extremes is None:
-            self._extremes = (float(self.values.min()), float(self.values.max()))
+            if self._values is None and self.pieces is not None:
+                lo, hi = self.pieces.bounds()
+                self._extremes = (float(lo.min()), float(hi.max()))
+            else:
+                self._extremes = (float(self.values.min()), float(self.values.max()))
         return self._extremes
 
 
@@ -167,6 +200,50 @@ class GridColumn:
                 lo[i] += min(low_high)
                 hi[i] += max(low_high)
         return lo, hi
+
+    def signs(self, layers) -> np.ndarray:
+        """For `layers` without point-by-point parts: 1 where the layer is >= 0 at every grid point, -1
+        where it is <= 0 at every point, 0 where neither is shown. Along one alpha a layer is
+        sum_j P_j(alpha) * R_j(rho) over its distinct rho factors R_j and lies within the sum of each
+        term's extremes over rho (exact when one R_j varies); likewise along one rho. These bounds see
+        the sign of a layer whose terms nearly cancel, where the whole-grid `bounds` do not."""
+        layers = np.asarray(layers, dtype=np.int64)
+        out = np.zeros(layers.size, dtype=np.int64)
+        f = self.factors
+        pick = np.isin(self.owner, layers)
+        owner, term, coef = self.owner[pick], self.term[pick], self.coef[pick]
+        used, term = np.unique(term, return_inverse=True)  # terms renumbered among the used ones
+        a_class, r_class = _row_classes(f.a[used]), _row_classes(f.r[used])
+        slot = np.searchsorted(layers, owner)  # layers is sorted
+        out[~np.isin(np.arange(layers.size), slot)] = 1  # no terms: 0 everywhere
+        a_lo, a_hi, r_lo, r_hi = (e[used] for e in f.extremes())
+        for mine, o_lo, o_hi, cls in ((f.a[used], r_lo, r_hi, r_class), (f.r[used], a_lo, a_hi, a_class)):
+            open_ = out[slot] == 0
+            if not open_.any():
+                break
+            s, t, c = slot[open_], term[open_], coef[open_]
+            key = s * (cls.max() + 1) + cls[t]
+            order = np.argsort(key, kind="stable")
+            key, s, t, c = key[order], s[order], t[order], c[order]
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            # per (layer, distinct factor of the other kind): its coefficient along this kind's values
+            weight = np.add.reduceat(c[:, None] * mine[t], starts, axis=0)
+            low = weight * o_lo[t[starts], None]
+            high = weight * o_hi[t[starts], None]
+            np.minimum(low, high, out=low)
+            np.maximum(weight * o_lo[t[starts], None], high, out=high)
+            group_slot = s[starts]
+            first = np.flatnonzero(np.r_[True, group_slot[1:] != group_slot[:-1]])
+            here = group_slot[first]
+            out[here[np.add.reduceat(low, first, axis=0).min(axis=1) >= 0]] = 1
+            out[here[np.add.reduceat(high, first, axis=0).max(axis=1) <= 0]] = -1
+        return out
+
+    def rows_of(self) -> list[np.ndarray]:
+        """Per layer, the indices of its entries (in their order)."""
+        order = np.argsort(self.owner, kind="stable")
+        starts = np.searchsorted(self.owner[order], np.arange(self.layers + 1))
+        return [order[starts[i]:starts[i + 1]] for i in range(self.layers)]
 
     def layers_values(self, layers) -> dict[int, np.ndarray]:
         """The given layers on the grid: layer -> array (alphas, rhos)."""
@@ -263,7 +340,16 @@ def maximum(x, y):
     # when y is all terms (y then stays terms; x - y is one product), else as max(x, y) outright.
     by_excess = np.array([i for i in mixed if i not in y.dense and i not in x.dense], dtype=np.int64)
     outright = np.setdiff1d(mixed, by_excess)
-    excess = (x - y).layers_values(by_excess)
+    difference = x - y
+    if by_excess.size:  # decided on closer bounds of x - y, these layers are x or y throughout
+        sign = difference.signs(by_excess)
+        take_x[by_excess[sign > 0]] = True
+        take_y[by_excess[sign < 0]] = True
+        by_excess = by_excess[sign == 0]
+    if outright.size:  # y given by branches (pieces): x or y throughout where x - y keeps its sign in each
+        take_x, take_y = _decided_by_pieces(x, y, outright, take_x, take_y)
+        outright = outright[~take_x[outright] & ~take_y[outright]]
+    excess = difference.layers_values(by_excess)
     for v in excess.values():
         np.maximum(v, 0.0, out=v)
     x_values, y_values = x.layers_values(outright), y.layers_values(outright)
@@ -271,6 +357,41 @@ def maximum(x, y):
         np.maximum(x_values[i], y_values[i], out=x_values[i])
     kept = x.only(np.flatnonzero(take_x)) + y.only(np.union1d(np.flatnonzero(take_y), by_excess))
     return kept.plus_dense({**excess, **x_values})
+
+
+def _decided_by_pieces(x: GridColumn, y: GridColumn, layers, take_x, take_y):
+    """take_x and take_y with the layers of `layers` added where x is terms only and y is terms plus one
+    part given by pieces, and x - y has one sign over the grid for every piece."""
+    candidates = []  # (layer, y's factor, pieces)
+    for i in layers:
+        pairs = y.dense.get(i, ())
+        if i not in x.dense and len(pairs) == 1 and pairs[0][1].pieces is not None:
+            candidates.append((i, pairs[0][0], pairs[0][1].pieces))
+    if not candidates:
+        return take_x, take_y
+    owner, term, coef = [], [], []
+    slot = 0
+    x_rows, y_rows = x.rows_of(), y.rows_of()
+    for i, factor, pieces in candidates:
+        t = np.concatenate([x.term[x_rows[i]], y.term[y_rows[i]]])
+        c = np.concatenate([x.coef[x_rows[i]], -y.coef[y_rows[i]]])
+        for rows in pieces.rows_of():
+            term += [t, pieces.term[rows]]
+            coef += [c, -factor * pieces.coef[rows]]
+            owner.append(np.full(t.size + rows.size, slot))
+            slot += 1
+    column = GridColumn(x.factors, slot, np.concatenate(owner), np.concatenate(term), np.concatenate(coef))
+    sign = column.signs(np.arange(slot))
+    take_x, take_y = take_x.copy(), take_y.copy()
+    start = 0
+    for i, _, pieces in candidates:
+        end = start + pieces.layers
+        if np.all(sign[start:end] > 0):
+            take_x[i] = True
+        elif np.all(sign[start:end] < 0):
+            take_y[i] = True
+        start = end
+    return take_x, take_y
 
 
 def divide_by_threshold(x, threshold: float, below: float, above: float):
@@ -281,13 +402,25 @@ def divide_by_threshold(x, threshold: float, below: float, above: float):
     under = hi <= threshold * (1 - MARGIN)
     over = lo > threshold * (1 + MARGIN)
     mixed = np.flatnonzero(~under & ~over)
-    values = x.layers_values(mixed)
-    for v in values.values():
+
+    def divided(v):
         over_here = v > threshold
         np.divide(v, below, out=v)
         np.multiply(v, below / above, out=v, where=over_here)
+        return v
+
+    lazy = [i for i in mixed if i not in x.dense]  # terms only: evaluated when read, branches known
+    values = {i: divided(v) for i, v in x.layers_values([i for i in mixed if i in x.dense]).items()}
+    parts = {}
+    rows = x.rows_of()
+    for i in lazy:
+        t, c = x.term[rows[i]], x.coef[rows[i]]
+        pieces = GridColumn(x.factors, 2, np.repeat([0, 1], t.size), np.concatenate([t, t]),
+                            np.concatenate([c / below, c / above]))
+        parts[i] = ((1.0, Dense(make=lambda t=t, c=c: divided(x.factors.product(t, c)), pieces=pieces)),)
     scale = np.where(under, 1 / below, np.where(over, 1 / above, 0.0))
-    return (x * scale).only(np.flatnonzero(under | over)).plus_dense(values)
+    out = (x * scale).only(np.flatnonzero(under | over)).plus_dense(values)
+    return out._with(out.owner, out.term, out.coef, _merged(out.dense, parts))
 
 
 def positive(x):
