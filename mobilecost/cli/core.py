@@ -54,14 +54,14 @@ def report(
     decoding and non-maximum suppression are not layers and are not counted; joins (add, multiply,
     upsample) are element-wise ops, a concat none."""
     from ..numeric.one_point import evaluate_one
-    from ..numeric.snapshot import table_snapshot
+    from ..numeric.snapshot import snapshot_for
     from ..outputs.files import emit
     from ..outputs.report import render
 
     try:
         check_output(output)
         columns = text_width(width)
-        table = table_snapshot(variant, mode.value, semantics)
+        table = snapshot_for(variant, resolution, mode.value, semantics)
         emit(render(evaluate_one(table, alpha, rho, resolution, convention.value, attention=attention.value), fmt.value,
                     columns), output)
     except MobilecostError as exc:

@@ -22,7 +22,7 @@ from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
 from ..errors import MobilecostError
 from ..api import layer_columns, sweep
 from ..numeric.checked import costs_for
-from ..spec.layers import COST_FIELDS, FIELDS
+from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from ..spec.loader import unique_tables
 from ..spec.files import brief
 from ..numeric.compiled import compiled_layers
@@ -82,6 +82,8 @@ def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFrame:
     values = values_at(compiled_layers(costs.spec, costs.mode, costs.semantics), alpha, rho).at(0)
+    if costs.spec.input.width is None:  # a square map's width columns repeat its sides
+        values = {field: column for field, column in values.items() if field not in WIDTH_FIELDS}
     frame = pd.DataFrame({**layer_columns([lc.layer for lc in costs.layers]), **values})
     frame["params"] = params_of(frame, convention)
     return frame
