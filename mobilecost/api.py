@@ -164,9 +164,9 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
         check_alpha(a)
     if resolutions is not None and rhos is not None:
         raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
-    shapes = _shapes(resolutions)
+    shapes = input_shapes(resolutions)
     if shapes is not None:  # inputs named by height and width
-        spec = _rebased_for(spec, shapes, mode, semantics)
+        spec = spec_for_shapes(spec, shapes, mode, semantics)
         compiled = compiled_for(spec, mode, semantics)
         if spec.input.width is None:  # all square on a square table: sides as ever
             resolutions, shapes = [h for h, _ in shapes], None
@@ -207,7 +207,7 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     return frame
 
 
-def _shapes(resolutions) -> list[tuple[int, int]] | None:
+def input_shapes(resolutions) -> list[tuple[int, int]] | None:
     """The inputs of a sweep as (height, width) when any is named by both sides ('HxW' or a pair), else None."""
     if isinstance(resolutions, str):
         shape = parse_shape(resolutions)
@@ -219,7 +219,7 @@ def _shapes(resolutions) -> list[tuple[int, int]] | None:
     return [parse_shape(r) or parse_shape(f"{r}x{r}") for r in resolutions]
 
 
-def _rebased_for(spec, shapes, mode, semantics):
+def spec_for_shapes(spec, shapes, mode="exact", semantics=None):
     """The spec whose input one rho takes to every shape of a sweep: the table's own, or the table
     re-based on the first shape; a sweep whose inputs no single rho relates is refused."""
     from .numeric.checked import rebased
@@ -292,8 +292,9 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     from .latency.model import BOUNDS, describe, layer_terms, layer_times, limits, parameters_of
 
     profile = load_device(device)
-    frame = evaluate(variant, alpha, rho, resolution, mode, semantics)
-    compiled = compiled_for(as_spec(variant), mode, semantics)
+    spec = spec_for(variant, resolution, semantics, mode)
+    frame = evaluate(spec, alpha, rho, resolution, mode, semantics)
+    compiled = compiled_for(spec, mode, semantics)
     values = values_at_point(compiled, frame.attrs["alpha"], frame.attrs["rho"])
     terms = layer_terms(profile, values)
     params = parameters_of(profile)
@@ -317,7 +318,8 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     totals["latency_ms_high"] = float(band.high(totals["latency_ms"]))
     totals["macs"] = int(frame["macs"].sum())
     totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
-    out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics")})
+    out.attrs.update({k: frame.attrs[k] for k in ("variant", "title", "alpha", "rho", "resolution", "mode", "semantics",
+                                                  "height", "width") if k in frame.attrs})
     out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
     return out
 
@@ -327,6 +329,6 @@ def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact"
     """The live tensors and elements of every step of `schedule` at one configuration (numeric/one_point.py)."""
     from .numeric.one_point import configuration, live_sets
 
-    table = snapshot_of(compiled_for(as_spec(variant), mode, semantics))
+    table = snapshot_of(compiled_for(spec_for(variant, resolution, semantics, mode), mode, semantics))
     _, values = configuration(table, alpha, rho, resolution)
     return live_sets(table, values, schedule, slices, dtype)

@@ -100,3 +100,46 @@ def test_report_json_and_csv_name_both_sides():
     assert header.startswith("name,op,kernel,stride,in_side,in_width,in_ch,out_side,out_width,out_ch,")
     square = runner.invoke(app, ["report", "mobilenet_v2", "-f", "csv"]).stdout.splitlines()[0]
     assert "width" not in square
+
+
+def _v2_240x320_macs():
+    return next(m for v, a, h, w, _, m in REFERENCE_ROWS if (v, a, h, w) == ("mobilenet_v2", 1.0, 240, 320))
+
+
+def test_memory_latency_and_check_take_hxw():
+    runner = CliRunner()
+    memory = runner.invoke(app, ["memory", "mobilenet_v2", "-r", "240x320"])
+    assert memory.exit_code == 0 and "input 240x320" in memory.stdout
+    # the first step holds the 240 x 320 x 3 input and conv1's ceil(240/2) x ceil(320/2) x 32 output
+    assert "input 230,400, conv1 614,400" in memory.stdout
+    latency = json.loads(runner.invoke(app, ["latency", "mobilenet_v2", "-d", "pixel4_a76_tflite_fp32_1t",
+                                             "-r", "240x320", "-f", "json"]).stdout)
+    assert (latency["height"], latency["width"], latency["totals"]["macs"]) == (240, 320, _v2_240x320_macs())
+    within = runner.invoke(app, ["check", "mobilenet_v2", "-r", "240x320", "--max-macs", "468M"])
+    assert within.exit_code == 0 and "at 240x320" in within.output
+    over = runner.invoke(app, ["check", "mobilenet_v2", "-r", "240x320", "--max-macs", "467M"])
+    assert over.exit_code == 1
+
+
+def test_export_csv_json_xlsx_take_hxw(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    result = CliRunner().invoke(app, ["export", "mobilenet_v2", "-a", "1", "-r", "240x320,480x640",
+                                      "--csv", str(tmp_path / "csv"), "--json", str(tmp_path / "r.json"),
+                                      "--xlsx", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    summary = (tmp_path / "csv" / "summary.csv").read_text().splitlines()
+    assert summary[0].startswith("variant,alpha,rho,height,width,macs,")
+    assert summary[1].startswith(f"mobilenet_v2,1.0,1.0,240,320,{_v2_240x320_macs()},")
+    layers = json.loads((tmp_path / "r.json").read_text())["layers"]["mobilenet_v2"]["layers"]
+    assert (layers[0]["in_side"], layers[0]["in_width"], layers[0]["out_width"]) == (240, 320, 160)
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["mobilenet_v2"]
+    assert sheet["A4"].value == "input height (pixels)" and sheet["B4"].value == 240
+
+
+def test_square_only_outputs_refuse_hxw():
+    pytest.importorskip("onnx")
+    runner = CliRunner()
+    onnx = runner.invoke(app, ["onnx", "mobilenet_v2", "-r", "240x320", "-o", "unused.onnx"])
+    assert onnx.exit_code == 2 and "square inputs only" in onnx.output
+    measure = runner.invoke(app, ["measure", "mobilenet_v2", "-r", "240x320"])
+    assert measure.exit_code == 2 and "square inputs only" in measure.output

@@ -89,7 +89,7 @@ def check(
     from ..analysis.budget import Limit, check_budget, describe_fit, near_budget, parse_quantity
     from ..numeric.one_point import evaluate_one
     from ..numeric.points import Point, resolve_point
-    from ..numeric.snapshot import table_snapshot
+    from ..numeric.snapshot import snapshot_for
 
     from ..outputs.text import wrap
 
@@ -114,23 +114,25 @@ def check(
                                   "--max-latency-ms)", field="--max-macs")
         if max_latency_ms:  # the latency model runs on the numeric stage's arrays
             from ..api import sweep
-            from ..numeric.checked import checked_spec
+            from ..numeric.checked import spec_for
 
-            point = resolve_point(checked_spec(variant, semantics).input.size, alpha, rho, resolution)
-            frame = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+            spec = spec_for(variant, resolution, semantics)
+            point = resolve_point(spec.input.size, alpha, rho, resolution, width=spec.input.width)
+            shape = point.resolution if point.width is None else (point.resolution, point.width)
+            frame = sweep(spec, [point.alpha], resolutions=[shape], semantics=semantics,
                           convention=convention.value, device=device, dtype=dtype)
             row = frame.iloc[0]
         else:  # counts and memory of one configuration: exact integers, plain Python
-            report = evaluate_one(table_snapshot(variant, "exact", semantics), alpha, rho, resolution,
+            report = evaluate_one(snapshot_for(variant, resolution, "exact", semantics), alpha, rho, resolution,
                                   convention.value, dtype)
             a = report.attrs
-            point = Point(a["alpha"], a["rho"], a["resolution"])
+            point = Point(a["alpha"], a["rho"], a["resolution"], a.get("width"))
             totals = report.attrs["totals"]
             row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
                    "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
     except MobilecostError as exc:
         fail(exc)
-    where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
+    where = f"{row['variant']} alpha {point.alpha:g} at {point.shape_text}"
     reasons = check_budget(row, limits)
     if reasons:
         typer.echo(wrap(f"mobilecost: over budget: {where}: " + "; ".join(reasons), columns), err=True)
