@@ -143,3 +143,26 @@ def test_square_only_outputs_refuse_hxw():
     assert onnx.exit_code == 2 and "square inputs only" in onnx.output
     measure = runner.invoke(app, ["measure", "mobilenet_v2", "-r", "240x320"])
     assert measure.exit_code == 2 and "square inputs only" in measure.output
+
+
+def test_explain_and_review_page_refuse_rectangles(tmp_path):
+    runner = CliRunner()
+    explained = runner.invoke(app, ["explain", "mobilenet_v2", "-r", "240x320"])
+    assert explained.exit_code == 2 and "square inputs" in explained.output
+    text = (TABLES / "mobilenet_v1.yaml").read_text().replace("input: {size: 224, channels: 3}",
+                                                             "input: {height: 224, width: 320, channels: 3}")
+    path = tmp_path / "v1_rect.yaml"
+    path.write_text(text)
+    page = runner.invoke(app, ["export", str(path), "--html", str(tmp_path / "p.html")])
+    assert page.exit_code == 2 and "rectangular input" in page.output
+    assert not (tmp_path / "p.html").exists()
+
+
+def test_table_input_height_and_size_must_agree(tmp_path):
+    text = (TABLES / "mobilenet_v1.yaml").read_text().replace("input: {size: 224, channels: 3}",
+                                                             "input: {size: 224, height: 240, channels: 3}")
+    path = tmp_path / "v1_both.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "size or height" in result.output
+    assert len(result.output.strip().splitlines()) <= 2 and "Traceback" not in result.output

@@ -72,7 +72,7 @@ def report(
 def sweep(
     variant: str = typer.Argument(..., help=VARIANT_HELP),
     alpha: str = typer.Option("0.25:1.0:0.25", "--alpha", "-a", help="List (0.5,1.0) or range START:STOP:STEP."),
-    resolution: Optional[str] = typer.Option(None, "--resolution", "-r", help="List or range of input sides."),
+    resolution: Optional[str] = typer.Option(None, "--resolution", "-r", help="List or range of input sides, or a list of HxW inputs of one aspect ratio (240x320,480x640)."),
     rho: Optional[str] = typer.Option(None, "--rho", help="List or range of rho (instead of --resolution)."),
     mode: Mode = MODE_OPT,
     semantics: Optional[str] = SEM_OPT,

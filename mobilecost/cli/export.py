@@ -29,7 +29,7 @@ def export(
     json_path: Optional[str] = typer.Option(None, "--json", help="Write the summary and layers as JSON here."),
     html: Optional[str] = typer.Option(None, "--html", help="Write the interactive design-review page here (one file)."),
     alpha: str = typer.Option("1.0", "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP."),
-    resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range."),
+    resolution: str = typer.Option("224", "--resolution", "-r", help="Input sides: list or range, or HxW inputs of one aspect ratio (240x320,480x640)."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
