@@ -1,9 +1,10 @@
 """Rectangular inputs (height x width): counted against torchvision at rectangles, and refused cleanly
 when malformed.
 
-Expected figures: tests/reference/torchvision_rectangular.csv, frozen by
-tests/reference/generate_rectangular_counts.py (torch 2.14.1, torchvision 0.29.1; forward hooks on a
-1 x 3 x height x width input)."""
+Expected figures: tests/reference/torchvision_rectangular.csv and keras_rectangular.csv, frozen by
+tests/reference/generate_rectangular_counts.py (torch 2.14.1, torchvision 0.29.1: forward hooks on a
+1 x 3 x height x width input; Keras 3.15.1, numpy backend: MobileNet V1 built at input_shape=(H, W, 3),
+its stride-2 convolutions padded bottom-right per axis)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,15 @@ REFERENCE = Path(__file__).parent / "reference"
 TABLES = Path(__file__).parent.parent / "tables"
 
 
-def _reference():
-    with open(REFERENCE / "torchvision_rectangular.csv", encoding="utf-8") as handle:
+def _reference(name="torchvision_rectangular.csv"):
+    with open(REFERENCE / name, encoding="utf-8") as handle:
         rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
     return [(r["variant"], float(r["alpha"]), int(r["height"]), int(r["width"]), int(r["params"]), int(r["macs"]))
             for r in rows]
 
 
 REFERENCE_ROWS = _reference()
+KERAS_ROWS = _reference("keras_rectangular.csv")
 
 
 @pytest.mark.parametrize("variant,alpha,height,width,params,macs", REFERENCE_ROWS)
@@ -40,6 +42,13 @@ def test_torchvision_rectangular_macs_and_params(variant, alpha, height, width, 
     assert frame.attrs["totals"]["macs"] == macs
     assert frame.attrs["totals"]["params"] == params
     assert (frame.attrs["height"], frame.attrs["width"]) == (height, width)
+
+
+@pytest.mark.parametrize("variant,alpha,height,width,params,macs", KERAS_ROWS)
+def test_keras_mobilenet_v1_rectangular(variant, alpha, height, width, params, macs):
+    totals = evaluate(variant, alpha, resolution=f"{height}x{width}", semantics="keras",
+                      convention="keras").attrs["totals"]
+    assert (totals["macs"], totals["params"]) == (macs, params)
 
 
 def test_reference_covers_both_orientations():
