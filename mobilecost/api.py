@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,8 @@ from .errors import MobilecostError
 from .spec.files import brief
 from .count.ops import type_label
 from .spec.layers import COST_FIELDS
-from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for  # noqa: F401 (the API names them)
-from .numeric.points import MAX_POINTS, POINT_BYTES, Point, check_alpha, resolve_point  # noqa: F401 (the API names them)
+from .numeric.checked import as_spec, check_resolution, checked_spec, compiled_for, costs_for, spec_for  # noqa: F401 (the API names them)
+from .numeric.points import MAX_POINTS, POINT_BYTES, Point, check_alpha, parse_shape, resolve_point, scales_to  # noqa: F401 (the API names them)
 from .numeric.joins import check_joins_on
 from .numeric.one_point import evaluate_one, share_by_type as shares_of
 from .numeric.snapshot import snapshot_of
@@ -35,7 +36,8 @@ def evaluate(variant, alpha=1.0, rho=None, resolution=None, mode="exact", semant
     Memory columns are bytes at `dtype`: ``in_bytes`` (first input), ``out_bytes``, ``weight_bytes``
     (weights + biases, BN folded) and ``live_bytes`` (the sequential schedule's live set while the layer
     runs); ``.attrs['memory']`` holds the peak and where it happens (numeric/one_point.py)."""
-    report = evaluate_one(snapshot_of(compiled_for(as_spec(variant), mode, semantics)), alpha, rho, resolution,
+    spec = spec_for(variant, resolution, semantics, mode)
+    report = evaluate_one(snapshot_of(compiled_for(spec, mode, semantics)), alpha, rho, resolution,
                           convention, dtype, attention)
     frame = pd.DataFrame(report.columns)
     frame.attrs.update(report.attrs)
@@ -88,11 +90,19 @@ def points_bound(max_points: int) -> str:
     return f"at most {max_points:,} configurations (about {memory} of memory; sweep's --max-points sets the bound)"
 
 
-def parse_grid(text: str, field: str, integer: bool = False, max_points: int = MAX_POINTS) -> np.ndarray:
-    """'0.5,0.75,1' or 'START:STOP:STEP' (inclusive of STOP when it falls on the grid).
+def parse_grid(text: str, field: str, integer: bool = False, max_points: int = MAX_POINTS):
+    """'0.5,0.75,1' or 'START:STOP:STEP' (inclusive of STOP when it falls on the grid); with `integer`
+    (input sides) also a list of HxW inputs ('240x320,480x640'), returned as a list of (height, width).
 
     Refuses, before allocating anything, non-finite values and grids of more than `max_points` values."""
     shown = brief(str(text))
+    if integer and re.search("[x×]", str(text)):
+        items = [x for x in str(text).split(",") if x.strip()]
+        if len(items) > max_points:
+            raise MobilecostError(f"{len(items):,} values; a sweep has {points_bound(max_points)}", field=field)
+        if not items or ":" in str(text):
+            raise MobilecostError(f"expected a list of HxW inputs like 240x320,480x640, got {shown!r}", field=field)
+        return [parse_shape(x) or parse_shape(f"{x}x{x}") for x in items]
     try:
         if ":" in text:
             start, stop, step = (float(x) for x in text.split(":"))
@@ -152,10 +162,21 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     alphas = _axis(alphas, "--alpha")
     for a in alphas:
         check_alpha(a)
-    size = spec.input.size
     if resolutions is not None and rhos is not None:
         raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
-    if resolutions is not None:
+    shapes = input_shapes(resolutions)
+    if shapes is not None:  # inputs named by height and width
+        spec = spec_for_shapes(spec, shapes, mode, semantics)
+        compiled = compiled_for(spec, mode, semantics)
+        if spec.input.width is None:  # all square on a square table: sides as ever
+            resolutions, shapes = [h for h, _ in shapes], None
+    size = spec.input.size
+    widths = None
+    if shapes is not None:
+        res = np.array([h for h, _ in shapes], dtype=np.int64)
+        widths = np.array([w for _, w in shapes], dtype=np.int64)
+        rho = res / size
+    elif resolutions is not None:
         res = _axis(resolutions, "--resolution")
         if np.any(res != np.round(res)) or np.any(res <= 0) or np.any(res >= 2**53):
             raise MobilecostError("resolutions are positive whole numbers of pixels below 2**53, got "
@@ -169,18 +190,49 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
             raise MobilecostError(f"rho must be positive and give an input side below 2**53 pixels, got "
                                   f"{brief(rho.tolist())}", field="--rho")
         res = np.floor(size * rho + 0.5).astype(np.int64) if mode == "exact" else size * rho
+        if spec.input.width is not None:
+            width = spec.input.width
+            widths = np.floor(width * rho + 0.5).astype(np.int64) if mode == "exact" else width * rho
     check_points(alphas.size * rho.size, max_points, "--alpha" if alphas.size >= rho.size else
                  ("--resolution" if resolutions is not None else "--rho"))
     if mode == "exact":
-        for r in res:
-            check_resolution(compiled.layers, int(r), spec.name)
+        for i, r in enumerate(res):
+            check_resolution(compiled.layers, int(r), spec.name, None if widths is None else int(widths[i]))
     a_all, r_all = np.meshgrid(alphas, rho, indexing="ij")
     check_joins_on(compiled, a_all.ravel(), r_all.ravel())
     with np.errstate(over="ignore", invalid="ignore"):
-        frame = _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device)
+        frame = _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device, widths)
     if mode != "exact":
         check_finite(frame.select_dtypes("number").to_numpy(), "a count")
     return frame
+
+
+def input_shapes(resolutions) -> list[tuple[int, int]] | None:
+    """The inputs of a sweep as (height, width) when any is named by both sides ('HxW' or a pair), else None."""
+    if isinstance(resolutions, str):
+        shape = parse_shape(resolutions)
+        return None if shape is None else [shape]
+    if resolutions is None or isinstance(resolutions, np.ndarray) or not hasattr(resolutions, "__len__"):
+        return None
+    if not any(isinstance(r, (str, tuple, list)) for r in resolutions):
+        return None
+    return [parse_shape(r) or parse_shape(f"{r}x{r}") for r in resolutions]
+
+
+def spec_for_shapes(spec, shapes, mode="exact", semantics=None):
+    """The spec whose input one rho takes to every shape of a sweep: the table's own, or the table
+    re-based on the first shape; a sweep whose inputs no single rho relates is refused."""
+    from .numeric.checked import rebased
+
+    size, width = spec.input.size, spec.input.width
+    if not all((width is None and h == w) or scales_to(size, width, h, w, mode) for h, w in shapes):
+        spec = rebased(spec, *shapes[0], semantics)
+        size, width = spec.input.size, spec.input.width
+    for h, w in shapes:
+        if not ((width is None and h == w) or scales_to(size, width, h, w, mode)):
+            raise MobilecostError(f"{h}x{w} is not {shapes[0][0]}x{shapes[0][1]} scaled by one rho: the inputs "
+                                  "of one sweep share their aspect ratio (sweep others separately)", field="--resolution")
+    return spec
 
 
 def _axis(values, field: str) -> np.ndarray:
@@ -196,7 +248,7 @@ def _axis(values, field: str) -> np.ndarray:
     return axis
 
 
-def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device) -> pd.DataFrame:
+def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, device, widths=None) -> pd.DataFrame:
     from .numeric.liveness import peak_live
     from .numeric.plan import build_plan
     from .numeric.values import grid_shaped, values_on_grid
@@ -205,15 +257,16 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
     a_grid, r_index = np.meshgrid(alphas, np.arange(rho.size), indexing="ij")
     a_flat, i_flat = a_grid.ravel(), r_index.ravel()
     totals = {f: grid_shaped(values, v).ravel() for f, v in values.totals(COST_FIELDS).items()}
-    frame = pd.DataFrame({"variant": spec.name, "alpha": a_flat, "rho": rho[i_flat],
-                          "resolution": res[i_flat], **totals})
+    # A rectangular input: its height and width in place of one side.
+    sides = {"resolution": res[i_flat]} if widths is None else {"height": res[i_flat], "width": widths[i_flat]}
+    frame = pd.DataFrame({"variant": spec.name, "alpha": a_flat, "rho": rho[i_flat], **sides, **totals})
     frame["params"] = params_of(frame, convention)
     nbytes = dtype_bytes(dtype)
     peak = grid_shaped(values, peak_live(build_plan(compiled), values)[0]).ravel()
     frame["act_peak_bytes"] = (peak * nbytes).astype(np.int64) if mode == "exact" else peak * nbytes
     frame["weight_bytes"] = (frame["weights"] + frame["biases"]) * nbytes
     frame["flops"] = flops_of(frame["macs"])
-    cols = ["variant", "alpha", "rho", "resolution", "macs", "flops", *PARAM_PARTS, "params",
+    cols = ["variant", "alpha", "rho", *sides, "macs", "flops", *PARAM_PARTS, "params",
             "act_out", "bn_ops", "act_ops", "ew_ops", "act_peak_bytes", "weight_bytes"]
     if frame["attn_macs"].any():  # a network with attention: its matrix products (in macs) apart as well
         cols.insert(cols.index("macs") + 1, "attn_macs")
@@ -240,11 +293,11 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     from .latency.devices import load_device
     from .latency.model import BOUNDS, describe, layer_terms, layer_times, limits, parameters_of
     from .numeric.one_point import configuration
-    from .numeric.snapshot import table_snapshot
+    from .numeric.snapshot import snapshot_for
     from .numeric.values import LayerValues
 
     profile = load_device(device)
-    table = table_snapshot(variant, mode, semantics)
+    table = snapshot_for(variant, resolution, mode, semantics)
     point, per_layer = configuration(table, alpha, rho, resolution)
     columns = {}
     for field, column in per_layer.items():
@@ -278,6 +331,8 @@ def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode
     totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
     out.attrs.update({"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
                       "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics})
+    if point.width is not None:  # a rectangular input
+        out.attrs["height"], out.attrs["width"] = point.resolution, point.width
     out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
     return out
 
@@ -287,6 +342,6 @@ def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact"
     """The live tensors and elements of every step of `schedule` at one configuration (numeric/one_point.py)."""
     from .numeric.one_point import configuration, live_sets
 
-    table = snapshot_of(compiled_for(as_spec(variant), mode, semantics))
+    table = snapshot_of(compiled_for(spec_for(variant, resolution, semantics, mode), mode, semantics))
     _, values = configuration(table, alpha, rho, resolution)
     return live_sets(table, values, schedule, slices, dtype)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import MobilecostError
+from ..numeric.points import parse_shape
 from ..numeric.one_point import PointReport, evaluate_one
 from ..numeric.snapshot import TableSnapshot, Variation, table_snapshot
 from ..spec.roles import SQUEEZE_EXCITE
@@ -188,6 +190,10 @@ def _walk(metric, figure: Published, readings: list[Reading]) -> Walk:
 
 
 def explain(variant, alpha=1.0, resolution=None) -> Explanation:
+    shape = parse_shape(resolution)
+    if shape is not None and shape[0] != shape[1]:
+        raise MobilecostError(f"explain reads published figures, which are at square inputs; give one side, "
+                              f"not {shape[0]}x{shape[1]} (report counts rectangular inputs)", field="--resolution")
     table = table_snapshot(variant)
     base = evaluate_one(table, alpha, resolution=resolution)
     t, alpha, resolution = base.attrs["totals"], base.attrs["alpha"], base.attrs["resolution"]

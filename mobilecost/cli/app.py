@@ -50,7 +50,7 @@ class SweepFormat(str, Enum):
 VARIANT_HELP = "A built-in variant (see `mobilecost list`) or the path of a .yaml table."
 ALPHA_OPT = typer.Option("1.0", "--alpha", "-a", help="Width multiplier alpha (> 0).")
 RHO_OPT = typer.Option(None, "--rho", help="Resolution multiplier rho: input side round(224 * rho).")
-RES_OPT = typer.Option(None, "--resolution", "-r", help="Input side in pixels (instead of --rho).")
+RES_OPT = typer.Option(None, "--resolution", "-r", help="Input side in pixels, or HxW (height x width, e.g. 240x320) (instead of --rho).")
 MODE_OPT = typer.Option(Mode.exact, "--mode", help="exact: reference rounding; ideal: the papers' algebra.")
 SEM_OPT = typer.Option(None, "--semantics", help="A named alternative of the table, e.g. keras or torchvision.")
 CONV_OPT = typer.Option(Convention.paper, "--convention", help="What `params` sums: paper, torchvision or keras.")

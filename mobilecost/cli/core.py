@@ -54,14 +54,14 @@ def report(
     decoding and non-maximum suppression are not layers and are not counted; joins (add, multiply,
     upsample) are element-wise ops, a concat none."""
     from ..numeric.one_point import evaluate_one
-    from ..numeric.snapshot import table_snapshot
+    from ..numeric.snapshot import snapshot_for
     from ..outputs.files import emit
     from ..outputs.report import render
 
     try:
         check_output(output)
         columns = text_width(width)
-        table = table_snapshot(variant, mode.value, semantics)
+        table = snapshot_for(variant, resolution, mode.value, semantics)
         emit(render(evaluate_one(table, alpha, rho, resolution, convention.value, attention=attention.value), fmt.value,
                     columns), output)
     except MobilecostError as exc:
@@ -72,7 +72,7 @@ def report(
 def sweep(
     variant: str = typer.Argument(..., help=VARIANT_HELP),
     alpha: str = typer.Option("0.25:1.0:0.25", "--alpha", "-a", help="List (0.5,1.0) or range START:STOP:STEP."),
-    resolution: Optional[str] = typer.Option(None, "--resolution", "-r", help="List or range of input sides."),
+    resolution: Optional[str] = typer.Option(None, "--resolution", "-r", help="List or range of input sides, or a list of HxW inputs of one aspect ratio (240x320,480x640)."),
     rho: Optional[str] = typer.Option(None, "--rho", help="List or range of rho (instead of --resolution)."),
     mode: Mode = MODE_OPT,
     semantics: Optional[str] = SEM_OPT,

@@ -31,7 +31,7 @@ def export(
     alpha: Optional[str] = typer.Option(
         None, "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP [default: 1.0]; the page opens at the first."),
     resolution: Optional[str] = typer.Option(
-        None, "--resolution", "-r", help="Input sides: list or range [default: 224]; the page opens at the first (else each table's own side)."),
+        None, "--resolution", "-r", help="Input sides: list or range, or HxW inputs of one aspect ratio (240x320,480x640) [default: 224]; the page opens at the first (else each table's own side)."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
@@ -51,8 +51,14 @@ def export(
             from ..outputs.html import review_page
 
             destination(html, "--html")
+            first = None if resolution is None else resolutions[0]
+            if isinstance(first, tuple):
+                if first[0] != first[1]:
+                    raise MobilecostError(f"the review page takes square inputs; {first[0]}x{first[1]} is not one "
+                                          "(the workbook, CSV and JSON take it)", field="--resolution")
+                first = first[0]
             start = {"alpha": None if alpha is None else float(alphas[0]),
-                     "resolution": None if resolution is None else int(resolutions[0])}
+                     "resolution": None if first is None else int(first)}
             page = review_page(variants, semantics, convention.value, device, start)
         if xlsx or csv_dir or json_path:
             with StepProgress(export_steps(variants, xlsx, csv_dir, json_path), "export") as progress:
@@ -93,7 +99,7 @@ def check(
     from ..analysis.budget import Limit, check_budget, describe_fit, near_budget, parse_quantity
     from ..numeric.one_point import evaluate_one
     from ..numeric.points import Point, resolve_point
-    from ..numeric.snapshot import table_snapshot
+    from ..numeric.snapshot import snapshot_for
 
     from ..outputs.text import wrap
 
@@ -118,23 +124,25 @@ def check(
                                   "--max-latency-ms)", field="--max-macs")
         if max_latency_ms:  # the latency model runs on the numeric stage's arrays
             from ..api import sweep
-            from ..numeric.checked import checked_spec
+            from ..numeric.checked import spec_for
 
-            point = resolve_point(checked_spec(variant, semantics).input.size, alpha, rho, resolution)
-            frame = sweep(variant, [point.alpha], resolutions=[point.resolution], semantics=semantics,
+            spec = spec_for(variant, resolution, semantics)
+            point = resolve_point(spec.input.size, alpha, rho, resolution, width=spec.input.width)
+            shape = point.resolution if point.width is None else (point.resolution, point.width)
+            frame = sweep(spec, [point.alpha], resolutions=[shape], semantics=semantics,
                           convention=convention.value, device=device, dtype=dtype)
             row = frame.iloc[0]
         else:  # counts and memory of one configuration: exact integers, plain Python
-            report = evaluate_one(table_snapshot(variant, "exact", semantics), alpha, rho, resolution,
+            report = evaluate_one(snapshot_for(variant, resolution, "exact", semantics), alpha, rho, resolution,
                                   convention.value, dtype)
             a = report.attrs
-            point = Point(a["alpha"], a["rho"], a["resolution"])
+            point = Point(a["alpha"], a["rho"], a["resolution"], a.get("width"))
             totals = report.attrs["totals"]
             row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
                    "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
     except MobilecostError as exc:
         fail(exc)
-    where = f"{row['variant']} alpha {point.alpha:g} at {point.resolution}x{point.resolution}"
+    where = f"{row['variant']} alpha {point.alpha:g} at {point.shape_text}"
     reasons = check_budget(row, limits)
     if reasons:
         typer.echo(wrap(f"mobilecost: over budget: {where}: " + "; ".join(reasons), columns), err=True)

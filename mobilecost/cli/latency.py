@@ -65,17 +65,20 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
     from ..outputs.text import text_table, wrap_lines
 
     attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
+    # A rectangular input: resolution is its height; shown as HxW.
+    shape = {"height": attrs["height"], "width": attrs["width"]} if "width" in attrs else {}
+    shown = f"{attrs['resolution']}x{attrs['width']}" if shape else attrs["resolution"]
     if fmt == "json":
         doc = {
             "simulated": True, "label": attrs["label"], "variant": attrs["variant"], "alpha": attrs["alpha"],
-            "rho": attrs["rho"], "resolution": attrs["resolution"], "mode": attrs["mode"], "device": device,
+            "rho": attrs["rho"], "resolution": attrs["resolution"], **shape, "mode": attrs["mode"], "device": device,
             "totals": totals, "layers": json.loads(frame.to_json(orient="records")),
         }
         return json.dumps(doc, indent=1)
     if fmt == "csv":
         buf = io.StringIO()
         buf.write(csv_comment(f"# {attrs['label']}") + "\n")
-        buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={attrs['resolution']}: "
+        buf.write(csv_comment(f"# {attrs['variant']} alpha={attrs['alpha']:g} resolution={shown}: "
                               f"simulated latency {totals['latency_ms']:.3f} ms "
                               f"(band {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms; "
                               f"{device['band']})") + "\n")
@@ -89,7 +92,7 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
     share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
     head = [
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
-        f"resolution={attrs['resolution']}",
+        f"resolution={shown}",
         f"device profile: {device['name']} -- {device['title']}",
         f"  peak {device['peak']}; {device['precision']}, {device['threads']} thread(s)",
         f"  source: {device['obtained']}",

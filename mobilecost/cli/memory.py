@@ -50,18 +50,20 @@ def memory(
     width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """The live activation set at every step, and its peak (where, and what is live there)."""
-    from ..api import evaluate, live_activations
+    from ..api import evaluate, live_activations, spec_for
     from ..outputs.files import emit
     from ..outputs.render_memory import render_memory
 
     try:
         check_output(output)
         columns = text_width(width)
-        frame = evaluate(variant, alpha, rho, resolution, mode.value, semantics)
+        spec = spec_for(variant, resolution, semantics, mode.value)
+        frame = evaluate(spec, alpha, rho, resolution, mode.value, semantics)
         a = frame.attrs
-        ls = live_activations(variant, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
+        ls = live_activations(spec, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
                               dtype.value)
-        title = f"{a['title']}  alpha={a['alpha']:g}  input {a['resolution']}x{a['resolution']}  mode {mode.value}"
+        title = (f"{a['title']}  alpha={a['alpha']:g}  input {a['resolution']}x{a.get('width', a['resolution'])}  "
+                 f"mode {mode.value}")
         emit(render_memory(ls, title, a["totals"]["act_out"], fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)

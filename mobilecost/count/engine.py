@@ -66,26 +66,33 @@ def _build(digest: str, spec: VariantSpec, mode: str, semantics: str) -> CostTab
     return _CACHE[key]
 
 
-def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool, known) -> sp.Expr:
-    """The output side; a non-square kernel must give the same side along both axes (with `same`
-    padding it does), since every map here is square. An upsampling join takes its second input's side,
-    or multiplies its input's by its factor."""
+def _out_side(spec: VariantSpec, layer: Layer, h, exact: bool, known, w=None) -> tuple[sp.Expr, sp.Expr | None]:
+    """The output's height and width (width None where every map is square, as when the table's input
+    is). On a square table a non-square kernel must give the same side along both axes (with `same`
+    padding it does); on a rectangular one each axis takes its own kernel extent. An upsampling join
+    takes its second input's size, or multiplies its input's by its factor."""
     record = record_of(layer)
     if record.side is Side.one:
-        return sp.Integer(1)
+        return sp.Integer(1), (None if w is None else sp.Integer(1))
     if record.side is Side.upsampled:
-        return known[layer.inputs[1]][0] if len(layer.inputs) > 1 else h * layer.stride
+        if len(layer.inputs) > 1:
+            other = known[layer.inputs[1]]
+            return other[0], (None if w is None else other[2])
+        return h * layer.stride, (None if w is None else w * layer.stride)
     if record.side is Side.kept:
-        return h
+        return h, w
     rule = getattr(spec.padding, record.padding)
-    height, width = (_axis_side(h, k, layer.stride, rule, exact) for k in layer.kernel_span)
-    if height != width:
+    k_height, k_width = layer.kernel_span
+    height = _axis_side(h, k_height, layer.stride, rule, exact)
+    if w is not None:
+        return height, _axis_side(w, k_width, layer.stride, rule, exact)
+    if height != _axis_side(h, k_width, layer.stride, rule, exact):
         kh, kw = layer.kernel_hw
         raise MobilecostError(
             f"a {kh}x{kw} kernel with stride {layer.stride} and '{rule}' padding gives a non-square output "
             f"for {layer.name}; only 'same' padding keeps a non-square kernel's output square",
             where=row_location(spec, layer.row), field=_kernel_field(spec, layer))
-    return height
+    return height, None
 
 
 def _axis_side(h, k: int, stride: int, rule: str, exact: bool) -> sp.Expr:
@@ -111,21 +118,29 @@ def _kernel_field(spec: VariantSpec, layer: Layer) -> str:
 
 
 def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tuple[LayerCost, ...]:
-    size = spec.input.size
-    side0 = round_half_up(size * RHO) if exact else size * RHO
-    known = {"input": (side0, sp.Integer(spec.input.channels))}
+    def scaled(size):
+        return round_half_up(size * RHO) if exact else size * RHO
+
+    # known: layer -> (height, channels, width); a square table's width is None in its shapes and its
+    # height in `known`, so that every count keeps the form side**2 it has always had.
+    side0 = scaled(spec.input.size)
+    width0 = None if spec.input.width is None else scaled(spec.input.width)
+    known = {"input": (side0, sp.Integer(spec.input.channels), side0 if width0 is None else width0)}
+    square = width0 is None
     result = []
     for layer in layers:
-        in_side, in_ch = known[layer.inputs[0]]
+        in_side, in_ch, in_width = known[layer.inputs[0]]
+        in_width = None if square else in_width
         out_ch = channels(layer.width, WidthContext(spec.width, exact, spec.classes, in_ch, known))
         if layer.role is Role.join:
             _check_join(spec, layer, known)
-        out_side = _out_side(spec, layer, in_side, exact, known)
-        known[layer.name] = (out_side, out_ch)
-        other = known[layer.inputs[1]] if len(layer.inputs) > 1 else (None, None)
-        shapes = Shapes(in_side, in_ch, out_side, out_ch, *other)
+        out_side, out_width = _out_side(spec, layer, in_side, exact, known, in_width)
+        known[layer.name] = (out_side, out_ch, out_side if square else out_width)
+        other = known[layer.inputs[1]] if len(layer.inputs) > 1 else (None, None, None)
+        shapes = Shapes(in_side, in_ch, out_side, out_ch, other[0], other[1],
+                        in_width, out_width, None if square else other[2])
         own = op_cost(layer, shapes)
-        act_out = out_side**2 * out_ch
+        act_out = shapes.out_area * out_ch
         zero = sp.Integer(0)
         exprs = {
             "in_side": in_side, "in_ch": in_ch, "out_side": out_side, "out_ch": out_ch,
@@ -134,7 +149,7 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
             "biases": out_ch if layer.bias else zero,
             "bn_affine": 2 * out_ch if layer.bn else zero,
             "bn_stats": 2 * out_ch if layer.bn else zero,
-            "act_in": in_side**2 * in_ch,
+            "act_in": shapes.in_area * in_ch,
             "act_out": act_out,
             "bn_ops": act_out if layer.bn else zero,
             "act_ops": act_out * activation_of(layer).per_element if layer.act else zero,
@@ -144,6 +159,9 @@ def _propagate(spec: VariantSpec, layers: tuple[Layer, ...], exact: bool) -> tup
         present = _widths_agree(in_ch, known[layer.inputs[1]][1], exact) if layer.residual else sp.Integer(1)
         if present != 1:
             exprs.update({field: present * exprs[field] for field in COST_FIELDS})
+        # A rectangular map's widths beside its heights (in_side, out_side); a square map's side again.
+        exprs.update({"in_width": in_side, "out_width": out_side} if square else
+                     {"in_width": in_width, "out_width": out_width})
         result.append(LayerCost(layer, exprs, present))
     return tuple(result)
 
@@ -171,10 +189,11 @@ def _check_join(spec: VariantSpec, layer: Layer, known: dict) -> None:
     for other in others:
         checks = []
         if layer.op is OpKind.upsample:
-            checks.append((lambda a, b: b[0] >= a[0], "is smaller than"))
+            checks.append((lambda a, b: b[0] >= a[0] and b[2] >= a[2], "is smaller than"))
         else:
             broadcast = layer.op is OpKind.multiply
-            checks.append((lambda a, b, broadcast=broadcast: a[0] == b[0] or (broadcast and b[0] == 1),
+            checks.append((lambda a, b, broadcast=broadcast: (a[0], a[2]) == (b[0], b[2])
+                           or (broadcast and (b[0], b[2]) == (1, 1)),
                            "has another side than"))
             if layer.op is not OpKind.concat:
                 checks.append((lambda a, b: a[1] == b[1], "has another width than"))
@@ -190,5 +209,5 @@ def _check_join(spec: VariantSpec, layer: Layer, known: dict) -> None:
 
 
 def _shape(shape) -> str:
-    side, ch = shape
-    return f"{side}x{side}x{ch}"
+    side, ch, width = shape
+    return f"{side}x{width}x{ch}"

@@ -84,6 +84,27 @@ class Shapes:
     out_ch: sp.Expr
     other_side: sp.Expr | None = None  # the second input's side and channels (a layer of two inputs)
     other_ch: sp.Expr | None = None
+    # A rectangular map's widths (the sides above are its heights); None where the map is square.
+    in_width: sp.Expr | None = None
+    out_width: sp.Expr | None = None
+    other_width: sp.Expr | None = None
+
+    @property
+    def in_area(self) -> sp.Expr:
+        """Pixels of the input map: height x width (side squared when square)."""
+        return _area(self.in_side, self.in_width)
+
+    @property
+    def out_area(self) -> sp.Expr:
+        return _area(self.out_side, self.out_width)
+
+    @property
+    def other_area(self) -> sp.Expr:
+        return _area(self.other_side, self.other_width)
+
+
+def _area(side, width):
+    return side**2 if width is None else side * width
 
 
 Rule = Callable[["object", Shapes], dict]
@@ -110,32 +131,32 @@ def _kernel_area(layer) -> int:
 
 def dense_convolution(layer, s: Shapes) -> dict:
     kernel = _kernel_area(layer) * s.in_ch * s.out_ch
-    return {"weights": kernel, "macs": s.out_side**2 * kernel}
+    return {"weights": kernel, "macs": s.out_area * kernel}
 
 
 def depthwise_convolution(layer, s: Shapes) -> dict:
     kernel = _kernel_area(layer) * s.out_ch
-    return {"weights": kernel, "macs": s.out_side**2 * kernel}
+    return {"weights": kernel, "macs": s.out_area * kernel}
 
 
 def fully_connected(layer, s: Shapes) -> dict:
     # Applied to a pooled 1x1 map; a larger map would be flattened first.
-    weights = s.in_side**2 * s.in_ch * s.out_ch
+    weights = s.in_area * s.in_ch * s.out_ch
     return {"weights": weights, "macs": weights}
 
 
 def global_average_pool(layer, s: Shapes) -> dict:
-    return {"ew_ops": s.in_side**2 * s.in_ch}
+    return {"ew_ops": s.in_area * s.in_ch}
 
 
 def window_average_pool(layer, s: Shapes) -> dict:
     # Each output element sums its kh x kw window: one add per window element, as global pooling
     # counts one per input element (whose window is the whole map).
-    return {"ew_ops": s.out_side**2 * s.out_ch * _kernel_area(layer)}
+    return {"ew_ops": s.out_area * s.out_ch * _kernel_area(layer)}
 
 
 def elementwise_binary(layer, s: Shapes) -> dict:
-    return {"ew_ops": s.out_side**2 * s.out_ch}
+    return {"ew_ops": s.out_area * s.out_ch}
 
 
 def softmax(layer, s: Shapes) -> dict:
@@ -147,7 +168,7 @@ def standalone_norm(layer, s: Shapes) -> dict:
 
 
 def per_channel_scale(layer, s: Shapes) -> dict:
-    return {"weights": s.out_ch, "ew_ops": s.out_side**2 * s.out_ch}
+    return {"weights": s.out_ch, "ew_ops": s.out_area * s.out_ch}
 
 
 def attention_scores(layer, s: Shapes) -> dict:
@@ -155,18 +176,18 @@ def attention_scores(layer, s: Shapes) -> dict:
     (other_side^2 positions, key_dim = other_ch channels). The output holds, at each query position,
     heads x other_side^2 scores: in_side^2 * heads * other_side^2 * key_dim MACs = out_side^2 * out_ch *
     other_ch; the queries are first scaled by 1/sqrt(key_dim) (one multiply per query element)."""
-    macs = s.out_side**2 * s.out_ch * s.other_ch
-    return {"macs": macs, "attn_macs": macs, "ew_ops": s.in_side**2 * s.in_ch}
+    macs = s.out_area * s.out_ch * s.other_ch
+    return {"macs": macs, "attn_macs": macs, "ew_ops": s.in_area * s.in_ch}
 
 
 def attention_softmax(layer, s: Shapes) -> dict:
-    return {"ew_ops": s.out_side**2 * s.out_ch}
+    return {"ew_ops": s.out_area * s.out_ch}
 
 
 def attention_values(layer, s: Shapes) -> dict:
     """Attention x V: at each query position, heads x (other_side^2 keys) weights times the shared value
     head (value_dim = other_ch channels): out_side^2 * in_ch * other_ch MACs."""
-    macs = s.out_side**2 * s.in_ch * s.other_ch
+    macs = s.out_area * s.in_ch * s.other_ch
     return {"macs": macs, "attn_macs": macs}
 
 
@@ -177,7 +198,7 @@ def concatenation(layer, s: Shapes) -> dict:
 
 def upsampling(layer, s: Shapes) -> dict:
     # One interpolation per output element, counted as element-wise work (never as MACs).
-    return {"ew_ops": s.out_side**2 * s.out_ch}
+    return {"ew_ops": s.out_area * s.out_ch}
 
 
 # -- report labels ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ class WidthContext:
     exact: bool
     classes: int
     in_ch: sp.Expr  # the layer's input channels
-    known: dict  # layer name -> (side, channels) of every layer before this one
+    known: dict  # layer name -> (height, channels, width) of every layer before this one
 
     def round(self, value, block_output: bool = False, rule: str | None = None) -> sp.Expr:
         if not self.exact:
@@ -124,7 +124,7 @@ def squeeze(width: Width, at: WidthContext) -> sp.Expr:
 @width_rule("attention_map")
 def attention_map(width: Width, at: WidthContext) -> sp.Expr:
     """Attention scores: c heads x the key positions (the side of layer ``ref``, squared) per query."""
-    return sp.Integer(width.c) * at.known[width.ref][0] ** 2
+    return sp.Integer(width.c) * at.known[width.ref][0] * at.known[width.ref][2]
 
 
 @width_rule("like")

@@ -334,6 +334,9 @@ def build_model(variant, alpha=1.0, resolution=None, rho=None, semantics=None, s
     from ..numeric.checked import costs_for
 
     frame = evaluate(variant, alpha, rho, resolution, "exact", semantics)
+    if "width" in frame.attrs:
+        raise MobilecostError(f"the ONNX export builds square inputs only; {frame.attrs['height']}x{frame.attrs['width']} "
+                              "is rectangular (report, sweep, memory and latency count it)", field="--resolution")
     check_model_size(frame)
     costs = costs_for(variant, "exact", semantics)
     spec = costs.spec.with_semantics(costs.semantics)

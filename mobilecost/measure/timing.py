@@ -101,6 +101,8 @@ def summarise(times_ms: np.ndarray) -> dict:
 
 
 def configurations(variants: Iterable[str], alphas: Iterable[float], resolutions: Iterable[int]):
+    if any(isinstance(r, tuple) for r in resolutions):
+        raise MobilecostError("measure builds square inputs only (a side in pixels, not HxW)", field="--resolution")
     return [(v, float(a), int(r)) for v in variants for a in alphas for r in resolutions]
 
 

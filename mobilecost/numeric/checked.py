@@ -47,6 +47,26 @@ def compiled_for(spec, mode="exact", semantics=None):
 _CHECKED: set = set()
 
 
+def rebased(spec: VariantSpec, height: int, width: int, semantics=None) -> VariantSpec:
+    """The table with its input re-based on height x width at rho = 1 (square when they are equal). Its
+    rows' input column speaks of the table's own input: it is checked on the table, not on this view."""
+    compiled_for(spec, "exact", semantics)
+    shape = {"size": height, "width": None if height == width else width}
+    view = spec.model_copy(update={"input": spec.input.model_copy(update=shape)})
+    _CHECKED.add((table_digest(view), semantics or "default"))
+    return view
+
+
+def spec_for(variant, resolution=None, semantics=None, mode="exact") -> VariantSpec:
+    """The spec that evaluates `resolution`: the table's own, or the table re-based on an input no rho
+    reaches from its own (`points.rebased_shape`)."""
+    from .points import rebased_shape
+
+    spec = as_spec(variant)
+    shape = rebased_shape(spec.input.size, spec.input.width, resolution, mode)
+    return spec if shape is None else rebased(spec, *shape, semantics)
+
+
 def check_input_column(compiled: CompiledLayers) -> None:
     key = (table_digest(compiled.spec), compiled.semantics)
     if key in _CHECKED:

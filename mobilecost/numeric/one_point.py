@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..conventions import CONVENTIONS, check_attention, check_convention, dtype_bytes, flops_of
 from ..count.ops import type_label
 from ..errors import MobilecostError
-from ..spec.layers import COST_FIELDS, FIELDS
+from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from .joins import check_joins
 from .plan import INPUT, build_plan
 from .points import check_resolution, resolve_point
@@ -71,6 +71,10 @@ def evaluate_one(table, alpha=1.0, rho=None, resolution=None, convention="paper"
     attrs = {"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
              "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics,
              "convention": convention, "attention": attention, "totals": totals, "memory": memory}
+    if point.width is not None:  # a rectangular input: resolution is its height
+        attrs["height"], attrs["width"] = point.resolution, point.width
+    else:  # a square map's width columns repeat its sides
+        columns = {name: column for name, column in columns.items() if name not in WIDTH_FIELDS}
     backbone = [i for i, k in enumerate(kept) if layers[k].source]
     if backbone:  # a head table: its backbone's share and the head's
         head = [i for i in range(len(kept)) if i not in set(backbone)]
@@ -89,9 +93,9 @@ def exact_sum(values):
 
 def configuration(table, alpha=1.0, rho=None, resolution=None):
     """The checked configuration (`points.Point`) and every per-layer field there: field -> list over layers."""
-    point = resolve_point(table.size, alpha, rho, resolution, table.mode)
+    point = resolve_point(table.size, alpha, rho, resolution, table.mode, table.width)
     if table.mode == "exact":
-        check_resolution(table.layers, point.resolution, table.name)
+        check_resolution(table.layers, point.resolution, table.name, point.width)
     raw = point_values(table, point)
     values = {f: [_number(v, table.mode) for v in raw[j::len(FIELDS)]] for j, f in enumerate(FIELDS)}
     check_joins(table.layers, values["out_side"], values["out_ch"], point.alpha, point.rho)
@@ -158,9 +162,9 @@ def live_sets(table, values: dict, schedule: str = "sequential", slices=None, dt
         elements = exact_sum(size[t] for t in here)
         if step.sliced is not None:
             expand, dw = step.sliced
-            channels, sides = values["out_ch"][expand], values["out_side"]
+            channels, sides, widths = values["out_ch"][expand], values["out_side"], values["out_width"]
             per_slice = -(-channels // step.slices) if isinstance(channels, int) else channels / step.slices
-            elements += per_slice * (sides[expand] ** 2 + sides[dw] ** 2)
+            elements += per_slice * (sides[expand] * widths[expand] + sides[dw] * widths[dw])
         live.append(elements)
     peak = max(range(len(live)), key=live.__getitem__)
     tensors = {t: size[t] for t in size if any(t in here for here in members) or size[t] == 0}

@@ -32,6 +32,7 @@ class TableSnapshot:
     classes: int = 0
     alternatives: tuple[tuple[str, str], ...] = ()  # (semantics name, description) the table offers
     scaled_absolutely: tuple[str, ...] = ()  # layers whose width alpha scales only above 1
+    width: int | None = None  # the input's width at rho = 1 when rectangular (size is then its height)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def snapshot_of(compiled) -> TableSnapshot:
     return TableSnapshot(spec.name, spec.title, spec.input.size, compiled.mode, compiled.semantics, compiled.layers,
                          compiled.point_function, spec.classes,
                          tuple((name, alt.description) for name, alt in spec.semantics.items()),
-                         tuple(spec.width.above_one))
+                         tuple(spec.width.above_one), spec.input.width)
 
 
 def table_snapshot(variant: str, mode: str = "exact", semantics: str | None = None,
@@ -68,7 +69,26 @@ def table_snapshot(variant: str, mode: str = "exact", semantics: str | None = No
     layers = tuple(_layer(d) for d in table["layers"])
     return TableSnapshot(table["name"], table["title"], table["size"], mode, table["semantics"], layers,
                          namespace["_lambdifygenerated"], table["classes"],
-                         tuple(tuple(pair) for pair in table["alternatives"]), tuple(table["scaled_absolutely"]))
+                         tuple(tuple(pair) for pair in table["alternatives"]), tuple(table["scaled_absolutely"]),
+                         table["width"])
+
+
+def snapshot_for(variant: str, resolution=None, mode: str = "exact", semantics: str | None = None) -> TableSnapshot:
+    """The snapshot that evaluates `resolution`: the table's own, or, when the resolution names an input
+    no rho reaches from the table's (a rectangle 'HxW' on a square table), the table re-based on it."""
+    from .points import rebased_shape
+
+    table = table_snapshot(variant, mode, semantics)
+    shape = rebased_shape(table.size, table.width, resolution, mode)
+    if shape is None:
+        return table
+    return table_snapshot(variant, mode, semantics, rebased_variation(*shape, semantics))
+
+
+def rebased_variation(height: int, width: int, semantics: str | None = None) -> Variation:
+    from .checked import rebased
+
+    return Variation(f"input {height}x{width}", lambda spec: rebased(spec, height, width, semantics))
 
 
 def _table_text(variant: str) -> str | None:
@@ -97,7 +117,7 @@ def _source(variant, mode, semantics, variation) -> str:
     snapshot = snapshot_of(compiled)
     table = {"name": snapshot.name, "title": snapshot.title, "size": snapshot.size, "semantics": snapshot.semantics,
              "classes": snapshot.classes, "alternatives": [list(pair) for pair in snapshot.alternatives],
-             "scaled_absolutely": list(snapshot.scaled_absolutely),
+             "scaled_absolutely": list(snapshot.scaled_absolutely), "width": snapshot.width,
              "layers": [_plain(layer) for layer in snapshot.layers]}
     return f"TABLE = {table!r}\n\n" + compiled.point_namespace()["__source__"]
 

@@ -21,13 +21,15 @@ from importlib.resources import files
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line
 from ..count.ops import ExtraReads, record_of, type_label
 from ..errors import MobilecostError
-from ..spec.layers import FIELDS, network_outputs
+from ..spec.layers import COST_FIELDS, SHAPE_FIELDS, network_outputs
 from ..spec.loader import unique_tables
 from ..analysis.published import published_rows, published_v4_rows
 from ..numeric.checked import costs_for
 from ..numeric.joins import joins
 from ..numeric.points import MAX_ALPHA, MAX_SIDE, total_stride
 from .html_formulas import JS_RULES, js_function
+
+FIELDS = SHAPE_FIELDS + COST_FIELDS  # the page's fields: its maps are square (a rectangular table is refused)
 
 SOURCES = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 arXiv:1905.02244; "
            "TF-slim READMEs; Keras Applications; torchvision (published checkpoints as listed in "
@@ -102,6 +104,9 @@ def page_data(variants, semantics=None, convention="paper", device=None, start=N
     shown, functions, seen = [], [], set()
     for costs in tables:
         spec = costs.spec
+        if spec.input.width is not None:
+            raise MobilecostError(f"{spec.name} has a rectangular input ({spec.input.size}x{spec.input.width}); the review "
+                                  "page covers square inputs only (use report, sweep or export --xlsx)", field="VARIANT")
         if spec.name in seen:
             continue
         seen.add(spec.name)

@@ -102,7 +102,7 @@ def plot_layers(variant, alpha=1.0, resolution=None, rho=None, device=None, sema
                 labels.append(lab)
     fig.legend(handles, labels, loc="outside right upper", ncol=1, fontsize=7.5, title="layer role",
                title_fontsize=8)
-    fig.suptitle(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs['resolution']}: "
+    fig.suptitle(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs.get('width', attrs['resolution'])}: "
                  f"cost per block", fontsize=10, x=0.02, ha="left")
     note = (f"mobilecost exact mode, semantics {attrs['semantics']}; MAC = multiply-accumulate; "
             f"{CONVENTION_TEXT[convention]}; activations = each layer's output tensor. Table source: "
@@ -169,7 +169,7 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     attrs = frame.attrs
-    ax.set_title(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs['resolution']} "
+    ax.set_title(f"{attrs.get('title', variant)} α={attrs['alpha']:g}, {attrs['resolution']}x{attrs.get('width', attrs['resolution'])} "
                  f"on {profile.name}", fontsize=10)
     footnote(fig, f"Bytes at {profile.precision}; each point one layer with multiply-accumulates (element-wise steps "
                   f"omitted), its area the layer's share of the simulated time, the four largest labelled. Black: the "

@@ -19,6 +19,25 @@ LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side
                  "bn_ops", "act_ops", "ew_ops", "attn_macs"]
 
 
+def layer_columns(report) -> list[str]:
+    """LAYER_COLUMNS; for a rectangular input also each map's width beside its height (in_side, out_side)."""
+    if "in_width" not in report.columns:
+        return LAYER_COLUMNS
+    columns = list(LAYER_COLUMNS)
+    for side in ("in_side", "out_side"):
+        columns.insert(columns.index(side) + 1, side.replace("side", "width"))
+    return columns
+
+
+def _rows(report) -> list[dict]:
+    return report.rows(layer_columns(report))
+
+
+def _published(a: dict) -> list:
+    """The published figures for this configuration (none for a rectangular input: they are at square ones)."""
+    return figures_for(a["variant"], a["alpha"], a["resolution"]) if a["mode"] == "exact" and "width" not in a else []
+
+
 def _conventions(a: dict) -> str:
     """The header line; for a network with attention, also whether its MACs include the attention products."""
     attention = a.get("attention") if a["totals"].get("attn_macs") else None
@@ -30,8 +49,8 @@ def _dim(value) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
-def _shape(side, ch) -> str:
-    return f"{_dim(side)}x{_dim(side)}x{_dim(ch)}"
+def _shape(side, ch, width=None) -> str:
+    return f"{_dim(side)}x{_dim(side if width is None else width)}x{_dim(ch)}"
 
 
 def report_dict(report) -> dict:
@@ -39,14 +58,15 @@ def report_dict(report) -> dict:
     published = [
         {"label": p.label, "macs_millions": p.macs_millions, "params_millions": p.params_millions,
          "top1": p.top1, "source": p.source}
-        for p in figures_for(a["variant"], a["alpha"], a["resolution"])
-    ] if a["mode"] == "exact" else []
+        for p in _published(a)
+    ]
     return {
         "variant": a["variant"], "alpha": a["alpha"], "rho": a["rho"], "resolution": a["resolution"],
+        **({"height": a["height"], "width": a["width"]} if "width" in a else {}),
         "mode": a["mode"], "semantics": a["semantics"], "convention": a["convention"],
         "conventions": _conventions(a),
         "totals": {k: _py(v) for k, v in a["totals"].items()},
-        "layers": [{k: _py(v) for k, v in row.items()} for row in report.rows(LAYER_COLUMNS)],
+        "layers": [{k: _py(v) for k, v in row.items()} for row in _rows(report)],
         "share_by_type": [{k: _py(v) for k, v in row.items()} for row in report.shares],
         "published": published,
         "memory": a.get("memory"),
@@ -80,8 +100,8 @@ def render(report, fmt: str, width: int = 80) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(LAYER_COLUMNS)
-        for row in report.rows(LAYER_COLUMNS):
+        writer.writerow(layer_columns(report))
+        for row in _rows(report):
             writer.writerow([csv_cell(v) if isinstance(v, str) else v for v in row.values()])
         return buf.getvalue()
     if fmt == "markdown":
@@ -96,9 +116,11 @@ def commas(value) -> str:
 
 
 def _title(a: dict) -> str:
-    res = a["resolution"]
-    res = f"{res}" if isinstance(res, int) or float(res).is_integer() else f"{res:.1f}"
-    return f"{a['title']}  alpha={a['alpha']:g}  rho={a['rho']:.4g}  input {res}x{res}"
+    def side(res):
+        return f"{res}" if isinstance(res, int) or float(res).is_integer() else f"{res:.1f}"
+
+    res = side(a["resolution"])
+    return f"{a['title']}  alpha={a['alpha']:g}  rho={a['rho']:.4g}  input {res}x{side(a.get('width', a['resolution']))}"
 
 
 def _markdown(report) -> str:
@@ -106,9 +128,10 @@ def _markdown(report) -> str:
     lines = [f"## {_title(a)}", "", f"_{_conventions(a)}_", ""]
     lines.append("| layer | op | k | s | input | output | MACs | params | activations |")
     lines.append("|---|---|---|---|---|---|---:|---:|---:|")
-    for row in report.rows(LAYER_COLUMNS):
+    for row in _rows(report):
         lines.append(f"| {row['name']} | {row['op']} | {row['kernel']} | {row['stride']} | "
-                     f"{_shape(row['in_side'], row['in_ch'])} | {_shape(row['out_side'], row['out_ch'])} | "
+                     f"{_shape(row['in_side'], row['in_ch'], row.get('in_width'))} | "
+                     f"{_shape(row['out_side'], row['out_ch'], row.get('out_width'))} | "
                      f"{commas(row['macs'])} | {commas(row['params'])} | {commas(row['act_out'])} |")
     t = a["totals"]
     lines.append(f"| **total** | | | | | | **{commas(t['macs'])}** | **{commas(t['params'])}** | "
@@ -141,9 +164,10 @@ def _rich(report, width: int) -> str:
 
     a = report.attrs
     headers = ["layer", "op", "k", "s", "input", "output", "MACs", "params", "activations"]
-    rows = [[row["name"], row["op"], str(row["kernel"]), str(row["stride"]), _shape(row["in_side"], row["in_ch"]),
-             _shape(row["out_side"], row["out_ch"]), commas(row["macs"]), commas(row["params"]),
-             commas(row["act_out"])] for row in report.rows(LAYER_COLUMNS)]
+    rows = [[row["name"], row["op"], str(row["kernel"]), str(row["stride"]),
+             _shape(row["in_side"], row["in_ch"], row.get("in_width")),
+             _shape(row["out_side"], row["out_ch"], row.get("out_width")), commas(row["macs"]), commas(row["params"]),
+             commas(row["act_out"])] for row in _rows(report)]
     t = a["totals"]
     total = ["total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"])]
     headers, rows, dropped = fit_columns(headers, rows + [total], width, LAYER_OPTIONAL)
@@ -193,7 +217,7 @@ def _rich(report, width: int) -> str:
                         f"{row['params_pct']:.2f}")
     items.append(by_type)
 
-    pub = figures_for(a["variant"], a["alpha"], a["resolution"]) if a["mode"] == "exact" else []
+    pub = _published(a)
     if pub:  # each figure as its source prints it
         pt = Table(title="Published figures for this configuration")
         for col in ("source", "MACs (M)", "params (M)", "top-1"):

@@ -20,9 +20,9 @@ import pandas as pd
 
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from ..errors import MobilecostError
-from ..api import layer_columns, sweep
+from ..api import input_shapes, layer_columns, spec_for_shapes, sweep
 from ..numeric.checked import costs_for
-from ..spec.layers import COST_FIELDS, FIELDS
+from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from ..spec.loader import unique_tables
 from ..spec.files import brief
 from ..numeric.compiled import compiled_layers
@@ -66,7 +66,8 @@ class Review:
 def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
     macs, params, top1, source = [], [], [], []
     for row in frame.itertuples():
-        found = figures_for(row.variant, row.alpha, int(row.resolution))
+        # published figures are at square inputs: none for a rectangular one (height and width columns)
+        found = figures_for(row.variant, row.alpha, int(row.resolution)) if "resolution" in frame.columns else []
         first = found[0] if found else None
         macs.append(first.macs_millions if first else None)
         params.append(first.params_millions if first else None)
@@ -82,6 +83,8 @@ def _published_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFrame:
     values = values_at(compiled_layers(costs.spec, costs.mode, costs.semantics), alpha, rho).at(0)
+    if costs.spec.input.width is None:  # a square map's width columns repeat its sides
+        values = {field: column for field, column in values.items() if field not in WIDTH_FIELDS}
     frame = pd.DataFrame({**layer_columns([lc.layer for lc in costs.layers]), **values})
     frame["params"] = params_of(frame, convention)
     return frame
@@ -96,7 +99,8 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
     if not variants:
         raise MobilecostError("name at least one variant", field="VARIANT")
     alphas = [float(a) for a in alphas]
-    resolutions = [int(r) for r in resolutions]
+    shapes = input_shapes(resolutions)  # inputs named by height and width (HxW), or None
+    resolutions = shapes if shapes is not None else [int(r) for r in resolutions]
     summaries, sweeps, layers = [], [], {}
     tables = [(variant, costs_for(variant, "exact", semantics)) for variant in variants]
     unique_tables([costs.spec for _, costs in tables])  # two files with one name: refused, not one dropped
@@ -104,12 +108,16 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         name = costs.spec.name
         if name in layers:  # the same table named twice
             continue
+        if shapes is not None:  # the table, re-based on the first input when no rho reaches it
+            variant = spec_for_shapes(costs.spec, shapes, "exact", semantics)
+            costs = costs_for(variant, "exact", semantics)
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
         grid = sweep(variant, sweep_alphas(alphas), resolutions, semantics=semantics, convention=convention, device=device)
-        sweeps.append(grid.sort_values(["resolution", "alpha"], kind="stable"))  # one run of rows per chart series
+        side = "resolution" if "resolution" in grid.columns else "height"
+        sweeps.append(grid.sort_values([side, "alpha"], kind="stable"))  # one run of rows per chart series
         step(f"{name}: sweep")
-        rho = resolutions[0] / costs.spec.input.size
+        rho = (shapes[0][0] if shapes is not None else resolutions[0]) / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
         step(f"{name}: layers")
     summary = _published_columns(pd.concat(summaries, ignore_index=True))
@@ -122,6 +130,8 @@ HEADERS = {  # column -> the workbook's header, with its unit (CSV and JSON keep
     "alpha": "width multiplier α",
     "rho": "resolution multiplier ρ",
     "resolution": "input side (pixels)",
+    "height": "input height (pixels)",
+    "width": "input width (pixels)",
     "macs": "MACs (multiply-accumulates)",
     "published_macs_millions": "published MACs (millions)",
     "flops": "FLOPs (2 per MAC)",
@@ -278,17 +288,22 @@ def _write_layer_sheet(ws, name, costs, alpha, rho, frame, convention, formats) 
     ws.write_string(1, 0, "Inputs (change these)", formats["bold"])
     ws.write_string(2, 0, "width multiplier α")
     ws.write_number(2, 1, alpha, formats["input"])
-    ws.write_string(3, 0, "input side (pixels)")
+    # A rectangular input: its height is the input cell, and rho scales the width with it (aspect kept).
+    side_name = "input side" if spec.input.width is None else "input height"
+    ws.write_string(3, 0, f"{side_name} (pixels)")
     ws.write_number(3, 1, side, formats["input_side"])
     ws.data_validation(3, 1, 3, 1, {"validate": "integer", "criteria": ">", "value": 0,
-                                    "error_message": "The input side is a whole number of pixels."})
-    ws.write_string(4, 0, f"ρ = input side / {size}")
+                                    "error_message": f"The {side_name} is a whole number of pixels."})
+    ws.write_string(4, 0, f"ρ = {side_name} / {size}")
     ws.write_formula(4, 1, f"={SIDE_CELL.replace('B', '$B$')}/{size}", formats["rho"], side / size)
     notes = ["Change α or the input side: every shape and cost below is a live formula (the reference rounding "
              "rules written out).",
              f"Source of the table: {spec.source}",
              header_line(convention, "exact", costs.semantics),
              "Shortcut adds whose two inputs have different widths do not exist: their costs are 0."]
+    if spec.input.width is not None:
+        notes.append(f"The input is {size}x{spec.input.width} (height x width) at ρ = 1; the width is "
+                     f"round({spec.input.width} ρ) and every side column holds a map's height.")
     for i, note in enumerate(notes):
         ws.write_string(7 + i, 0, note)
     printer = SheetPrinter(input_cells(size, "$B$3", "$B$5", "$B$4"))
@@ -372,14 +387,16 @@ def _write_sweep(wb, ws, review: Review, formats) -> None:
     _print_setup(ws, top)
     xcol, ycol = columns.index("alpha"), columns.index("macs")
     variant_of = frame["variant"].to_numpy()
-    resolution_of = frame["resolution"].to_numpy()
+    rectangular = "resolution" not in frame.columns  # then height and width columns
+    resolution_of = frame["height" if rectangular else "resolution"].to_numpy()
+    width_of = frame["width" if rectangular else "resolution"].to_numpy()
     for k, variant in enumerate(dict.fromkeys(variant_of)):
         chart = wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
         for res in dict.fromkeys(resolution_of[variant_of == variant]):
             rows = np.flatnonzero((variant_of == variant) & (resolution_of == res))
             a, b = top + 1 + rows[0], top + 1 + rows[-1]
             chart.add_series({
-                "name": csv_cell(f"{res} x {res}"),  # xlsxwriter reads a name starting '=' as a formula
+                "name": csv_cell(f"{res} x {width_of[rows[0]]}"),  # xlsxwriter reads a name starting '=' as a formula
                 "categories": [ws.get_name(), a, xcol, b, xcol],
                 "values": [ws.get_name(), a, ycol, b, ycol],
                 "marker": {"type": "circle", "size": 3},

@@ -41,7 +41,9 @@ if TYPE_CHECKING:  # decoding reads the validated spec; the layer records themse
 SHAPE_FIELDS = ("in_side", "in_ch", "out_side", "out_ch")
 COST_FIELDS = ("macs", "weights", "biases", "bn_affine", "bn_stats", "act_in", "act_out", "bn_ops", "act_ops", "ew_ops",
                "attn_macs")
-FIELDS = SHAPE_FIELDS + COST_FIELDS
+# A map's width beside its height (in_side, out_side): equal to it unless the table's input is rectangular.
+WIDTH_FIELDS = ("in_width", "out_width")
+FIELDS = SHAPE_FIELDS + COST_FIELDS + WIDTH_FIELDS
 
 
 @dataclass(frozen=True)

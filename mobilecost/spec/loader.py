@@ -252,8 +252,10 @@ def _head_header(header: dict, document, path: str) -> dict:
     if backbone.output_stride is not None:
         base = base.model_copy(update={"output_stride": backbone.output_stride})
     given_input = header.get("input") if isinstance(header.get("input"), dict) else {}
+    base_input = {key: value for key, value in base.input.model_dump().items()
+                  if not ("height" in given_input and key in ("size", "width"))}
     return {**header, "width": base.width.model_dump(), "padding": base.padding.model_dump(),
-            "input": {**base.input.model_dump(), **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
+            "input": {**base_input, **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
 
 
 def _reduced_tail(spec: VariantSpec, divider: int, where: str) -> VariantSpec:

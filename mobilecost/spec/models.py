@@ -15,7 +15,8 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator,
+                      model_validator)
 
 from ..errors import quoted
 
@@ -126,8 +127,28 @@ ActivationName = Literal[tuple(ACTIVATION_NAMES)]
 
 
 class InputSpec(_Frozen):
+    """The input at rho = 1: `size` x `size` pixels, or `height` x `width` for a rectangular one
+    (`height` names `size`; without `width` the input is square)."""
+
     size: _bounded(MAX_SIDE) = 224
     channels: Channels = 3
+    width: Union[_bounded(MAX_SIDE), None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _height_is_size(cls, data):
+        if isinstance(data, dict) and "height" in data:
+            data = dict(data)
+            height = data.pop("height")
+            if "size" in data and data["size"] != height:
+                raise ValueError(f"give size or height, not both ({data['size']} and {height})")
+            data["size"] = height
+        return data
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) at rho = 1."""
+        return self.size, self.width if self.width is not None else self.size
 
 
 class WidthSpec(_Frozen):
