@@ -48,62 +48,59 @@ def _free(box, ax_box, taken) -> bool:
     return inside and not any(grown.overlaps(other) for other in taken)
 
 
+def _first_free(candidates, renderer, ax_box, taken: list):
+    """Draw each candidate label in turn (`candidates` yields functions that draw one and return it) and
+    keep the first whose box is free, adding its box to `taken`; remove the others. None if none is free."""
+    for draw in candidates:
+        label = draw()
+        label.set_in_layout(False)
+        box = label.get_window_extent(renderer)
+        if _free(box, ax_box, taken):
+            taken.append(box)
+            return label
+        label.remove()
+    return None
+
+
 def place_point_labels(ax, renderer, items, taken: list, directions=DIRECTIONS, **text_kw) -> list:
     """Annotate each (x, y, text) beside its point, trying `directions` in order at growing distances;
     returns the texts placed (a label with no free position is left out). `taken` (boxes) grows with
     every label placed."""
     ax_box = ax.get_window_extent(renderer)
-    placed = []
-    for x, y, text in items:
-        for radius in RADII:
-            done = False
-            for dx, dy in directions:
-                note = ax.annotate(
-                    text, (x, y), xytext=(dx * radius, dy * radius), textcoords="offset points",
-                    ha={1: "left", -1: "right", 0: "center"}[dx], va={1: "bottom", -1: "top", 0: "center"}[dy],
-                    annotation_clip=False, **text_kw)
-                note.set_in_layout(False)
-                box = note.get_window_extent(renderer)
-                if _free(box, ax_box, taken):
-                    taken.append(box)
-                    placed.append(note)
-                    done = True
-                    break
-                note.remove()
-            if done:
-                break
-    return placed
+
+    def beside(x, y, text, dx, dy, radius):
+        return lambda: ax.annotate(
+            text, (x, y), xytext=(dx * radius, dy * radius), textcoords="offset points",
+            ha={1: "left", -1: "right", 0: "center"}[dx], va={1: "bottom", -1: "top", 0: "center"}[dy],
+            annotation_clip=False, **text_kw)
+
+    placed = [_first_free((beside(x, y, text, dx, dy, radius) for radius in RADII for dx, dy in directions),
+                          renderer, ax_box, taken) for x, y, text in items]
+    return [label for label in placed if label is not None]
 
 
 def place_line_labels(ax, renderer, lines, taken: list, **text_kw) -> list:
     """One label per (level, text, paths) on its line, rotated along it, at the free point nearest
     the middle of the line's longest piece; returns the texts placed."""
     ax_box = ax.get_window_extent(renderer)
-    placed = []
-    for text, path in lines:
+
+    def along(piece, xy, i, text):
+        (x0, y0), (x1, y1) = xy[i - 1], xy[i + 1]
+        angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        return lambda: ax.text(*piece[i], text, rotation=angle, rotation_mode="anchor", ha="center",
+                               va="center", transform=ax.transData, **text_kw)
+
+    def candidates(text, path):
         pieces = sorted((p for p in path.to_polygons(closed_only=False) if len(p) > 2), key=len, reverse=True)
-        done = False
         for piece in pieces:
             xy = ax.transData.transform(piece)
             mid = len(xy) // 2
-            order = sorted(range(1, len(xy) - 1), key=lambda i: abs(i - mid))
-            for i in order:
-                (x0, y0), (x1, y1) = xy[i - 1], xy[i + 1]
-                angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
-                angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
-                label = ax.text(*piece[i], text, rotation=angle, rotation_mode="anchor", ha="center",
-                                va="center", transform=ax.transData, **text_kw)
-                label.set_in_layout(False)
-                box = label.get_window_extent(renderer)
-                if _free(box, ax_box, taken):
-                    taken.append(box)
-                    placed.append(label)
-                    done = True
-                    break
-                label.remove()
-            if done:
-                break
-    return placed
+            for i in sorted(range(1, len(xy) - 1), key=lambda i: abs(i - mid)):
+                yield along(piece, xy, i, text)
+
+    placed = [_first_free(candidates(text, path), renderer, ax_box, taken) for text, path in lines]
+    return [label for label in placed if label is not None]
 
 
 def overlaps(fig, axes=None) -> list:
