@@ -46,6 +46,7 @@ def devices(width: Optional[int] = WIDTH_OPT) -> None:
                 f"  peak: {p.peak.arithmetic()}",
                 f"  bandwidth: cache {p.memory.cache_gb_s:g} GB/s up to {p.memory.cache_bytes:,} bytes, "
                 f"DRAM {p.memory.dram_gb_s:g} GB/s",
+                f"  {model_figures(p)}",
                 f"  {p.error_label()}",
                 f"  error band: {p.band().rule}",
                 f"  obtained: {p.obtained}",
@@ -135,6 +136,16 @@ def latency(
         fail(exc)
 
 
+def model_figures(profile) -> str:
+    """The profile's fitted figures: each class's efficiency and the fixed costs."""
+    eff, overhead = profile.efficiency, profile.overhead
+    return (f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
+            f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
+            f"overhead {overhead.us:.3g} us per step"
+            + ("" if overhead.elementwise_us is None else f", {overhead.elementwise_us:.3g} us per element-wise step")
+            + f", {overhead.per_inference_us:.3g} us per inference")
+
+
 def render_fit(profile, measurements, result, width: int = 80) -> str:
     from ..outputs.text import text_table, wrap_lines
 
@@ -147,18 +158,13 @@ def render_fit(profile, measurements, result, width: int = 80) -> str:
                      "-" if loo is None else f"{result.loo_errors_pct[i]:+.1f}"))
     right = ("measured ms", "fitted ms", "residual %", "leave-one-out ms", "leave-one-out %")
     text = text_table(("variant", "alpha", "resolution", *right), rows, right, width)
-    eff = profile.efficiency
     lines = [
         f"calibrated {profile.name} from base {profile.calibration.base} on {len(measurements)} measurements",
         text.rstrip("\n"),
         f"fit: mean |residual| {profile.calibration.fit_mape_pct:.2f} %"
         + ("" if profile.calibration.loo_mape_pct is None
            else f"; leave-one-out mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
-        f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
-        f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
-        f"overhead {profile.overhead.us:.3g} us per step"
-        + ("" if profile.overhead.elementwise_us is None else f", {profile.overhead.elementwise_us:.3g} us per element-wise step")
-        + f", {profile.overhead.per_inference_us:.3g} us per inference",
+        model_figures(profile),
         f"error band of its predictions: {profile.band().rule}",
     ]
     return "\n".join(wrap_lines(lines, width)) + "\n"

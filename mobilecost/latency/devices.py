@@ -106,11 +106,11 @@ class StatedError(_Strict):
 
 
 # What a spec-only profile that states no error is assumed to err by. benchmarks/latency_validation.py
-# reports 8.7 % mean absolute error for profiles calibrated on 3-4 rows of the same family and 22.7 % when
+# reports 7.1 % mean absolute error for profiles calibrated on 4 rows of the same group and 20.9 % when
 # a family is predicted from others; a spec-only profile has not seen its device at all (its speed factor is
 # a guess), so twice the worse of the two, rounded up, is assumed.
 SPEC_ONLY_ERROR = StatedError(
-    pct=50.0, source="assumed for spec-only profiles: over twice the 22.7 % cross-family held-out error that "
+    pct=50.0, source="assumed for spec-only profiles: over twice the 20.9 % cross-family held-out error that "
                      "benchmarks/latency_validation.py reports after calibration; the device was never measured")
 
 
