@@ -341,7 +341,8 @@ def live_activations(variant, alpha=1.0, rho=None, resolution=None, mode="exact"
                      schedule="sequential", slices=None, dtype="fp32"):
     """The live tensors and elements of every step of `schedule` at one configuration (numeric/one_point.py)."""
     from .numeric.one_point import configuration, live_sets
+    from .numeric.snapshot import snapshot_for
 
-    table = snapshot_of(compiled_for(spec_for(variant, resolution, semantics, mode), mode, semantics))
+    table = snapshot_for(variant, resolution, mode, semantics)
     _, values = configuration(table, alpha, rho, resolution)
     return live_sets(table, values, schedule, slices, dtype)

@@ -50,21 +50,20 @@ def memory(
     width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """The live activation set at every step, and its peak (where, and what is live there)."""
-    from ..api import evaluate, live_activations, spec_for
+    from ..numeric.one_point import configuration, exact_sum, live_sets
+    from ..numeric.snapshot import snapshot_for
     from ..outputs.files import emit
     from ..outputs.render_memory import render_memory
 
     try:
         check_output(output)
         columns = text_width(width)
-        spec = spec_for(variant, resolution, semantics, mode.value)
-        frame = evaluate(spec, alpha, rho, resolution, mode.value, semantics)
-        a = frame.attrs
-        ls = live_activations(spec, a["alpha"], a["rho"], None, mode.value, semantics, schedule.value, slices,
-                              dtype.value)
-        title = (f"{a['title']}  alpha={a['alpha']:g}  input {a['resolution']}x{a.get('width', a['resolution'])}  "
-                 f"mode {mode.value}")
-        emit(render_memory(ls, title, a["totals"]["act_out"], fmt.value, columns), output)
+        table = snapshot_for(variant, resolution, mode.value, semantics)
+        point, values = configuration(table, alpha, rho, resolution)
+        ls = live_sets(table, values, schedule.value, slices, dtype.value)
+        side_w = point.resolution if point.width is None else point.width
+        title = f"{table.title}  alpha={point.alpha:g}  input {point.resolution}x{side_w}  mode {mode.value}"
+        emit(render_memory(ls, title, exact_sum(values["act_out"]), fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)
 
