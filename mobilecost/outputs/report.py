@@ -12,7 +12,8 @@ import json
 from ..conventions import header_line
 from ..analysis.published import figures_for
 from .files import csv_cell, csv_text
-from .text import dropped_message, fit_columns, natural_width, rich_text, text_table
+from .terminal_table import TerminalTable, render as render_text
+from .text import dropped_message, fit_columns, natural_width, text_table
 
 LAYER_COLUMNS = ["name", "op", "kernel", "stride", "in_side", "in_ch", "out_side", "out_ch",
                  "macs", "weights", "biases", "bn_affine", "bn_stats", "params", "act_out",
@@ -106,7 +107,7 @@ def render(report, fmt: str, width: int = 80) -> str:
         return buf.getvalue()
     if fmt == "markdown":
         return _markdown(report)
-    return _rich(report, width)
+    return _table_text(report, width)
 
 
 def commas(value) -> str:
@@ -159,9 +160,7 @@ def _markdown(report) -> str:
 LAYER_OPTIONAL = ("input", "k", "s", "op")
 
 
-def _rich(report, width: int) -> str:
-    from rich.table import Table
-
+def _table_text(report, width: int) -> str:
     a = report.attrs
     headers = ["layer", "op", "k", "s", "input", "output", "MACs", "params", "activations"]
     rows = [[row["name"], row["op"], str(row["kernel"]), str(row["stride"]),
@@ -171,7 +170,7 @@ def _rich(report, width: int) -> str:
     t = a["totals"]
     total = ["total", "", "", "", "", "", commas(t["macs"]), commas(t["params"]), commas(t["act_out"])]
     headers, rows, dropped = fit_columns(headers, rows + [total], width, LAYER_OPTIONAL)
-    table = Table(title=_title(a), caption=_conventions(a))
+    table = TerminalTable(title=_title(a), caption=_conventions(a))
     for col in headers:
         table.add_column(col, justify="left" if col in ("layer", "op") else "right", overflow="fold")
     for row in rows[:-1]:
@@ -189,12 +188,12 @@ def _rich(report, width: int) -> str:
               commas(t["biases"]), commas(t["bn_affine"]), commas(t["bn_stats"]), commas(t["params"]),
               commas(t["bn_ops"] + t["act_ops"] + t["ew_ops"])]
     if natural_width(names, [values]) <= width:  # one row, a column per total
-        split = Table(title="Totals")
+        split = TerminalTable(title="Totals")
         for col in names:
             split.add_column(col, justify="right")
         split.add_row(*values)
     else:  # folded: a row per total
-        split = Table(title="Totals")
+        split = TerminalTable(title="Totals")
         split.add_column("total")
         split.add_column("value", justify="right")
         for name, value in zip(names, values):
@@ -209,7 +208,7 @@ def _rich(report, width: int) -> str:
                      f"{commas(mem['weight_bytes'])} bytes; sum of outputs {commas(t['act_out'])} elements "
                      "(a sum, not a peak)")
 
-    by_type = Table(title="Share by layer type")
+    by_type = TerminalTable(title="Share by layer type")
     for col in ("type", "MACs", "% MACs", "params", "% params"):
         by_type.add_column(col, justify="left" if col == "type" else "right")
     for row in report.shares:
@@ -219,14 +218,14 @@ def _rich(report, width: int) -> str:
 
     pub = _published(a)
     if pub:  # each figure as its source prints it
-        pt = Table(title="Published figures for this configuration")
+        pt = TerminalTable(title="Published figures for this configuration")
         for col in ("source", "MACs (M)", "params (M)", "top-1"):
             pt.add_column(col, justify="left" if col == "source" else "right", no_wrap=col != "source")
         pt.add_row("mobilecost", f"{t['macs'] / 1e6:.1f}", f"{t['params'] / 1e6:.3f}", "")
         for p in pub:
             pt.add_row(f"{p.label}: {p.source}", p.macs_printed, p.params_printed, f"{p.top1 or ''}")
         items.append(pt)
-    return rich_text(*items, width=width)
+    return render_text(*items, width=width)
 
 
 # Left out of a sweep's table, in this order, when it would not fit: what is constant or follows from

@@ -1,38 +1,27 @@
 """Text layout for the terminal: tables and lines that fit a width in columns. No arithmetic here.
 
 A table that is wider than the width first leaves out the columns its caller names as optional (in
-that order), then lets rich wrap the remaining cells; lines of prose wrap at spaces under a hanging
+that order), then wraps the remaining cells; lines of prose wrap at spaces under a hanging
 indent; formulas wrap before `+` and `-`, after `*` and after commas, never inside a name or a number.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import textwrap
+
+from .terminal_table import TerminalTable, cell_len, render
 
 # `--width 0`: no limit (one line per formula, every column of every table).
 NO_LIMIT = 100_000
 
 
-def rich_text(*items, width: int) -> str:
-    """Rich tables (and lines of text) as plain text: no colour, no terminal codes, `width` columns."""
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None)
-    for item in items:
-        console.print(item)
-    return console.file.getvalue()
-
-
 def _cell_width(text: str) -> int:
-    from rich.cells import cell_len
-
     return max((cell_len(line) for line in str(text).split("\n")), default=0)
 
 
 def natural_width(headers, rows) -> int:
-    """Columns a rich table (default box, one space of padding each side) takes with no cell wrapped."""
+    """Columns a terminal table (box, one space of padding each side of a cell) takes with no cell wrapped."""
     widths = [max([_cell_width(h)] + [_cell_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     return sum(widths) + 3 * len(widths) + 1
 
@@ -68,18 +57,16 @@ def dropped_note(dropped, width: int) -> str:
 
 
 def text_table(headers, rows, right=(), width: int = 80, optional=(), title=None) -> str:
-    """One plain rich table as text, at most `width` columns: columns named in `right` are right-aligned, the
-    others left; `optional` columns are left out (first named first) when the table would not fit, and a line
-    under the table says so; what still does not fit wraps inside its cells."""
-    from rich.table import Table
-
+    """One table as text, at most `width` columns: columns named in `right` are right-aligned, the others
+    left; `optional` columns are left out (first named first) when the table would not fit, and a line under
+    the table says so; what still does not fit wraps inside its cells."""
     headers, rows, dropped = fit_columns(headers, rows, width, optional)
-    table = Table(title=title)
+    table = TerminalTable(title=title)
     for h in headers:
         table.add_column(h, justify="right" if h in right else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)
-    return rich_text(table, width=width) + dropped_note(dropped, width)
+    return render(table, width=width) + dropped_note(dropped, width)
 
 
 def wrap(text: str, width: int, hanging: str = "    ") -> str:
