@@ -1,7 +1,9 @@
 """Speed of the calculator core on this machine (run: python3 benchmarks/core_speed.py).
 
 The machine is shared and noisy, so start-up is stated as a ratio to `python -c pass` timed in the
-same run, interleaved with it (median of N runs each):
+same run, interleaved with it (median of N runs each), in wall time and in CPU time (user + system of
+the child process, which a busy machine disturbs less). The children run with byte-code caching on
+(PYTHONDONTWRITEBYTECODE unset), as an installed package runs from its compiled .pyc files:
 
 1. `mobilecost report mobilenet_v1` in a cold Python process, the compiled-evaluator cache warm, and
    the very first run on an empty cache;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,23 +39,37 @@ print(rows, time.perf_counter() - t0)
 
 
 def timed(argv, env) -> float:
+    return timed_both(argv, env)[0]
+
+
+def timed_both(argv, env) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of `argv`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     runs = parser.parse_args().runs
-    mobilecost = [sys.executable, "-m", "mobilecost"]
+    # The `mobilecost` command an install puts beside this Python (what a user types), reading the package
+    # from this tree; `python -m mobilecost` where there is none.
+    script = os.path.join(os.path.dirname(sys.executable), "mobilecost")
+    mobilecost = [script] if os.path.exists(script) else [sys.executable, "-m", "mobilecost"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "MOBILECOST_CACHE_DIR": cache}
+        env = {**os.environ, "MOBILECOST_CACHE_DIR": cache,
+               "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         first = timed([*mobilecost, "report", "mobilenet_v1"], env)
         baseline, report = [], []
         for _ in range(runs):  # interleaved, so both see the same load
-            baseline.append(timed([sys.executable, "-c", "pass"], env))
-            report.append(timed([*mobilecost, "report", "mobilenet_v1"], env))
+            baseline.append(timed_both([sys.executable, "-c", "pass"], env))
+            report.append(timed_both([*mobilecost, "report", "mobilenet_v1"], env))
         out = os.path.join(cache, "sweep.csv")
         grid = [*mobilecost, "sweep", "mobilenet_v2", "--alpha", "0.35:1.4:0.00527638", "--resolution", "96:295:1",
                 "-o", out]
@@ -60,10 +77,12 @@ def main() -> None:
         sweeps = [timed(grid, env) for _ in range(max(3, runs // 3))]
         with open(out, encoding="utf-8") as handle:
             configurations = sum(1 for _ in handle) - 1
-    base, rep = statistics.median(baseline), statistics.median(report)
-    print(f"python -c pass: median {base:.3f} s over {runs} runs")
-    print(f"report mobilenet_v1, cold process, cache warm: median {rep:.3f} s = {rep / base:.1f} x python -c pass "
-          f"(min {min(report):.3f}, max {max(report):.3f}); first run on an empty cache {first:.3f} s")
+    base, rep = (statistics.median(w for w, _ in baseline), statistics.median(w for w, _ in report))
+    base_cpu, rep_cpu = (statistics.median(c for _, c in baseline), statistics.median(c for _, c in report))
+    print(f"python -c pass: median {base:.3f} s over {runs} runs ({base_cpu:.3f} s of CPU)")
+    print(f"{' '.join(os.path.basename(a) for a in mobilecost[:1])} report mobilenet_v1, cold process, cache warm: median {rep:.3f} s = {rep / base:.1f} x python -c pass "
+          f"(min {min(w for w, _ in report):.3f}, max {max(w for w, _ in report):.3f}); CPU time {rep_cpu:.3f} s = "
+          f"{rep_cpu / base_cpu:.1f} x; first run on an empty cache {first:.3f} s")
     print(f"sweep mobilenet_v2, {configurations:,} configurations to CSV, cold process: median "
           f"{statistics.median(sweeps):.3f} s over {len(sweeps)} runs")
 
