@@ -31,6 +31,8 @@ HEAVY = ("numpy", "pandas", "sympy", "yaml", "matplotlib")
 # The modules of mobilecost that use pydantic: the validated spec and the device profiles. (typer 0.29
 # itself imports pydantic while it converts the command line's values; that is the framework's own.)
 PYDANTIC_USERS = ("mobilecost.spec.models", "mobilecost.spec.loader", "mobilecost.latency.devices")
+# mobilecost lays out its terminal tables itself; rich's console and table stay for progress bars.
+RICH_LAYOUT = ("rich.console", "rich.table")
 
 
 @pytest.mark.parametrize("args, macs", [
@@ -46,13 +48,13 @@ PYDANTIC_USERS = ("mobilecost.spec.models", "mobilecost.spec.loader", "mobilecos
 ])
 def test_warm_report_loads_no_numerics_library(tmp_path, args, macs):
     """On a warm cache, `report`, `explain` (and `check` without a latency budget) read the table's cached
-    snapshots and count in plain Python."""
+    snapshots, count in plain Python and lay their tables out without rich's console."""
     env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
     code = ("import sys, json; from mobilecost.cli import main; sys.argv = ['mobilecost'] + " + repr(args) + "\n"
             "import io, contextlib\nout = io.StringIO()\n"
             "with contextlib.redirect_stdout(out):\n    try: main()\n    except SystemExit as e: code = e.code\n"
             "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.split('.')[0] in " + repr(HEAVY) + " or m in "
-            + repr(PYDANTIC_USERS) + "), 'out': out.getvalue()}))")
+            + repr(PYDANTIC_USERS) + " or m in " + repr(RICH_LAYOUT) + "), 'out': out.getvalue()}))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=root,
                                       check=True).stdout) for _ in range(2)]
