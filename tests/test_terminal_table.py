@@ -94,3 +94,30 @@ def test_user_text_is_printed_as_written():
     assert "[bold]Ours:smile: [/bold]" in out and "layer [red]" in out
     assert "b1\\x1b[31m:thumbs_up:" in out and "\x1b" not in out
     assert "peak at [link=x]b1[/link]" in out
+
+
+def test_title_and_caption_escape_control_characters():
+    table = TerminalTable(title="Ours\x1b[2J", caption="bell\x07")
+    table.add_column("a column wider than the title")
+    out = render(table, width=40)
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Ours\\x1b[2J" in out and "bell\\x07" in out
+
+
+@pytest.mark.parametrize("command", [["report"], ["memory"], ["explain"], ["formula"],
+                                     ["latency", "--device", "pixel4_a76_tflite_fp32_1t"]])
+def test_commands_never_send_a_tables_control_characters_to_the_terminal(tmp_path, command):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+
+    text = (Path(__file__).parents[1] / "tables" / "mobilenet_v1.yaml").read_text(encoding="utf-8")
+    table = tmp_path / "escape.yaml"
+    table.write_text(text.replace("title: MobileNetV1", 'title: "Ours\\x1b[31mRED\\x07"', 1), encoding="utf-8")
+    result = CliRunner().invoke(app, [command[0], str(table), *command[1:]])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    if command[0] not in ("formula", "latency"):  # these print no title
+        assert "Ours\\x1b[31mRED\\x07" in result.stdout

@@ -272,8 +272,12 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, field: str = "-o") 
 
 
 def emit(text: str, output: str | None) -> None:
-    """Data to the file named by -o, or to stdout."""
+    """Data to the file named by -o, or to stdout; on stdout, a terminal control character from a user's
+    table (an escape sequence, say) is written as its ``\\xNN`` escape, never acted on."""
     if output:
         write_atomic(output, text)
     else:
+        from .terminal_table import terminal_safe
+
+        text = terminal_safe(text)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -4,7 +4,8 @@ and caption centred over the table, cells wrapped at spaces and folded inside wo
 
 Every cell, title and line is data: printed as written, never read as markup or as an emoji code, so
 ``[bold]`` or ``:smile:`` in a user's table stays those characters. Control characters other than a line
-break are shown as ``\\xNN`` escapes, never sent to the terminal.
+break are shown as ``\\xNN`` escapes, never sent to the terminal (`terminal_safe` does the same for
+anything else written to a terminal).
 
 Laying the text out here, rather than through rich, keeps a report's start-up free of rich's console
 and table machinery; `tests/test_terminal_table.py` holds the layout equal to rich's on random tables.
@@ -26,7 +27,10 @@ PAD = 1  # spaces each side of a cell
 
 _WORD = re.compile(r"\s*\S+\s*")
 _TRAILING_SPACE = re.compile(r"\s+$")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# What a terminal would act on in a stream of text (escape sequences, bells, erasing): every control
+# character but tab, line feed and carriage return.
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def cell_len(text: str) -> int:
@@ -56,10 +60,19 @@ def chop_cells(text: str, width: int) -> list[str]:
     return wide_chop_cells(text, width)
 
 
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def shown(text) -> str:
     """A value as the text a terminal shows: control characters (other than a line break) as escapes."""
     text = str(text)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
+    return _CONTROL.sub(_escape, text) if _CONTROL.search(text) else text
+
+
+def terminal_safe(text: str) -> str:
+    """Text for a terminal with every control character it would act on (but tab and line ends) escaped."""
+    return _TERMINAL_CONTROL.sub(_escape, text) if _TERMINAL_CONTROL.search(text) else text
 
 
 @dataclass
@@ -278,7 +291,7 @@ def _table_lines(table: TerminalTable, width: int) -> list[str]:
     table_width = sum(widths) + extra
     lines: list[str] = []
     if table.title:
-        lines += _wrap(table.title, table_width, "center")
+        lines += _wrap(shown(table.title), table_width, "center")
     lines.append(_rule(widths, TOP))
     rows = [[c.header for c in table.columns], *table.rows]
     for index, row in enumerate(rows):
@@ -295,5 +308,5 @@ def _table_lines(table: TerminalTable, width: int) -> list[str]:
             lines.append(_rule(widths, SECTION_RULE))
     lines.append(_rule(widths, BOTTOM))
     if table.caption:
-        lines += _wrap(table.caption, table_width, "center")
+        lines += _wrap(shown(table.caption), table_width, "center")
     return lines
