@@ -214,10 +214,10 @@ def head_rows(paper: str) -> list[dict]:
             if not _prints_as(ours, p.params_millions, decimals=_decimals_of_text(p.params_printed)):
                 with_bn = (folded["params"] + folded["bn_affine"]) / 1e6
                 note.append(f"with BN gamma/beta counted: {with_bn:.3f} M")
-                if spec.classes in COCO_DETECTOR_CLASSES and not h.as_written:
-                    other = 181 - spec.classes  # 90 category ids with a background score, or without
-                    alt = evaluate(spec.model_copy(update={"classes": other})).attrs["totals"]["params"] / 1e6
-                    note.append(f"with {other} class scores per anchor: {alt:.3f} M")
+                if spec.classes in COCO_DETECTOR_CLASSES:  # COCO's 80 classes or 90 ids, a background score or not
+                    for other in sorted({81, 90, 91} - {spec.classes}):
+                        alt = evaluate(spec.model_copy(update={"classes": other})).attrs["totals"]["params"] / 1e6
+                        note.append(f"with {other} class scores per anchor: {alt:.3f} M")
             rows.append(_row(tab, label, "params_M", p.params_millions, ours, p.source, "; ".join(note),
                              decimals=_decimals_of_text(p.params_printed), printed=p.params_printed))
         if p.macs_printed:
