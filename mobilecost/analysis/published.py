@@ -108,7 +108,7 @@ class HeadFigure:
     reduced_tail: int | None | str  # "" as the table is written, None: the full tail, or a divider
     output_stride: int | None | str  # "" as written, None: the backbone's own strides
     classes: int | None  # None: the table's own
-    figure: Published  # params in M and MACs in M as printed, with their precision
+    figure: Published  # parameters and MACs in M (the MACs printed in B), with their printed precision
     also_printed: str  # the row's other columns (mAP, mIOU, latency), as printed
     note: str
 
