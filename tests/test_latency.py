@@ -158,3 +158,15 @@ def test_profile_errors_name_file_line_and_field(tmp_path, old, new, where, fiel
 def test_unknown_device_suggests_names():
     with pytest.raises(MobilecostError, match="did you mean pixel4_a76_tflite_fp32_1t"):
         load_device("pixel4")
+
+
+def test_a_concatenation_moves_every_input_it_reads():
+    # DeepLabv3's ASPP concatenation at 512 (fp32): five branches of 32x32x256 are read, 32x32x1280 is
+    # written: (5 * 32*32*256 + 32*32*1280) * 4 bytes = 10,485,760 (its first input alone would be
+    # (32*32*256 + 32*32*1280) * 4 = 6,291,456). No weights, no activation pass.
+    frame = estimate_latency("deeplabv3_mobilenet_v3_large", "pixel4_a76_tflite_fp32_1t")
+    row = frame.set_index("name").loc["aspp_concat"]
+    assert row["bytes_moved"] == (5 * 32 * 32 * 256 + 32 * 32 * 1280) * 4 == 10_485_760
+    # A residual add still reads its second input in full: b3.add of the backbone at 512 is 128x128x24,
+    # three such tensors moved (two read, one written).
+    assert frame.set_index("name").loc["b3.add", "bytes_moved"] == 3 * 128 * 128 * 24 * 4

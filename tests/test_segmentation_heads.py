@@ -17,6 +17,8 @@ from conftest import REFERENCE, read_csv
 
 runner = CliRunner()
 SEGMENTERS = ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_small")
+# The same heads on the backbone at output stride 8 (torchvision's parts, see generate_segmentation_counts.py).
+OUTPUT_STRIDE_8 = ("lraspp_mobilenet_v3_large_os8", "deeplabv3_mobilenet_v3_large_os8")
 TABLES = REFERENCE.parent.parent / "tables"
 
 
@@ -37,7 +39,7 @@ def table_of(variant, tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize("variant", [*SEGMENTERS, "lraspp_mobilenet_v3_small_reduced_tail"])
+@pytest.mark.parametrize("variant", [*SEGMENTERS, "lraspp_mobilenet_v3_small_reduced_tail", *OUTPUT_STRIDE_8])
 @pytest.mark.parametrize("alpha,resolution", [(1.0, 512), (1.0, 520), (1.0, 224), (0.75, 512)])
 def test_segmenters_match_torchvision(torchvision_segmentation, variant, alpha, resolution, tmp_path):
     ref = {k: int(v) for k, v in torchvision_segmentation[(variant, alpha, resolution)].items()
@@ -72,7 +74,7 @@ def test_the_published_weights_parameter_counts():
     assert round((deeplab_macs + 65 * 65 * 9 * 40 * 10 + 65 * 65 * 10 * 21) / 1e9, 3) == 10.452
 
 
-@pytest.mark.parametrize("variant", [*SEGMENTERS, "lraspp_mobilenet_v3_small_reduced_tail"])
+@pytest.mark.parametrize("variant", [*SEGMENTERS, "lraspp_mobilenet_v3_small_reduced_tail", *OUTPUT_STRIDE_8])
 def test_segmenter_layers_match_torchvision_modules(variant, tmp_path):
     # Every convolution of torchvision's model, in its execution order, against the table's layers.
     dump = json.loads((REFERENCE / "torchvision_segmentation_layers.json").read_text())
@@ -127,6 +129,19 @@ def test_backbone_output_stride_is_the_dilated_backbone(tmp_path):
     # The 5x5 depthwise of the block that would bring stride 32 (b13.dw, 672 channels) runs at stride 1:
     # 32*32*25*672 MACs instead of 16*16*25*672.
     assert dilated["b13.dw"]["macs"] == 32 * 32 * 25 * 672 and rows["b13.dw"]["macs"] == 16 * 16 * 25 * 672
+
+
+def test_output_stride_8_by_hand():
+    rows = {row["name"]: row for row in evaluate("lraspp_mobilenet_v3_large_os8").to_dict("records")}
+    # At 512 and output stride 8 both taps are 64x64: b4.project (40 channels) and last_conv (960); the
+    # 3x3 depthwise of b7 (240 channels), strided at output stride 16, runs at stride 1:
+    # 64*64*9*240 MACs; cbr 1x1 960->128 on 64x64; the gated product is already at the low tap's side.
+    assert (rows["last_conv"]["out_side"], rows["b4.project"]["out_side"]) == (64, 64)
+    assert rows["b7.dw"]["macs"] == 64 * 64 * 9 * 240
+    assert rows["cbr"]["macs"] == 64 * 64 * 960 * 128
+    assert rows["gated_up"]["out_side"] == 64
+    deeplab = {row["name"]: row for row in evaluate("deeplabv3_mobilenet_v3_large_os8").to_dict("records")}
+    assert deeplab["aspp_rate12"]["macs"] == 64 * 64 * 9 * 960 * 256  # four times the output stride 16 count
 
 
 @pytest.mark.parametrize("edit,fragments", [

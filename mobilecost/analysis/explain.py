@@ -101,8 +101,24 @@ def _head_scaled_below_one(spec):
     return spec.model_copy(update={"width": spec.width.model_copy(update={"above_one": ()})})
 
 
+def _coco_classes(background: bool) -> Variation:
+    """A COCO detector scoring the 80 object classes (with a background score or without) instead of
+    the 90 COCO category ids its table predicts."""
+    classes = 81 if background else 80
+
+    def edit(spec):
+        from .transforms import with_classes
+
+        return with_classes(spec, classes)
+
+    return Variation(f"classes = {classes}", edit)
+
+
 ONE_MORE_CLASS = Variation("classes + 1", _one_more_class)
 HEAD_SCALED_BELOW_ONE = Variation("width.above_one = ()", _head_scaled_below_one)
+# COCO has 80 object classes under 90 category ids; arXiv:1801.04381 Table 5 sizes SSDLite "making
+# predictions for 80 classes", while the TF Object Detection API predicts the 90 ids (+ background).
+COCO_DETECTOR_CLASSES = (90, 91)
 
 
 def _totals(variant, alpha, resolution, semantics=None, mode="exact", variation=None) -> dict:
@@ -124,6 +140,8 @@ def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, lis
         others.append(("head scaled with alpha", f"head scaling: {', '.join(table.scaled_absolutely)} scaled by "
                                                  "alpha below 1 too",
                        _totals(variant, alpha, resolution, variation=HEAD_SCALED_BELOW_ONE)))
+    coco = [(background, _totals(variant, alpha, resolution, variation=_coco_classes(background)))
+            for background in (True, False)] if table.classes in COCO_DETECTOR_CLASSES else []
     roles = {layer.name: layer.role for layer in table.layers}
     columns = base.columns
     se = [i for i, name in enumerate(columns["name"]) if roles[name] in SQUEEZE_EXCITE]
@@ -160,6 +178,10 @@ def _readings(variant, table: TableSnapshot, base: PointReport) -> dict[str, lis
             shape = k if isinstance(k, str) else f"{k}x{k}"  # a non-square kernel's column reads "5x3"
             add("stem convolution not counted",
                 Step(f"first layer {name} ({shape} conv on the image) left out", -float(columns["macs"][0])))
+        for background, other in coco:
+            add(f"COCO's 80 object classes{' and background' if background else ''} scored, not the 90 category ids",
+                Step(f"{80 + background} scores per anchor instead of {table.classes} (arXiv:1801.04381 Table 5 sizes "
+                     "SSDLite for 80 classes)", float(other[metric]) - base))
         add("paper algebra: alpha*M channels, no rounding (ideal mode)",
             Step("rounding policy: channels alpha*M exactly instead of the reference rounding",
                  float(ideal[metric]) - base))

@@ -17,11 +17,12 @@ import pandas as pd
 import sympy as sp
 
 from ..errors import MobilecostError, quoted
-from .explain import decimals_of, prints_as
+from .explain import COCO_DETECTOR_CLASSES, decimals_of, prints_as
 from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
 from ..spec.files import list_variants
-from .published import published_rows, published_v4_rows
+from ..spec.loader import load_variant, with_backbone
+from .published import published_head_rows, published_rows, published_v4_rows
 from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
 from ..spec.roles import Role
 from .transforms import drop_rows, full_convolutions, separable_rows_at
@@ -171,9 +172,65 @@ def _headline(variant: str, source_key: str, table: str) -> list[dict]:
     return rows
 
 
+def _decimals_of_text(text: str) -> int:
+    return len(text.strip().partition(".")[2])
+
+
+def head_rows(paper: str) -> list[dict]:
+    """A paper's detection and segmentation tables (data/published_heads.csv): each row beside
+    mobilecost's count of its head table, read as the row says (reduced tail, output stride, classes,
+    input); a row no shipped table counts is shown as published only. MACs in B, parameters in M with
+    BN folded (the torchvision reading, BN gamma/beta counted, in the note when it prints differently)."""
+    rows = []
+    for h in published_head_rows():
+        if h.paper != paper:
+            continue
+        tab, label, p = f"{paper} {h.table}", f"{h.row} {h.height}x{h.width}", h.figure
+        notes = [text for text in (h.also_printed, h.note) if text]
+        if h.variant is None:
+            for metric, printed in (("params_M", p.params_printed), ("macs_B", p.macs_printed)):
+                if printed:
+                    rows.append({"table": tab, "row": label, "metric": metric, "published": float(printed),
+                                 "mobilecost": None, "difference": None, "source": p.source, "printed": printed,
+                                 "note": "; ".join([*notes, "no table for this network ships: published only"])})
+            continue
+        spec = load_variant(h.variant)
+        changes = {key: value for key, value in (("reduced_tail", h.reduced_tail), ("output_stride", h.output_stride))
+                   if value != ""}
+        if changes:
+            spec = with_backbone(spec, **changes)
+        if h.classes is not None:
+            spec = spec.model_copy(update={"classes": h.classes})
+        resolution = h.height if h.height == h.width else (h.height, h.width)
+        folded = evaluate(spec, resolution=resolution).attrs["totals"]
+        read = ", ".join(f"{key} {'none' if value is None else value}" for key, value in changes.items())
+        counted = f"{h.variant}" + (f" read with {read}" if read else "") + (
+            f", {h.classes} classes" if h.classes is not None else "")
+        if h.as_written:
+            counted += "; see `mobilecost explain " + h.variant + "`"
+        if p.params_printed:
+            note = [*notes, counted]
+            ours = folded["params"] / 1e6
+            if not _prints_as(ours, p.params_millions, decimals=_decimals_of_text(p.params_printed)):
+                with_bn = (folded["params"] + folded["bn_affine"]) / 1e6
+                note.append(f"with BN gamma/beta counted: {with_bn:.3f} M")
+                if spec.classes in COCO_DETECTOR_CLASSES:  # COCO's 80 classes or 90 ids, a background score or not
+                    for other in sorted({81, 90, 91} - {spec.classes}):
+                        alt = evaluate(spec.model_copy(update={"classes": other})).attrs["totals"]["params"] / 1e6
+                        note.append(f"with {other} class scores per anchor: {alt:.3f} M")
+            rows.append(_row(tab, label, "params_M", p.params_millions, ours, p.source, "; ".join(note),
+                             decimals=_decimals_of_text(p.params_printed), printed=p.params_printed))
+        if p.macs_printed:
+            rows.append(_row(tab, label, "macs_B", float(p.macs_printed), folded["macs"] / 1e9, p.source,
+                             "; ".join([*notes, counted]), decimals=_decimals_of_text(p.macs_printed),
+                             printed=p.macs_printed))
+    return rows
+
+
 def v2_tables(variant="mobilenet_v2", v1_variant="mobilenet_v1") -> pd.DataFrame:
     rows = _headline(variant, "1801.04381", "mobilenet_v2 headline")
     rows += memory_table(v1_variant, variant)
+    rows += head_rows("mobilenet_v2")
     return pd.DataFrame(rows)
 
 
@@ -182,6 +239,7 @@ def v3_tables() -> pd.DataFrame:
     for variant in ("mobilenet_v3_large", "mobilenet_v3_small"):
         for key in ("1905.02244 v1", "1905.02244 later", "ICCV 2019"):
             rows += _headline(variant, key, f"mobilenet_v3 Table 3 ({key})")
+    rows += head_rows("mobilenet_v3")
     rows += latency_rows("mobilenet_v3")
     rows += [{"table": "mobilenet_v3 abstract", "row": c["claim"], "metric": c["metric"], "published": c["published"],
               "mobilecost": c["simulated"], "difference": c["simulated"] - c["published"], "source": c["source"],

@@ -70,7 +70,8 @@ class ExtraReads(StrEnum):
     # reads its second input, a key or value tensor of (other_side^2 x other_ch) elements; the latency
     # model counts only the first input's bytes (K and V are a few per cent of an attention layer's traffic)
     key_value = "key_value"
-    other_inputs = "other_inputs"  # reads every further input in full (a concatenation)
+    # reads every further input in full (a concatenation): its output's elements less its first input's
+    other_inputs = "other_inputs"
 
 
 LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")

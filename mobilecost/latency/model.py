@@ -99,24 +99,26 @@ class Terms:
 
 def _per_layer(layers):
     """What the model reads from each layer's op record: its MAC class and the tensors it reads besides
-    its input (a residual add its second input in full, an SE scale its per-channel gate)."""
+    its input (a residual add its second input in full, an SE scale its per-channel gate, a concatenation
+    every further input: its output less its first input)."""
     records = [record_of(layer) for layer in layers]
     mac_class = np.array([MAC_CLASSES.index(r.latency_class) if r.latency_class in MAC_CLASSES else -1
                           for r in records])
     second_input = np.array([1.0 if r.extra_reads == ExtraReads.second_input else 0.0 for r in records])[:, None]
     gate = np.array([1.0 if r.extra_reads == ExtraReads.channel_gate else 0.0 for r in records])[:, None]
+    other_inputs = np.array([1.0 if r.extra_reads == ExtraReads.other_inputs else 0.0 for r in records])[:, None]
     separate = np.array([1.0 if (layer.act or "") in SEPARATE_ACTS else 0.0 for layer in layers])[:, None]
-    return mac_class, second_input, gate, separate
+    return mac_class, second_input, gate, other_inputs, separate
 
 
 def layer_terms(profile: DeviceProfile, values: LayerValues) -> Terms:
     """The model's per-layer terms from the numeric stage's values (any form: points or grid)."""
-    mac_class, second_input, gate, separate = _per_layer(values.layers)
+    mac_class, second_input, gate, other_inputs, separate = _per_layer(values.layers)
     values.need(MODEL_FIELDS)
     dtype, mem = profile.dtype_bytes, profile.memory
     act_in, act_out = values["act_in"], values["act_out"]
     nbytes = (act_in + act_out + values["weights"] + values["biases"] + act_in * second_input
-              + values["out_ch"] * gate) * dtype
+              + values["out_ch"] * gate + (act_out - act_in) * other_inputs) * dtype
     act_bytes = act_out * (2.0 * dtype) * separate  # read and written once more, element-wise
 
     def stream_ms(x):  # bytes / bandwidth: cache bandwidth where the bytes fit in the cache, else DRAM

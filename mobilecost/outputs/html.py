@@ -67,6 +67,7 @@ def _layer_data(layer) -> dict:
         "mac_class": MAC_CLASSES.index(record.latency_class) if record.latency_class in MAC_CLASSES else -1,
         "second_input": record.extra_reads == ExtraReads.second_input,
         "gate": record.extra_reads == ExtraReads.channel_gate,
+        "other_inputs": record.extra_reads == ExtraReads.other_inputs,
         "separate": (layer.act or "") in SEPARATE_ACTS,
     }
 

@@ -168,7 +168,7 @@ def render_paper(frame, ratio=None, fmt: str = "table", width: int = 80) -> str:
     headers = ("row", "metric", "published", "mobilecost", "difference", "note")
     right = ("published", "mobilecost", "difference")
     for table, rows in frame.groupby("table", sort=False):
-        cells = [[str(r.row), r.metric, r.printed, f"{r.mobilecost:,.3f}",
+        cells = [[str(r.row), r.metric, r.printed, "" if r.mobilecost != r.mobilecost else f"{r.mobilecost:,.3f}",
                   "" if r.difference is None or r.difference != r.difference else f"{r.difference:+,.3f}", r.note]
                  for r in rows.itertuples()]
         notes: list[str] = []

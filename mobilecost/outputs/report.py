@@ -222,8 +222,9 @@ def _table_text(report, width: int) -> str:
         for col in ("source", "MACs (M)", "params (M)", "top-1"):
             pt.add_column(col, justify="left" if col == "source" else "right", no_wrap=col != "source")
         pt.add_row("mobilecost", f"{t['macs'] / 1e6:.1f}", f"{t['params'] / 1e6:.3f}", "")
-        for p in pub:
-            pt.add_row(f"{p.label}: {p.source}", p.macs_printed, p.params_printed, f"{p.top1 or ''}")
+        for p in pub:  # a figure printed in G (B) is shown in M, with its printed form
+            macs = p.macs_printed if p.macs_decimals is None else f"{p.macs_millions:,.0f} ({p.macs_printed} G)"
+            pt.add_row(f"{p.label}: {p.source}", macs, p.params_printed, f"{p.top1 or ''}")
         items.append(pt)
     return render_text(*items, width=width)
 

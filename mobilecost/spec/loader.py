@@ -236,6 +236,16 @@ def _head_header(header: dict, document, path: str) -> dict:
         backbone = BackboneSpec.model_validate(dict(header["backbone"]))
     except ValidationError as exc:
         raise first_error(exc, document, path, prefix=("backbone",)) from None
+    base = _read_backbone(backbone, path, line)
+    given_input = header.get("input") if isinstance(header.get("input"), dict) else {}
+    base_input = {key: value for key, value in base.input.model_dump().items()
+                  if not ("height" in given_input and key in ("size", "width"))}
+    return {**header, "width": base.width.model_dump(), "padding": base.padding.model_dump(),
+            "input": {**base_input, **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
+
+
+def _read_backbone(backbone: BackboneSpec, path: str, line) -> VariantSpec:
+    """The backbone table of a head table at `path`, read as its backbone line says."""
     table = backbone.table
     if table.endswith((".yaml", ".yml")) and not os.path.isabs(table):
         table = str(Path(path).parent / table)
@@ -251,11 +261,17 @@ def _head_header(header: dict, document, path: str) -> dict:
         base = _reduced_tail(base, backbone.reduced_tail, f"{path}:{line}")
     if backbone.output_stride is not None:
         base = base.model_copy(update={"output_stride": backbone.output_stride})
-    given_input = header.get("input") if isinstance(header.get("input"), dict) else {}
-    base_input = {key: value for key, value in base.input.model_dump().items()
-                  if not ("height" in given_input and key in ("size", "width"))}
-    return {**header, "width": base.width.model_dump(), "padding": base.padding.model_dump(),
-            "input": {**base_input, **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
+    return base
+
+
+def with_backbone(spec: VariantSpec, **changes) -> VariantSpec:
+    """A head table on its backbone read another way: `changes` to its backbone line (``reduced_tail``,
+    ``output_stride``; None: as the backbone's table is written), the backbone re-read under them."""
+    if spec.backbone is None:
+        raise MobilecostError(f"{spec.name} is not a head table; it has no backbone line", field="backbone")
+    backbone = BackboneSpec.model_validate({**spec.backbone.model_dump(), **changes})
+    base = _read_backbone(backbone, spec.path or spec.name, spec.line_of_backbone)
+    return spec.model_copy(update={"backbone": backbone, "backbone_table": base})
 
 
 def _reduced_tail(spec: VariantSpec, divider: int, where: str) -> VariantSpec:

@@ -13,7 +13,11 @@ networks from their parts: ``_lraspp_mobilenetv3`` / ``_deeplabv3_mobilenetv3(..
 on ``mobilenet_v3_large(weights=None, width_mult=0.75, dilated=True)``, as the builders do at 1.0.
 torchvision has no LR-ASPP on MobileNetV3-Small; the script builds ``_lraspp_mobilenetv3`` on
 ``mobilenet_v3_small(weights=None, width_mult=alpha, dilated=True)``, with and without
-``reduced_tail=True``.
+``reduced_tail=True``.  At output stride 8 (``..._os8``) torchvision has no builder either; the script
+takes ``_mobilenet_v3_conf("mobilenet_v3_large", width_mult=alpha, dilated=True)``, sets ``dilation``
+on every InvertedResidualConfig after the input is divided by 8 (2 on the stride-16 stage, its first,
+strided block included, 4 on the stride-32 stage; InvertedResidual then runs them at stride 1), builds
+``MobileNetV3`` from it, and puts the same heads on it with the same builders' parts.
 
 Method (as generate_detection_counts.py): forward hooks on every nn.Conv2d and
 nn.Linear record the real output tensor of a batch-1 eval-mode forward pass under
@@ -45,7 +49,8 @@ CONFIGS = [(1.0, 512), (1.0, 520), (1.0, 224), (0.75, 512)]  # (alpha, resolutio
 # torchvision ships no LR-ASPP on V3-Small: its LR-ASPP head on mobilenet_v3_small(dilated=True), as the
 # V3-Large builder, and on the reduced tail (the V3 paper's RF2, reduced_tail=True).
 MODELS = ["lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_small",
-          "lraspp_mobilenet_v3_small_reduced_tail"]
+          "lraspp_mobilenet_v3_small_reduced_tail", "lraspp_mobilenet_v3_large_os8",
+          "deeplabv3_mobilenet_v3_large_os8"]
 FIELDS = ["variant", "alpha", "resolution", "params", "weights", "biases", "bn_affine", "bn_stats", "macs",
           "backbone_params", "backbone_macs", "head_params", "head_macs"]
 
@@ -55,6 +60,11 @@ def build(name, alpha):
     from torchvision.models.segmentation.deeplabv3 import _deeplabv3_mobilenetv3
     from torchvision.models.segmentation.lraspp import _lraspp_mobilenetv3
 
+    if name.endswith("_os8"):
+        backbone = output_stride_8_backbone(alpha)
+        if name.startswith("lraspp"):
+            return _lraspp_mobilenetv3(backbone, 21).eval()
+        return _deeplabv3_mobilenetv3(backbone, 21, False).eval()
     if name.startswith("lraspp_mobilenet_v3_small"):
         backbone = mobilenet_v3_small(weights=None, width_mult=alpha, dilated=True,
                                       reduced_tail=name.endswith("_reduced_tail"))
@@ -65,6 +75,22 @@ def build(name, alpha):
     if name == "lraspp_mobilenet_v3_large":
         return _lraspp_mobilenetv3(backbone, 21).eval()
     return _deeplabv3_mobilenetv3(backbone, 21, False).eval()
+
+
+def output_stride_8_backbone(alpha):
+    """mobilenet_v3_large's features at output stride 8: every block after stride 8 dilated, not strided."""
+    from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
+
+    setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_large", width_mult=alpha, dilated=True)
+    current, rate = 2, 1  # the stem convolution has stride 2
+    for cnf in setting:
+        if current >= 8:
+            rate *= cnf.stride
+            cnf.dilation = rate
+        else:
+            current *= cnf.stride
+    assert [c.dilation for c in setting if c.dilation > 1] == [2] * 6 + [4] * 3, [c.dilation for c in setting]
+    return MobileNetV3(setting, last_channel)
 
 
 def in_backbone(name):

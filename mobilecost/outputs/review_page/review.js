@@ -143,7 +143,7 @@ function latency(v, values) {
   const times = v.layers.map((l, i) => {
     const actIn = values.act_in[i], actOut = values.act_out[i];
     const nbytes = (actIn + actOut + values.weights[i] + values.biases[i] + actIn * (l.second_input ? 1 : 0)
-      + values.out_ch[i] * (l.gate ? 1 : 0)) * dtype;
+      + values.out_ch[i] * (l.gate ? 1 : 0) + (actOut - actIn) * (l.other_inputs ? 1 : 0)) * dtype;
     const actBytes = actOut * (2.0 * dtype) * (l.separate ? 1 : 0);
     const mac = l.mac_class >= 0;
     const compute = values.macs[i] / (d.gmacs * 1e6) * (mac ? d.inverse_efficiency[l.mac_class] : 0);
