@@ -1,4 +1,4 @@
-"""Render evaluated tables: rich terminal table, JSON, CSV, Markdown. No arithmetic here.
+"""Render evaluated tables: terminal table, JSON, CSV, Markdown. No arithmetic here.
 
 A one-configuration report renders a `numeric.one_point.PointReport` (plain Python); sweeps render DataFrames.
 """
