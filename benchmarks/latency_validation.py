@@ -161,6 +161,8 @@ def evaluate_groups(groups, priors_by_fold: dict, draws: int = 0) -> pd.DataFram
         else:
             splits = [([j for j in everything if j != i], [i], "leave-one-out", 0) for i in everything]
         for fit_rows, test_rows, protocol, draw in splits:
+            calibrated_on = "; ".join(f"{frame.loc[j, 'model']} {frame.loc[j, 'alpha']:g}/{frame.loc[j, 'resolution']:g}"
+                                      for j in fit_rows) if protocol == "held-out" else ""
             theta = fit_theta([terms[j] for j in fit_rows], y[fit_rows], theta0)
             base = _baseline(macs[fit_rows], y[fit_rows], macs[test_rows])
             for i, b in zip(test_rows, base):
@@ -169,7 +171,7 @@ def evaluate_groups(groups, priors_by_fold: dict, draws: int = 0) -> pd.DataFram
                              "model": frame.loc[i, "model"], "alpha": frame.loc[i, "alpha"],
                              "resolution": frame.loc[i, "resolution"], "measured_ms": y[i],
                              "error_pct": (_predict(terms[i], theta) - y[i]) / y[i] * 100,
-                             "baseline_error_pct": (b - y[i]) / y[i] * 100})
+                             "baseline_error_pct": (b - y[i]) / y[i] * 100, "calibrated_on": calibrated_on})
     return pd.DataFrame(rows)
 
 
@@ -230,6 +232,21 @@ def per_group(cross: pd.DataFrame) -> str:
     return head + "\n" + table.round(1).to_string(index=False)
 
 
+def details(cross: pd.DataFrame) -> str:
+    """Every group of the held-out protocol: its calibration rows, then each held-out prediction by family
+    and size (signed errors: which families and sizes the model over- or under-predicts)."""
+    held = cross[cross["protocol"] == "held-out"]
+    lines = []
+    for key, group in held.groupby(["device", "precision", "threads"], dropna=False, sort=False):
+        lines += ["", f"{' / '.join('threads n/a' if pd.isna(k) else str(k) for k in key)}: calibrated on {group['calibrated_on'].iloc[0]}"]
+        for model, rows in group.groupby("model"):
+            lines.append(f"  {model}: mean error {rows['error_pct'].mean():+.1f} % over {len(rows)} held-out rows")
+            for _, r in rows.sort_values(["alpha", "resolution"]).iterrows():
+                lines.append(f"    {r['alpha']:g}/{r['resolution']:g}: measured {r['measured_ms']:g} ms, model "
+                             f"{r['error_pct']:+.1f} %, k * MACs {r['baseline_error_pct']:+.1f} %")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV,
@@ -254,6 +271,8 @@ def main(argv=None) -> int:
     print(summary(cross, neutral, info))
     print()
     print(per_group(cross))
+    if args.details:
+        print(details(cross))
     return 0
 
 
