@@ -9,8 +9,8 @@ Groups: rows of calibration_latency.csv that share device (hardware and runtime,
    percentage error (MAPE) and the share within +-10 % on the held-out rows, next to the
    MACs-proportional baseline latency = k * MACs with k fitted on the same rows.
    The calibration rows follow a stated rule, never a search for the best rows
-   (`choose_calibration_rows`: each family's median-MACs row, largest family first, then the smallest
-   and the largest MACs). The per-group table also reports each group over 20 random 4-row
+   (`choose_calibration_rows`: the smallest and the largest MACs, then each remaining family's
+   median-MACs row, largest family first). The per-group table also reports each group over 20 random 4-row
    calibration sets (seeded by the group's name), so a lucky or unlucky rule shows.
 2. Groups with 3-4 configurations (mostly one network per family at 1.0-224): leave-one-out --
    calibrate on the others, predict the one left out -- same baseline.
@@ -73,15 +73,21 @@ def fold_of(device: str) -> int:
 
 
 def choose_calibration_rows(group: pd.DataFrame, count: int) -> list:
-    """3-4 rows spanning the families: each family's median-MACs row, then the smallest and largest MACs."""
-    chosen = []
-    for _, rows in sorted(group.groupby("model"), key=lambda kv: -len(kv[1])):
-        rows = rows.sort_values("macs")
-        chosen.append(rows.index[(len(rows) - 1) // 2])
-        if len(chosen) == count:
-            return chosen
-    ordered = group.sort_values("macs").index
-    for index in (ordered[0], ordered[-1], *ordered[len(ordered) // 2:], *ordered[: len(ordered) // 2]):
+    """3-4 rows spanning sizes and families: the smallest and the largest MACs, then the median-MACs row
+    of each family not yet chosen (largest family first), then further family medians and the rest by MACs.
+
+    Calibrating on the smallest and largest configurations keeps every prediction within the span of
+    sizes the fit has seen; with each family's median first instead (the former rule), a group of three
+    families left its largest networks extrapolated (NNAPI fp32: V1 1.0/224, 569 M MACs, predicted from
+    rows of at most 301 M)."""
+    ordered = group.sort_values("macs", kind="stable").index
+    families = [rows.sort_values("macs", kind="stable").index
+                for _, rows in sorted(group.groupby("model"), key=lambda kv: -len(kv[1]))]
+    chosen = [ordered[0], ordered[-1]][:count]
+    covered = set(group.loc[chosen, "model"])
+    medians = [rows[(len(rows) - 1) // 2] for rows in families]
+    first = [m for m in medians if group.loc[m, "model"] not in covered]
+    for index in (*first, *medians, *ordered[len(ordered) // 2:], *ordered[: len(ordered) // 2]):
         if len(chosen) == count:
             break
         if index not in chosen:
@@ -161,6 +167,8 @@ def evaluate_groups(groups, priors_by_fold: dict, draws: int = 0) -> pd.DataFram
         else:
             splits = [([j for j in everything if j != i], [i], "leave-one-out", 0) for i in everything]
         for fit_rows, test_rows, protocol, draw in splits:
+            calibrated_on = "; ".join(f"{frame.loc[j, 'model']} {frame.loc[j, 'alpha']:g}/{frame.loc[j, 'resolution']:g}"
+                                      for j in fit_rows) if protocol == "held-out" else ""
             theta = fit_theta([terms[j] for j in fit_rows], y[fit_rows], theta0)
             base = _baseline(macs[fit_rows], y[fit_rows], macs[test_rows])
             for i, b in zip(test_rows, base):
@@ -169,7 +177,7 @@ def evaluate_groups(groups, priors_by_fold: dict, draws: int = 0) -> pd.DataFram
                              "model": frame.loc[i, "model"], "alpha": frame.loc[i, "alpha"],
                              "resolution": frame.loc[i, "resolution"], "measured_ms": y[i],
                              "error_pct": (_predict(terms[i], theta) - y[i]) / y[i] * 100,
-                             "baseline_error_pct": (b - y[i]) / y[i] * 100})
+                             "baseline_error_pct": (b - y[i]) / y[i] * 100, "calibrated_on": calibrated_on})
     return pd.DataFrame(rows)
 
 
@@ -230,6 +238,21 @@ def per_group(cross: pd.DataFrame) -> str:
     return head + "\n" + table.round(1).to_string(index=False)
 
 
+def details(cross: pd.DataFrame) -> str:
+    """Every group of the held-out protocol: its calibration rows, then each held-out prediction by family
+    and size (signed errors: which families and sizes the model over- or under-predicts)."""
+    held = cross[cross["protocol"] == "held-out"]
+    lines = []
+    for key, group in held.groupby(["device", "precision", "threads"], dropna=False, sort=False):
+        lines += ["", f"{' / '.join('threads n/a' if pd.isna(k) else str(k) for k in key)}: calibrated on {group['calibrated_on'].iloc[0]}"]
+        for model, rows in group.groupby("model"):
+            lines.append(f"  {model}: mean error {rows['error_pct'].mean():+.1f} % over {len(rows)} held-out rows")
+            for _, r in rows.sort_values(["alpha", "resolution"]).iterrows():
+                lines.append(f"    {r['alpha']:g}/{r['resolution']:g}: measured {r['measured_ms']:g} ms, model "
+                             f"{r['error_pct']:+.1f} %, k * MACs {r['baseline_error_pct']:+.1f} %")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV,
@@ -254,6 +277,8 @@ def main(argv=None) -> int:
     print(summary(cross, neutral, info))
     print()
     print(per_group(cross))
+    if args.details:
+        print(details(cross))
     return 0
 
 

@@ -145,3 +145,41 @@ def test_an_ill_posed_fit_says_so():
     warnings = [w for w in fit_warnings("generic_cpu", rows, result) if "ill-posed" in w]
     assert len(warnings) == 1 and warnings[0].startswith("warning: ill-posed fit: 2 rows determine only 1 of the")
     assert "prior" in warnings[0]
+
+
+def test_a_bounded_fit_holds_efficiencies_at_1_and_says_so(tmp_path):
+    # The MobileNetV3 paper's Pixel 1 column (arXiv:1905.02244v5 Table 3, P-1: 51, 71, 64 and 15.8 ms), fitted
+    # from the Pixel 1 spec sheet with the Pixel 2 profile's efficiencies as the prior (as the shipped Pixel 1
+    # profile was): unbounded, the memory efficiency comes out above 1; bounded, no efficiency exceeds 1 and
+    # the memory one sits on its bound, which a warning names.
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+    from mobilecost.latency.calibrate import fit_warnings
+    from mobilecost.latency.devices import dump_device, parse_device
+
+    pixel1, pixel2 = load_device("pixel1_big_tflite_fp32_1t"), load_device("pixel2_big_tflite_fp32_1t")
+    base = pixel1.model_copy(update={"efficiency": pixel2.efficiency, "overhead": pixel2.overhead,
+                                     "status": "spec-only", "calibration": None})
+    rows = [Measurement("mobilenet_v3_large", 1.0, 224, 51.0), Measurement("mnasnet_a1", 1.0, 224, 71.0),
+            Measurement("mobilenet_v2", 1.0, 224, 64.0), Measurement("mobilenet_v3_small", 1.0, 224, 15.8)]
+    free = fit(base, rows)
+    assert 1 / free.theta[4] > 1  # memory
+    assert [w for w in fit_warnings(base, rows, free) if w.startswith("warning: fitted memory efficiency")]
+    bounded = fit(base, rows, bounded=True)
+    assert all(t >= 1 for t in bounded.theta[:6])
+    assert bounded.theta[4] == pytest.approx(1.0, abs=1e-12)
+    held = [w for w in fit_warnings(base, rows, bounded) if "held at its bound" in w]
+    assert len(held) == 1 and held[0].startswith("warning: fitted memory efficiency held at its bound 1")
+    # The command: --bounded writes the bounded fit and says so in the profile's source.
+    (tmp_path / "base.yaml").write_text(dump_device(base), encoding="utf-8")
+    (tmp_path / "rows.csv").write_text("variant,alpha,resolution,latency_ms\n"
+                                       + "".join(f"{m.variant},{m.alpha},{m.resolution},{m.latency_ms}\n" for m in rows),
+                                       encoding="utf-8")
+    out = tmp_path / "pixel1.yaml"
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "rows.csv"), "--base", str(tmp_path / "base.yaml"),
+                                      "-o", str(out), "--bounded"])
+    assert result.exit_code == 0, result.output
+    assert "held at its bound 1" in result.output
+    written = parse_device(out.read_text(encoding="utf-8"), str(out))
+    assert written.efficiency.memory == 1.0 and "every efficiency bounded at 1" in written.efficiency.source

@@ -176,6 +176,8 @@ def calibrate(
     base: str = typer.Option(..., "--base", "-b", help="The profile to start from (its peak, bandwidth and priors)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the new profile (default: the output file's stem)."),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the calibrated profile (.yaml)."),
+    bounded: bool = typer.Option(False, "--bounded", help="Hold every fitted efficiency at or below 1 (for a base "
+                                 "whose peak and bandwidth are the device's own spec figures, not a generic profile)."),
     width: Optional[int] = WIDTH_OPT,
 ) -> None:
     """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
@@ -188,7 +190,7 @@ def calibrate(
             raise MobilecostError("the calibrated profile is written as YAML; give a .yaml path", field="--output")
         check_output(output, "--output")
         columns = text_width(width)
-        profile, rows, result = run_calibration(measurements, base, name or Path(output).stem)
+        profile, rows, result = run_calibration(measurements, base, name or Path(output).stem, bounded)
         warnings = fit_warnings(base, rows, result)
         text = dump_device(profile)
         write_atomic(output, text, "--output")

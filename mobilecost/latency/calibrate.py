@@ -52,6 +52,7 @@ class Fit:
     predicted_ms: np.ndarray
     measured_ms: np.ndarray
     loo_predicted_ms: np.ndarray | None
+    bounded: bool = False  # fitted with every efficiency held at or below 1
 
     @property
     def errors_pct(self) -> np.ndarray:
@@ -218,8 +219,14 @@ def _features(terms, theta) -> np.ndarray:
     return out
 
 
-def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT) -> np.ndarray:
-    """Parameters that best explain `measured` (ms), pulled towards the scaled base values theta0."""
+EFFICIENCY_PARAMS = 6  # the first PARAMS are inverse efficiencies
+
+
+def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT, bounded: bool = False) -> np.ndarray:
+    """Parameters that best explain `measured` (ms), pulled towards the scaled base values theta0.
+
+    bounded: no efficiency above 1 (every inverse efficiency at least 1), for a base profile whose peak and
+    bandwidth are the device's own figures; a generic profile's nominal figures need no such bound."""
     y = np.asarray(measured, dtype=float)
     terms = _batched(terms)
     theta0 = np.maximum(np.asarray(theta0, dtype=float), 1e-9)
@@ -229,6 +236,9 @@ def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT)
     # No parameter may fall below a tenth of its prior: a layer class never becomes free of cost.
     floor = prior * MIN_SHARE_OF_PRIOR
     floor[PARAMS.index("fixed_ms")] = 0.0  # a runtime may cost nothing per inference beyond its steps
+    if bounded:
+        floor[:EFFICIENCY_PARAMS] = np.maximum(floor[:EFFICIENCY_PARAMS], 1.0)
+        prior[:EFFICIENCY_PARAMS] = np.maximum(prior[:EFFICIENCY_PARAMS], 1.0)
 
     def objective(theta):
         rel = (_predict(terms, theta) - y) / y
@@ -279,36 +289,44 @@ def fit_shared_prior(groups, theta0, rounds: int = 15, ridge: float = 1e-3) -> n
     return theta
 
 
-def fit(profile: DeviceProfile, measurements, prior_weight: float = PRIOR_WEIGHT, leave_one_out: bool = True) -> Fit:
+def fit(profile: DeviceProfile, measurements, prior_weight: float = PRIOR_WEIGHT, leave_one_out: bool = True,
+        bounded: bool = False) -> Fit:
     terms = measurement_terms(profile, measurements)
     y = np.array([m.latency_ms for m in measurements])
     theta0 = theta_of(profile)
-    theta = fit_theta(terms, y, theta0, prior_weight)
+    theta = fit_theta(terms, y, theta0, prior_weight, bounded)
     loo = None
     if leave_one_out and len(y) >= 2:
         loo = np.empty(len(y))
         for i in range(len(y)):
             keep = [j for j in range(len(y)) if j != i]
-            held = fit_theta([terms[j] for j in keep], y[keep], theta0, prior_weight)
+            held = fit_theta([terms[j] for j in keep], y[keep], theta0, prior_weight, bounded)
             loo[i] = _predict([terms[i]], held)[0]
-    return Fit(theta, _predict(terms, theta), y, loo)
+    return Fit(theta, _predict(terms, theta), y, loo, bounded)
 
 
 def implausible(result: Fit, terms: list, measurements, top: int = 2) -> list[str]:
-    """One warning per fitted efficiency above 1 (faster than the profile's peak or bandwidth allows),
-    naming the rows that drive it: those where the parameter's term is the largest share of the fitted
-    time (its leverage), with their residuals."""
+    """One warning per fitted efficiency above 1 (faster than the profile's peak or bandwidth allows), or, in a
+    bounded fit, held at its bound 1, naming the rows that drive it: those where the parameter's term is the
+    largest share of the fitted time (its leverage), with their residuals."""
     theta = np.maximum(result.theta, 1e-6)
     f = _features(terms, theta)
     share = f * theta / np.maximum(result.predicted_ms, 1e-12)[:, None]  # rows x parameters
     warnings = []
-    for j, param in enumerate(PARAMS[:6]):
+    for j, param in enumerate(PARAMS[:EFFICIENCY_PARAMS]):
         efficiency = 1 / theta[j]
-        if efficiency <= 1:
+        at_bound = result.bounded and efficiency >= 1 - 1e-9
+        if efficiency <= 1 and not at_bound:
             continue
         rows = [i for i in np.argsort(-share[:, j], kind="stable")[:top] if share[i, j] > 0]
         driven = "; ".join(f"{measurements[i].describe()} ({share[i, j] * 100:.0f} % of its fitted time, "
                            f"residual {result.errors_pct[i]:+.1f} %)" for i in rows) or "no row uses it"
+        if at_bound:
+            if rows:  # a bound no row reaches changes nothing
+                warnings.append(f"warning: fitted {param} efficiency held at its bound 1 (--bounded): the rows ask for "
+                                f"more than the profile's peak or bandwidth allows; check the peak, the bandwidth or "
+                                f"these rows: {driven}")
+            continue
         warnings.append(f"warning: fitted {param} efficiency {efficiency:.3g} > 1 is implausible (faster than the "
                         f"profile's peak or bandwidth); check the peak, the bandwidth or these rows: {driven}")
     return warnings
@@ -318,8 +336,9 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     """The base profile with fitted efficiencies and overhead, marked calibrated on `measurements`."""
     theta = np.maximum(result.theta, 1e-6)
     source = (f"fitted by mobilecost calibrate to {len(measurements)} measurements in {data} "
-              f"(base profile {base.name}, prior weight {PRIOR_WEIGHT})")
-    eff = {p: round(float(1 / theta[i]), 6) for i, p in enumerate(PARAMS[:6])}
+              f"(base profile {base.name}, prior weight {PRIOR_WEIGHT}"
+              f"{', every efficiency bounded at 1' if result.bounded else ''})")
+    eff = {p: round(float(1 / theta[i]), 6) for i, p in enumerate(PARAMS[:EFFICIENCY_PARAMS])}
     fitted = Parameters.of(result.theta)
     loo = result.loo_errors_pct
     calibration = {
@@ -347,12 +366,12 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
     return base.model_copy(update=update)
 
 
-def calibrate(measurements_path: str, base, name: str | None = None):
+def calibrate(measurements_path: str, base, name: str | None = None, bounded: bool = False):
     """Read, fit and return (new profile, measurements, fit) -- the `mobilecost calibrate` command's work;
     `fit_warnings` names the implausible parameters of the result."""
     profile = load_device(base)
     measurements = read_measurements(measurements_path)
-    result = fit(profile, measurements)
+    result = fit(profile, measurements, bounded=bounded)
     return calibrated_profile(profile, result, measurements, Path(measurements_path).name, name), measurements, result
 
 

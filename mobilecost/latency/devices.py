@@ -106,7 +106,7 @@ class StatedError(_Strict):
 
 
 # What a spec-only profile that states no error is assumed to err by. benchmarks/latency_validation.py
-# reports 7.1 % mean absolute error for profiles calibrated on 4 rows of the same group and 20.9 % when
+# reports 6.6 % mean absolute error for profiles calibrated on 4 rows of the same group and 20.9 % when
 # a family is predicted from others; a spec-only profile has not seen its device at all (its speed factor is
 # a guess), so twice the worse of the two, rounded up, is assumed.
 SPEC_ONLY_ERROR = StatedError(
