@@ -26,7 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from ..count.ops import ExtraReads, record_of
-from ..numeric.column_math import divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total
+from ..numeric.column_math import (
+    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total,
+)
 from .figures import figures_of
 
 # The MAC classes, each with its own efficiency.
@@ -144,10 +146,9 @@ def layer_times(terms: Terms, params) -> dict:
 
     time = max(compute, own memory) + separate activation pass + overhead; ``memory_ms`` includes the pass."""
     p = Parameters.of(params)
-    like = terms.compute_ms
-    per_class = per_layer(like, [(p.conv, p.pointwise, p.depthwise, p.fc, 0.0)[c] for c in terms.mac_class])
-    compute = terms.compute_ms * per_class
-    own_memory = terms.memory_ms * per_layer(like, [p.memory if c >= 0 else p.elementwise for c in terms.mac_class])
+    like, mac_class = terms.compute_ms, terms.mac_class  # class -1 (element-wise) picks the last option
+    compute = terms.compute_ms * choose(like, mac_class, (p.conv, p.pointwise, p.depthwise, p.fc, 0.0))
+    own_memory = terms.memory_ms * choose(like, mac_class, (p.memory,) * len(MAC_CLASSES) + (p.elementwise,))
     act_pass = terms.act_ms * p.elementwise  # a separate step: added, not overlapped with the layer
     overhead = terms.steps * p.overhead_ms + terms.ew_steps * p.elementwise_overhead_ms
     out = {"compute_ms": compute, "memory_ms": own_memory + act_pass, "overhead_ms": overhead,

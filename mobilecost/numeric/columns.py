@@ -469,6 +469,11 @@ def per_layer(values) -> np.ndarray:
     return np.asarray(values, dtype=float)[:, None]
 
 
+def choose(index, options) -> np.ndarray:
+    """Per layer, ``options[index[layer]]`` as a column (layers, 1)."""
+    return np.asarray(options, dtype=float)[np.asarray(index)][:, None]
+
+
 def first_largest(columns, labels):
     """Per entry of numpy columns, the label of the first of `columns` that is largest there; None on a
     grid (a choice between columns is not kept as alpha x rho terms)."""

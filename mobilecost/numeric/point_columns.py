@@ -99,6 +99,10 @@ def per_layer(values) -> PointColumn:
     return PointColumn(values)
 
 
+def choose(index, options) -> PointColumn:
+    return PointColumn([options[i] for i in index])
+
+
 def maximum(x, y) -> PointColumn:
     """The larger of each layer's two numbers (the first when they are equal, as numpy's object arrays)."""
     return PointColumn([a if a >= b else b for a, b in zip(_values(x, y), _values(y, x))])
