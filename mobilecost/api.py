@@ -289,51 +289,16 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
 def estimate_latency(variant, device, alpha=1.0, rho=None, resolution=None, mode="exact", semantics=None) -> pd.DataFrame:
     """Per-layer simulated time and bound at one configuration; ``.attrs`` holds totals and the profile.
 
-    The configuration is evaluated once, from the table's cached snapshot (`one_point.configuration`)."""
-    from .latency.devices import load_device
-    from .latency.model import BOUNDS, describe, layer_terms, layer_times, limits, parameters_of
-    from .numeric.one_point import configuration
+    The configuration is evaluated once, from the table's cached snapshot, in plain Python
+    (latency/point_report.py); this is that report as a DataFrame."""
+    from .latency.point_report import latency_report
+    from .latency.profile_cache import device_figures
     from .numeric.snapshot import snapshot_for
-    from .numeric.values import LayerValues
 
-    profile = load_device(device)
-    table = snapshot_for(variant, resolution, mode, semantics)
-    point, per_layer = configuration(table, alpha, rho, resolution)
-    columns = {}
-    for field, column in per_layer.items():
-        columns[field] = np.empty((len(column), 1), dtype=object if mode == "exact" else float)
-        columns[field][:, 0] = column
-    values = LayerValues(table.layers, table.mode, columns)
-    terms = layer_terms(profile, values)
-    params = parameters_of(profile)
-    times = layer_times(terms, params)
-    kept = [i for i, layer in enumerate(table.layers) if not (layer.residual and per_layer["act_out"][i] == 0)]
-    layers = [table.layers[i] for i in kept]
-    out = pd.DataFrame({"name": [layer.name for layer in layers], "op": [layer.op.value for layer in layers],
-                        "type": [type_label(layer) for layer in layers], "act": [layer.act or "" for layer in layers],
-                        **{f: [per_layer[f][i] for i in kept] for f in ("macs", "act_in", "act_out", "weights")}})
-    out["bytes_moved"] = np.asarray(terms.bytes_moved, dtype=float)[kept, 0]
-    for key in ("compute_ms", "memory_ms", "overhead_ms", "time_ms"):
-        out[key] = np.asarray(times[key], dtype=float)[kept, 0]
-    out["bound"] = times["bound"][kept, 0]  # the largest term in the model, not a measured bottleneck
-    out["limit"] = limits(profile, terms, times, params)[kept, 0]  # that term in the model's own figures
-    # Attained share of the profile's peak: MACs / (time x peak); a depthwise layer labelled "compute" may sit at a few %.
-    peak_macs = out["time_ms"].to_numpy(dtype=float) * profile.peak.gmacs * 1e6  # MACs the peak allows in that time
-    out["peak_pct"] = np.divide(out["macs"].to_numpy(dtype=float) * 100, peak_macs, out=np.zeros(len(out)),
-                                where=peak_macs > 0)
-    totals = {key: float(out[key].sum()) for key in ("compute_ms", "memory_ms", "overhead_ms")}
-    totals["fixed_ms"] = params.fixed_ms  # once per inference, beside the layers
-    totals["latency_ms"] = float(out["time_ms"].sum()) + params.fixed_ms
-    band = profile.band()
-    totals["latency_ms_low"] = float(band.low(totals["latency_ms"]))
-    totals["latency_ms_high"] = float(band.high(totals["latency_ms"]))
-    totals["macs"] = int(out["macs"].sum())
-    totals["bound_ms"] = {b: float(out.loc[out["bound"] == b, "time_ms"].sum()) for b in BOUNDS}
-    out.attrs.update({"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
-                      "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics})
-    if point.width is not None:  # a rectangular input
-        out.attrs["height"], out.attrs["width"] = point.resolution, point.width
-    out.attrs.update({"totals": totals, "device": describe(profile), "label": profile.label(), "simulated": True})
+    figures = device_figures(device)
+    report = latency_report(snapshot_for(variant, resolution, mode, semantics), figures, alpha, rho, resolution)
+    out = pd.DataFrame(report.columns)
+    out.attrs.update(report.attrs)
     return out
 
 

@@ -45,21 +45,36 @@ RICH_LAYOUT = ("rich.console", "rich.table")
     # semantics, the head scaled below alpha 1): each is a snapshot of its own.
     (["explain", "mobilenet_v2", "-f", "json"], 300_774_272),
     (["explain", "mobilenet_v3_large", "--alpha", "0.75"], None),
+    # latency and a latency budget: the model runs on one configuration's plain-Python columns, the device
+    # profile's figures come from the cache (latency/profile_cache.py)
+    (["latency", "mobilenet_v2", "--device", "pixel4_a76_tflite_fp32_1t"], None),
+    (["latency", "mobilenet_v2", "--device", "pixel4_a76_tflite_fp32_1t", "-f", "json"], 300_774_272),
+    (["latency", "mobilenet_v3_small", "--device", "generic_gpu", "--alpha", "0.75", "--resolution", "160", "-f", "csv"], None),
+    (["latency", "ssdlite320_mobilenet_v3_large", "--device", "jetson_nano_gpu_ncnn_fp16", "--resolution", "240x320"], None),
+    (["latency", "mobilenet_v1", "--device", "rpi4_a72_ncnn_fp32_1t", "--mode", "ideal", "--rho", "0.7", "-f", "json"], None),
+    (["check", "mobilenet_v2", "--max-latency-ms", "20", "--device", "pixel4_a76_tflite_fp32_1t"], None),
+    (["check", "mobilenet_v3_large", "--alpha", "0.75", "--max-latency-ms", "50", "--max-macs", "200M",
+      "--device", "generic_cpu"], None),
 ])
 def test_warm_report_loads_no_numerics_library(tmp_path, args, macs):
-    """On a warm cache, `report`, `explain` (and `check` without a latency budget) read the table's cached
-    snapshots, count in plain Python and lay their tables out without rich's console."""
+    """On a warm cache, `report`, `explain`, `latency` and `check` read the table's cached snapshots (and
+    the device profile's cached figures), count in plain Python and lay their tables out without rich's
+    console."""
     env = {**os.environ, "MOBILECOST_CACHE_DIR": str(tmp_path)}
     code = ("import sys, json; from mobilecost.cli import main; sys.argv = ['mobilecost'] + " + repr(args) + "\n"
-            "import io, contextlib\nout = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n    try: main()\n    except SystemExit as e: code = e.code\n"
+            "import io, contextlib\nout, err, code = io.StringIO(), io.StringIO(), 0\n"
+            "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+            "    try: main()\n    except SystemExit as e: code = e.code\n"
             "print(json.dumps({'loaded': sorted(m for m in sys.modules if m.split('.')[0] in " + repr(HEAVY) + " or m in "
-            + repr(PYDANTIC_USERS) + " or m in " + repr(RICH_LAYOUT) + "), 'out': out.getvalue()}))")
+            + repr(PYDANTIC_USERS) + " or m in " + repr(RICH_LAYOUT) + "), 'out': out.getvalue(), 'err': err.getvalue(), "
+            "'code': code}))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=root,
                                       check=True).stdout) for _ in range(2)]
     assert runs[0]["loaded"], "the first run builds the cache and needs the full stack"
     assert {m.split(".")[0] for m in runs[1]["loaded"]} == set(), runs[1]["loaded"]
-    assert runs[0]["out"] == runs[1]["out"]
+    assert (runs[0]["out"], runs[0]["err"], runs[0]["code"]) == (runs[1]["out"], runs[1]["err"], runs[1]["code"])
+    if args[0] == "check" and "--max-latency-ms" in args:
+        assert "simulated latency on" in runs[1]["err"] and " ms" in runs[1]["err"]
     if macs is not None:
         assert f"{macs:,}" in runs[1]["out"] or str(macs) in runs[1]["out"]

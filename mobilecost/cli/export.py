@@ -98,7 +98,7 @@ def check(
     2 bad input."""
     from ..analysis.budget import Limit, check_budget, describe_fit, near_budget, parse_quantity
     from ..numeric.one_point import evaluate_one
-    from ..numeric.points import Point, resolve_point
+    from ..numeric.points import Point
     from ..numeric.snapshot import snapshot_for
 
     from ..outputs.text import wrap
@@ -122,24 +122,21 @@ def check(
         if not limits:
             raise MobilecostError("give at least one budget (--max-macs, --max-params, --max-peak-memory, "
                                   "--max-latency-ms)", field="--max-macs")
-        if max_latency_ms:  # the latency model runs on the numeric stage's arrays
-            from ..api import sweep
-            from ..numeric.checked import spec_for
+        # Counts, memory and (with a latency budget) the simulated latency of one configuration: plain Python.
+        table = snapshot_for(variant, resolution, "exact", semantics)
+        report = evaluate_one(table, alpha, rho, resolution, convention.value, dtype)
+        a = report.attrs
+        point = Point(a["alpha"], a["rho"], a["resolution"], a.get("width"))
+        totals = report.attrs["totals"]
+        row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
+               "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
+        if max_latency_ms:
+            from ..latency.point_report import latency_report
+            from ..latency.profile_cache import device_figures
 
-            spec = spec_for(variant, resolution, semantics)
-            point = resolve_point(spec.input.size, alpha, rho, resolution, width=spec.input.width)
-            shape = point.resolution if point.width is None else (point.resolution, point.width)
-            frame = sweep(spec, [point.alpha], resolutions=[shape], semantics=semantics,
-                          convention=convention.value, device=device, dtype=dtype)
-            row = frame.iloc[0]
-        else:  # counts and memory of one configuration: exact integers, plain Python
-            report = evaluate_one(snapshot_for(variant, resolution, "exact", semantics), alpha, rho, resolution,
-                                  convention.value, dtype)
-            a = report.attrs
-            point = Point(a["alpha"], a["rho"], a["resolution"], a.get("width"))
-            totals = report.attrs["totals"]
-            row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
-                   "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
+            simulated = latency_report(table, device_figures(device), alpha, rho, resolution)
+            band = simulated.attrs["device"]["band"]
+            row.update({key: simulated.attrs["totals"][key] for key in ("latency_ms", "latency_ms_low", "latency_ms_high")})
     except MobilecostError as exc:
         fail(exc)
     where = f"{row['variant']} alpha {point.alpha:g} at {point.shape_text}"
@@ -150,7 +147,7 @@ def check(
     near = near_budget(row, limits)
     if near:
         typer.echo(wrap(f"mobilecost: within the model's error of the budget: {where}: " + "; ".join(near)
-                        + f" ({frame.attrs['device']['band']})", columns), err=True)
+                        + f" ({band})", columns), err=True)
         raise typer.Exit(EXIT_WITHIN_ERROR)
     typer.echo(wrap(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", columns), err=True)
 

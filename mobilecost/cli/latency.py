@@ -5,6 +5,7 @@ Rendering only; the model lives in latency.py, the fitting in calibrate.py.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from enum import Enum
@@ -61,19 +62,24 @@ def devices(width: Optional[int] = WIDTH_OPT) -> None:
 LATENCY_OPTIONAL = (("compute ms", "memory ms", "overhead ms"), "bytes moved", "op")
 
 
-def render_latency(frame, fmt: str, width: int = 80) -> str:
-    from ..outputs.files import csv_comment, csv_text
+def render_latency(report, fmt: str, width: int = 80) -> str:
+    """A `latency.point_report.LatencyReport` as json, csv or a terminal table of at most `width` columns.
+
+    Numbers print as they did from the report's DataFrame: layers' real numbers to 10 decimal places in
+    JSON (`pandas_json_float`) and as ``%.6g`` in CSV."""
+    from ..outputs.files import csv_cell, csv_comment
     from ..outputs.text import text_table, wrap_lines
 
-    attrs, totals, device = frame.attrs, frame.attrs["totals"], frame.attrs["device"]
+    attrs, totals, device = report.attrs, report.attrs["totals"], report.attrs["device"]
     # A rectangular input: resolution is its height; shown as HxW.
     shape = {"height": attrs["height"], "width": attrs["width"]} if "width" in attrs else {}
     shown = f"{attrs['resolution']}x{attrs['width']}" if shape else attrs["resolution"]
     if fmt == "json":
+        layers = [{k: pandas_json_float(v) if isinstance(v, float) else v for k, v in row.items()} for row in report.rows()]
         doc = {
             "simulated": True, "label": attrs["label"], "variant": attrs["variant"], "alpha": attrs["alpha"],
             "rho": attrs["rho"], "resolution": attrs["resolution"], **shape, "mode": attrs["mode"], "device": device,
-            "totals": totals, "layers": json.loads(frame.to_json(orient="records")),
+            "totals": totals, "layers": layers,
         }
         return json.dumps(doc, indent=1)
     if fmt == "csv":
@@ -83,11 +89,15 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
                               f"simulated latency {totals['latency_ms']:.3f} ms "
                               f"(band {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms; "
                               f"{device['band']})") + "\n")
-        csv_text(frame, buf, float_format="%.6g")
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([csv_cell(name) for name in report.columns])
+        for row in report.rows():
+            writer.writerow([csv_cell(v) if isinstance(v, str) else "%.6g" % v if isinstance(v, float) else v
+                             for v in row.values()])
         return buf.getvalue()
-    rows = [(r.name, r.op, f"{r.macs:,}", f"{int(r.bytes_moved):,}", f"{r.compute_ms:.4f}", f"{r.memory_ms:.4f}",
-             f"{r.overhead_ms:.4f}", f"{r.time_ms:.4f}", f"{r.peak_pct:.1f}", r.limit)
-            for r in frame.itertuples(index=False)]
+    rows = [(r["name"], r["op"], f"{r['macs']:,}", f"{int(r['bytes_moved']):,}", f"{r['compute_ms']:.4f}",
+             f"{r['memory_ms']:.4f}", f"{r['overhead_ms']:.4f}", f"{r['time_ms']:.4f}", f"{r['peak_pct']:.1f}", r["limit"])
+            for r in report.rows()]
     right = ("MACs", "bytes moved", "compute ms", "memory ms", "overhead ms", "time ms", "% of peak")
     text = text_table(("layer", "op", *right, "largest term in the model"), rows, right, width, LATENCY_OPTIONAL)
     share = ", ".join(f"{b} term {ms:.2f} ms" for b, ms in totals["bound_ms"].items())
@@ -108,6 +118,25 @@ def render_latency(frame, fmt: str, width: int = 80) -> str:
     return "\n".join(wrap_lines(head, width)) + "\n" + text + "\n".join(wrap_lines(tail, width)) + "\n"
 
 
+def pandas_json_float(value: float) -> float:
+    """`value` as it reads back from pandas' ``to_json`` (its default ``double_precision=10``), in which the
+    per-layer records were first written: rounded to 10 decimal places, half to even on the last digit's
+    remainder; beyond 1e16 - 1 or below 1e-15, 10 significant digits ("%.10g")."""
+    magnitude = abs(value)
+    if magnitude > 1e16 - 1 or (magnitude != 0.0 and magnitude < 1e-15):
+        return float("%.10g" % value)
+    whole = int(magnitude)
+    scaled = (magnitude - whole) * 1e10
+    frac = int(scaled)
+    rest = scaled - frac
+    if rest > 0.5 or (rest == 0.5 and (frac == 0 or frac & 1)):
+        frac += 1
+    if frac >= 10**10:
+        whole, frac = whole + 1, 0
+    text = f"{whole}.{frac:010d}".rstrip("0") if frac else f"{whole}.0"
+    return float(("-" if value < 0 else "") + text)
+
+
 @app.command()
 def latency(
     variant: str = typer.Argument(..., help=VARIANT_HELP),
@@ -124,14 +153,17 @@ def latency(
     """Simulated per-layer time on a device profile, with what bounds each layer, and the total.
 
     A narrow table leaves out, in this order, the compute, memory and overhead terms, bytes moved and op."""
-    from ..api import estimate_latency
+    from ..latency.point_report import latency_report
+    from ..latency.profile_cache import device_figures
+    from ..numeric.snapshot import snapshot_for
     from ..outputs.files import emit
 
     try:
         check_output(output)
         columns = text_width(width)
-        frame = estimate_latency(variant, device, alpha, rho, resolution, mode.value, semantics)
-        emit(render_latency(frame, fmt.value, columns), output)
+        figures = device_figures(device)
+        report = latency_report(snapshot_for(variant, resolution, mode.value, semantics), figures, alpha, rho, resolution)
+        emit(render_latency(report, fmt.value, columns), output)
     except MobilecostError as exc:
         fail(exc)
 

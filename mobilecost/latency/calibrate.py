@@ -193,7 +193,7 @@ def _batched(terms) -> _Batches:
         return terms
     by_network: dict = {}
     for i, t in enumerate(terms):
-        by_network.setdefault((t.mac_class.tobytes(), t.compute_ms.shape[0]), []).append(i)
+        by_network.setdefault((tuple(t.mac_class), t.compute_ms.shape[0]), []).append(i)
     groups = []
     for rows in by_network.values():
         first = terms[rows[0]]

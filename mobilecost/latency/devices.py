@@ -7,9 +7,6 @@ source; ``status`` says whether the figures are spec-only or calibrated, and on 
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,12 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
 from ..spec.loader import first_error, read_located_yaml
-from ..spec.files import brief, display_path, is_file, read_text_file, tables_dir
+from ..spec.files import display_path, read_text_file
+from .figures import Band, EFFICIENCIES, OP_CLASSES, devices_dir, list_devices, resolve_device  # noqa: F401 (named here too)
 
-# Operation classes of the latency model; `memory` is the achieved share of the spec bandwidth
-# for the memory-bound branch of multiply-accumulate layers.
-OP_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
-EFFICIENCIES = (*OP_CLASSES[:4], "memory", "elementwise")
 DTYPE_BYTES = {**ACTIVATION_BYTES, "uint8": 1}  # a profile's precision may also be uint8
 
 
@@ -114,26 +108,6 @@ SPEC_ONLY_ERROR = StatedError(
                      "benchmarks/latency_validation.py reports after calibration; the device was never measured")
 
 
-@dataclass(frozen=True)
-class Band:
-    """The interval of latencies consistent with the profile's calibration error.
-
-    From relative residuals e_i = (predicted - measured) / measured a prediction p corresponds to a
-    measurement p / (1 + e), so the band is [p / (1 + max(e, 0)), p / (1 + min(e, 0))]: the latencies
-    that would have been measured had the prediction erred like the worst rows either way. A stated
-    error of +-s % gives the symmetric band [p (1 - s), p (1 + s)]."""
-
-    low_factor: float
-    high_factor: float
-    rule: str
-
-    def low(self, ms):
-        return ms * self.low_factor
-
-    def high(self, ms):
-        return ms * self.high_factor
-
-
 class DeviceProfile(_Strict):
     name: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -185,31 +159,6 @@ class DeviceProfile(_Strict):
     def label(self) -> str:
         return (f"simulated latency on {self.name} ({self.title}); source: {self.obtained}; "
                 f"{self.status}: {self.error_label()}; {self.band().rule}")
-
-
-def devices_dir() -> Path:
-    return tables_dir() / "devices"
-
-
-def list_devices() -> list[str]:
-    return [p.stem for p in sorted(devices_dir().glob("*.yaml"))]
-
-
-def resolve_device(name_or_path: str) -> Path:
-    text = str(name_or_path)
-    candidate = Path(text)
-    if text.endswith((".yaml", ".yml")) or is_file(candidate, text):
-        if not is_file(candidate, text):
-            raise MobilecostError("no such device profile file", where=brief(text), field="--device")
-        return candidate
-    builtin = devices_dir() / f"{text}.yaml"
-    if is_file(builtin, text):
-        return builtin
-    known = list_devices()
-    close = [k for k in known if k.startswith(text)][:3] or difflib.get_close_matches(text, known, n=3, cutoff=0.4)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; known devices: {', '.join(known)}"
-    raise MobilecostError(f"unknown device {brief(repr(text))}{hint} (or give the path of a profile .yaml)",
-                          field="--device")
 
 
 def load_device(device) -> DeviceProfile:

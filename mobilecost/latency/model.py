@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
-
 from ..count.ops import ExtraReads, record_of
-from ..numeric.columns import divide_by_threshold, maximum, positive, total
-from ..numeric.values import LayerValues
-from .devices import DeviceProfile
+from ..numeric.column_math import (
+    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total,
+)
+from .figures import figures_of
 
 # The MAC classes, each with its own efficiency.
 MAC_CLASSES = ("conv", "pointwise", "depthwise", "fc")
@@ -65,30 +64,34 @@ class Parameters:
         """A Parameters from itself or from a vector in field order (what the least-squares fit works on)."""
         return value if isinstance(value, cls) else cls(*(float(v) for v in value))
 
-    def vector(self) -> np.ndarray:
+    def vector(self):
+        import numpy as np
+
         return np.array([getattr(self, f.name) for f in fields(self)])
 
 
 PARAMS = tuple(f.name for f in fields(Parameters))
 
 
-def parameters_of(profile: DeviceProfile) -> Parameters:
-    eff = profile.efficiency
-    return Parameters(1 / eff.conv, 1 / eff.pointwise, 1 / eff.depthwise, 1 / eff.fc, 1 / eff.memory,
-                      1 / eff.elementwise, profile.overhead.us / 1000.0, profile.overhead.per_inference_us / 1000.0,
-                      (profile.overhead.us if profile.overhead.elementwise_us is None else profile.overhead.elementwise_us) / 1000.0)
+def parameters_of(profile) -> Parameters:
+    """`profile`: a `devices.DeviceProfile` or its `figures.DeviceFigures`."""
+    device = figures_of(profile)
+    eff = device.efficiency
+    return Parameters(1 / eff["conv"], 1 / eff["pointwise"], 1 / eff["depthwise"], 1 / eff["fc"], 1 / eff["memory"],
+                      1 / eff["elementwise"], device.overhead_us / 1000.0, device.per_inference_us / 1000.0,
+                      (device.overhead_us if device.elementwise_us is None else device.elementwise_us) / 1000.0)
 
 
-def theta_of(profile: DeviceProfile) -> np.ndarray:
+def theta_of(profile):
     """`parameters_of` as a vector in `PARAMS` order."""
     return parameters_of(profile).vector()
 
 
 @dataclass(frozen=True)
 class Terms:
-    """The model's per-layer terms at efficiency 1 (columns: layers x points)."""
+    """The model's per-layer terms at efficiency 1 (columns: layers x points, or one configuration's)."""
 
-    mac_class: np.ndarray  # per layer: index into MAC_CLASSES, or -1 for element-wise steps
+    mac_class: tuple  # per layer: index into MAC_CLASSES, or -1 for element-wise steps
     compute_ms: object  # MACs / peak
     memory_ms: object  # the layer's own bytes moved / bandwidth
     act_ms: object  # a separate activation pass: bytes / bandwidth
@@ -102,98 +105,105 @@ def _per_layer(layers):
     its input (a residual add its second input in full, an SE scale its per-channel gate, a concatenation
     every further input: its output less its first input)."""
     records = [record_of(layer) for layer in layers]
-    mac_class = np.array([MAC_CLASSES.index(r.latency_class) if r.latency_class in MAC_CLASSES else -1
-                          for r in records])
-    second_input = np.array([1.0 if r.extra_reads == ExtraReads.second_input else 0.0 for r in records])[:, None]
-    gate = np.array([1.0 if r.extra_reads == ExtraReads.channel_gate else 0.0 for r in records])[:, None]
-    other_inputs = np.array([1.0 if r.extra_reads == ExtraReads.other_inputs else 0.0 for r in records])[:, None]
-    separate = np.array([1.0 if (layer.act or "") in SEPARATE_ACTS else 0.0 for layer in layers])[:, None]
+    mac_class = tuple(MAC_CLASSES.index(r.latency_class) if r.latency_class in MAC_CLASSES else -1 for r in records)
+    second_input = [1.0 if r.extra_reads == ExtraReads.second_input else 0.0 for r in records]
+    gate = [1.0 if r.extra_reads == ExtraReads.channel_gate else 0.0 for r in records]
+    other_inputs = [1.0 if r.extra_reads == ExtraReads.other_inputs else 0.0 for r in records]
+    separate = [1.0 if (layer.act or "") in SEPARATE_ACTS else 0.0 for layer in layers]
     return mac_class, second_input, gate, other_inputs, separate
 
 
-def layer_terms(profile: DeviceProfile, values: LayerValues) -> Terms:
-    """The model's per-layer terms from the numeric stage's values (any form: points or grid)."""
+def layer_terms(profile, values) -> Terms:
+    """The model's per-layer terms from the numeric stage's values (any form: points, grid or one
+    configuration); `profile`: a `devices.DeviceProfile` or its `figures.DeviceFigures`."""
+    device = figures_of(profile)
     mac_class, second_input, gate, other_inputs, separate = _per_layer(values.layers)
     values.need(MODEL_FIELDS)
-    dtype, mem = profile.dtype_bytes, profile.memory
+    dtype = device.dtype_bytes
     act_in, act_out = values["act_in"], values["act_out"]
+    second_input, gate, other_inputs, separate = (per_layer(act_out, c)
+                                                  for c in (second_input, gate, other_inputs, separate))
     nbytes = (act_in + act_out + values["weights"] + values["biases"] + act_in * second_input
               + values["out_ch"] * gate + (act_out - act_in) * other_inputs) * dtype
     act_bytes = act_out * (2.0 * dtype) * separate  # read and written once more, element-wise
 
     def stream_ms(x):  # bytes / bandwidth: cache bandwidth where the bytes fit in the cache, else DRAM
-        return divide_by_threshold(x, mem.cache_bytes, mem.cache_gb_s * 1e6, mem.dram_gb_s * 1e6)
+        return divide_by_threshold(x, device.cache_bytes, device.cache_gb_s * 1e6, device.dram_gb_s * 1e6)
 
     present = positive(act_out)  # 0 where a layer is absent (a shortcut between blocks of different widths)
+    with_macs = per_layer(act_out, [1.0 if c >= 0 else 0.0 for c in mac_class])
+    without_macs = per_layer(act_out, [0.0 if c >= 0 else 1.0 for c in mac_class])
     return Terms(
         mac_class=mac_class,
-        compute_ms=values["macs"] / (profile.peak.gmacs * 1e6),
+        compute_ms=values["macs"] / (device.gmacs * 1e6),
         memory_ms=stream_ms(nbytes),
         act_ms=stream_ms(act_bytes),
-        steps=present * (mac_class >= 0)[:, None],
-        ew_steps=present * ((mac_class < 0)[:, None] + separate),
+        steps=present * with_macs,
+        ew_steps=present * (without_macs + separate),
         bytes_moved=nbytes + act_bytes,
     )
 
 
 def layer_times(terms: Terms, params) -> dict:
-    """Per-layer compute, memory, overhead and total time in ms (columns), and, for numpy columns, the bound.
+    """Per-layer compute, memory, overhead and total time in ms (columns), and, except on a grid, the bound.
 
     time = max(compute, own memory) + separate activation pass + overhead; ``memory_ms`` includes the pass."""
     p = Parameters.of(params)
-    mac = terms.mac_class >= 0
-    per_class = np.array([p.conv, p.pointwise, p.depthwise, p.fc, 0.0])[terms.mac_class][:, None]
-    compute = terms.compute_ms * per_class
-    own_memory = terms.memory_ms * np.where(mac, p.memory, p.elementwise)[:, None]
+    like, mac_class = terms.compute_ms, terms.mac_class  # class -1 (element-wise) picks the last option
+    compute = terms.compute_ms * choose(like, mac_class, (p.conv, p.pointwise, p.depthwise, p.fc, 0.0))
+    own_memory = terms.memory_ms * choose(like, mac_class, (p.memory,) * len(MAC_CLASSES) + (p.elementwise,))
     act_pass = terms.act_ms * p.elementwise  # a separate step: added, not overlapped with the layer
     overhead = terms.steps * p.overhead_ms + terms.ew_steps * p.elementwise_overhead_ms
     out = {"compute_ms": compute, "memory_ms": own_memory + act_pass, "overhead_ms": overhead,
            "time_ms": maximum(compute, own_memory) + act_pass + overhead}
-    if isinstance(compute, np.ndarray):
-        stacked = np.stack([compute, out["memory_ms"], overhead])
-        out["bound"] = np.array(BOUNDS)[np.argmax(stacked, axis=0)]
+    bound = first_largest([compute, out["memory_ms"], overhead], BOUNDS)
+    if bound is not None:
+        out["bound"] = bound
     return out
 
 
-def limits(profile: DeviceProfile, terms: Terms, times: dict, params) -> np.ndarray:
-    """What limits each layer, in the model's own terms (numpy columns): compute at the class's fitted
+def limits(profile, terms: Terms, times: dict, params):
+    """What limits each layer, in the model's own terms (not on a grid): compute at the class's fitted
     efficiency e (so a depthwise layer at e = 0.06 attains at most 6 % of peak), bandwidth of the cache or
     DRAM at the memory efficiency, or the fixed per-step overhead."""
-    p = Parameters.of(params)
+    p, cache_bytes = Parameters.of(params), figures_of(profile).cache_bytes
     per_class = (p.conv, p.pointwise, p.depthwise, p.fc)
-    nbytes = np.asarray(terms.bytes_moved, dtype=float)
-    out = np.empty(times["bound"].shape, dtype=object)
-    for (i, j), bound in np.ndenumerate(times["bound"]):
+
+    def limit(i, bound, nbytes):
         c = terms.mac_class[i]
         if bound == "compute":
-            out[i, j] = f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]})"
-        elif bound == "memory":
-            where = "cache" if nbytes[i, j] <= profile.memory.cache_bytes else "DRAM"
+            return f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]})"
+        if bound == "memory":
+            where = "cache" if float(nbytes) <= cache_bytes else "DRAM"
             e = 1 / (p.memory if c >= 0 else p.elementwise)
-            out[i, j] = f"{where} bandwidth at e={e:.2g}"
-        else:
-            out[i, j] = "fixed per-step overhead"
-    return out
+            return f"{where} bandwidth at e={e:.2g}"
+        return "fixed per-step overhead"
+
+    return entrywise(limit, times["bound"], terms.bytes_moved)
 
 
-def total_latency(profile: DeviceProfile, values: LayerValues, params=None) -> np.ndarray:
+def total_latency(profile, values, params=None):
     """Simulated total latency in ms at every point of `values` (on a grid: (alphas, rhos))."""
     p = parameters_of(profile) if params is None else Parameters.of(params)
     times = layer_times(layer_terms(profile, values), p)
     return total(times["time_ms"]) + p.fixed_ms
 
 
-def features(terms: Terms, params) -> np.ndarray:
+def features(terms: Terms, params):
     """The total time as a linear function of the parameters, each layer's compute/memory branch fixed
-    where `params` puts it: F (points x PARAMS) with F @ params.vector() the total time at every point."""
+    where `params` puts it: F (points x PARAMS) with F @ params.vector() the total time at every point
+    (numpy columns)."""
+    import numpy as np
+
     p = Parameters.of(params)
-    mac = (terms.mac_class >= 0)[:, None]
+    mac_class = np.asarray(terms.mac_class)
+    mac = (mac_class >= 0)[:, None]
     times = layer_times(terms, p)
     own_memory = np.where(mac, terms.memory_ms * p.memory, 0.0)
     compute_bound = mac & (times["compute_ms"] >= own_memory)
     out = np.zeros((terms.compute_ms.shape[1], len(PARAMS)))
     for c in range(len(MAC_CLASSES)):
-        rows = compute_bound & (terms.mac_class == c)[:, None]
+        rows = compute_bound & (mac_class == c)[:, None]
         out[:, c] = np.where(rows, terms.compute_ms, 0.0).sum(axis=0)
     out[:, 4] = np.where(mac & ~compute_bound, terms.memory_ms, 0.0).sum(axis=0)
     out[:, 5] = np.where(mac, 0.0, terms.memory_ms).sum(axis=0) + terms.act_ms.sum(axis=0)
@@ -203,11 +213,12 @@ def features(terms: Terms, params) -> np.ndarray:
     return out
 
 
-def describe(profile: DeviceProfile) -> dict:
+def describe(profile) -> dict:
     """What a report prints about the profile beside a simulated latency."""
+    device = figures_of(profile)
     return {
-        "name": profile.name, "title": profile.title, "runtime": profile.runtime, "threads": profile.threads,
-        "precision": profile.precision, "peak": profile.peak.arithmetic(), "status": profile.status,
-        "obtained": profile.obtained, "calibration_error": profile.error_label(), "band": profile.band().rule,
-        "path": profile.path,
+        "name": device.name, "title": device.title, "runtime": device.runtime, "threads": device.threads,
+        "precision": device.precision, "peak": device.peak_text, "status": device.status,
+        "obtained": device.obtained, "calibration_error": device.error_label, "band": device.band_rule,
+        "path": device.path,
     }

@@ -2,8 +2,9 @@
 models need on them.
 
 Model code -- totals, live sets, latency -- is written once against columns and the functions here
-(`maximum`, `divide_by_threshold`, `positive`, `total`, `weighted_totals_peak`); a column comes in one
-of two forms, each with its own arithmetic:
+(`maximum`, `divide_by_threshold`, `positive`, `total`, `weighted_totals_peak`; the latency model reaches
+them through column_math.py, which also serves the third form, one configuration's plain-Python
+`point_columns.PointColumn`); a column here comes in one of two forms, each with its own arithmetic:
 
 * a numpy array (layers, points): any list of configurations;
 * a `GridColumn`, on a full grid alphas x rhos: every layer's value there is a sum of terms
@@ -461,3 +462,30 @@ def weighted_totals_peak(x, weights: np.ndarray):
         np.copyto(peak, value, where=larger)
         where[larger] = row
     return peak, where
+
+
+def per_layer(values) -> np.ndarray:
+    """One constant per layer (a list) as a column (layers, 1) that any column form scales or adds."""
+    return np.asarray(values, dtype=float)[:, None]
+
+
+def choose(index, options) -> np.ndarray:
+    """Per layer, ``options[index[layer]]`` as a column (layers, 1)."""
+    return np.asarray(options, dtype=float)[np.asarray(index)][:, None]
+
+
+def first_largest(columns, labels):
+    """Per entry of numpy columns, the label of the first of `columns` that is largest there; None on a
+    grid (a choice between columns is not kept as alpha x rho terms)."""
+    if any(isinstance(c, GridColumn) for c in columns):
+        return None
+    return np.array(labels)[np.argmax(np.stack(columns), axis=0)]
+
+
+def entrywise(function, *columns) -> np.ndarray:
+    """Per entry (layer i, point j) of numpy columns, ``function(i, *their values there)`` (objects)."""
+    arrays = [np.asarray(c) for c in columns]
+    out = np.empty(arrays[0].shape, dtype=object)
+    for (i, j), _ in np.ndenumerate(arrays[0]):
+        out[i, j] = function(i, *(a[i, j] for a in arrays))
+    return out
