@@ -5,8 +5,9 @@ same run, interleaved with it (median of N runs each), in wall time and in CPU t
 the child process, which a busy machine disturbs less). The children run with byte-code caching on
 (PYTHONDONTWRITEBYTECODE unset), as an installed package runs from its compiled .pyc files:
 
-1. `mobilecost report mobilenet_v1` in a cold Python process, the compiled-evaluator cache warm, and
-   the very first run on an empty cache;
+1. `mobilecost report mobilenet_v1` and `mobilecost latency mobilenet_v2 --device
+   pixel4_a76_tflite_fp32_1t` in a cold Python process, the compiled-evaluator cache warm, and the very
+   first report on an empty cache;
 2. `mobilecost sweep mobilenet_v2` over a 200 x 200 alpha x resolution grid (40,000 configurations,
    CSV to a file) in a cold process, cache warm;
 3. a sweep of 1,000 configurations (40 alphas x 25 resolutions) for each of the four variants in one
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 
+LATENCY = ("latency", "mobilenet_v2", "--device", "pixel4_a76_tflite_fp32_1t")
 VARIANTS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
 SWEEP_SCRIPT = """
 import time, numpy as np
@@ -66,10 +68,12 @@ def main() -> None:
                "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         first = timed([*mobilecost, "report", "mobilenet_v1"], env)
-        baseline, report = [], []
-        for _ in range(runs):  # interleaved, so both see the same load
+        timed([*mobilecost, *LATENCY], env)
+        baseline, report, latency = [], [], []
+        for _ in range(runs):  # interleaved, so all see the same load
             baseline.append(timed_both([sys.executable, "-c", "pass"], env))
             report.append(timed_both([*mobilecost, "report", "mobilenet_v1"], env))
+            latency.append(timed_both([*mobilecost, *LATENCY], env))
         out = os.path.join(cache, "sweep.csv")
         grid = [*mobilecost, "sweep", "mobilenet_v2", "--alpha", "0.35:1.4:0.00527638", "--resolution", "96:295:1",
                 "-o", out]
@@ -77,12 +81,16 @@ def main() -> None:
         sweeps = [timed(grid, env) for _ in range(max(3, runs // 3))]
         with open(out, encoding="utf-8") as handle:
             configurations = sum(1 for _ in handle) - 1
-    base, rep = (statistics.median(w for w, _ in baseline), statistics.median(w for w, _ in report))
-    base_cpu, rep_cpu = (statistics.median(c for _, c in baseline), statistics.median(c for _, c in report))
+    base = statistics.median(w for w, _ in baseline)
+    base_cpu = statistics.median(c for _, c in baseline)
     print(f"python -c pass: median {base:.3f} s over {runs} runs ({base_cpu:.3f} s of CPU)")
-    print(f"{' '.join(os.path.basename(a) for a in mobilecost[:1])} report mobilenet_v1, cold process, cache warm: median {rep:.3f} s = {rep / base:.1f} x python -c pass "
-          f"(min {min(w for w, _ in report):.3f}, max {max(w for w, _ in report):.3f}); CPU time {rep_cpu:.3f} s = "
-          f"{rep_cpu / base_cpu:.1f} x; first run on an empty cache {first:.3f} s")
+    command = os.path.basename(mobilecost[0]) if len(mobilecost) == 1 else "python -m mobilecost"
+    for words, times in ((["report", "mobilenet_v1"], report), (LATENCY, latency)):
+        wall, cpu = statistics.median(w for w, _ in times), statistics.median(c for _, c in times)
+        print(f"{command} {' '.join(words)}, cold process, cache warm: median {wall:.3f} s = {wall / base:.1f} x "
+              f"python -c pass (min {min(w for w, _ in times):.3f}, max {max(w for w, _ in times):.3f}); CPU time "
+              f"{cpu:.3f} s = {cpu / base_cpu:.1f} x")
+    print(f"first report on an empty cache: {first:.3f} s")
     print(f"sweep mobilenet_v2, {configurations:,} configurations to CSV, cold process: median "
           f"{statistics.median(sweeps):.3f} s over {len(sweeps)} runs")
 

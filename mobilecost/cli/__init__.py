@@ -4,8 +4,6 @@ Exit codes: 0 success; 1 a budget check failed; 2 bad input (unknown variant, ma
 invalid option value) -- always one line on stderr naming the file, line and field.
 """
 
-from __future__ import annotations
-
 import sys
 
 from .process import tune_process

@@ -1,8 +1,6 @@
 """The `mobilecost` application, its shared options and the one way a command reports bad input."""
 
 
-from __future__ import annotations
-
 import os
 import shutil
 import sys

@@ -1,7 +1,5 @@
 """`mobilecost` commands of the calculator itself: list, report, sweep, formula, validate."""
 
-from __future__ import annotations
-
 from typing import Optional
 
 import typer

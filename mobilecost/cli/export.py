@@ -1,7 +1,5 @@
 """`mobilecost` commands for export: ``export`` (workbook, CSV, JSON), ``check`` (budgets), ``plot``."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import List, Optional
 

@@ -3,8 +3,6 @@
 Rendering only; the model lives in latency.py, the fitting in calibrate.py.
 """
 
-from __future__ import annotations
-
 import csv
 import io
 import json

@@ -4,8 +4,6 @@ Both need the optional extra ``pip install 'mobilecost[measure]'`` (onnx, onnxru
 it they say so in one line and exit 2.
 """
 
-from __future__ import annotations
-
 from typing import List, Optional
 
 import typer

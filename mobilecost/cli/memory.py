@@ -1,7 +1,5 @@
 """`mobilecost` commands for memory, reconciliation and the papers' tables (on the shared Typer app)."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Optional
 

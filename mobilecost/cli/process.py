@@ -11,8 +11,6 @@ of the platform cost more than the work there, most on a busy machine:
 A user's own BLAS setting wins; the allocator is left alone where it is not glibc's.
 """
 
-from __future__ import annotations
-
 import ctypes
 import os
 
