@@ -25,31 +25,15 @@ def random_text(rng: random.Random, words: int) -> str:
     return text
 
 
-def rich_layout(spec, width: int) -> str:
-    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, markup=False,
-                      emoji=False, highlight=False)
-    for item in spec:
-        if isinstance(item, str):
-            console.print(item)
-            continue
-        table = Table(title=item["title"], caption=item["caption"])
-        for header, justify, no_wrap, overflow in item["columns"]:
-            table.add_column(header, justify=justify, no_wrap=no_wrap, overflow=overflow)
-        for i, row in enumerate(item["rows"]):
-            table.add_row(*row)
-            if i in item["sections"]:
-                table.add_section()
-        console.print(table)
-    return console.file.getvalue()
-
-
-def own_layout(spec, width: int) -> str:
+def built(spec, table_class) -> list:
+    """The spec's lines of prose and tables, each table built with `table_class` (rich's or mobilecost's:
+    both take the same calls)."""
     items = []
     for item in spec:
         if isinstance(item, str):
             items.append(item)
             continue
-        table = TerminalTable(title=item["title"], caption=item["caption"])
+        table = table_class(title=item["title"], caption=item["caption"])
         for header, justify, no_wrap, overflow in item["columns"]:
             table.add_column(header, justify=justify, no_wrap=no_wrap, overflow=overflow)
         for i, row in enumerate(item["rows"]):
@@ -57,7 +41,19 @@ def own_layout(spec, width: int) -> str:
             if i in item["sections"]:
                 table.add_section()
         items.append(table)
-    return render(*items, width=width)
+    return items
+
+
+def rich_layout(spec, width: int) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=False, color_system=None, markup=False,
+                      emoji=False, highlight=False)
+    for item in built(spec, Table):
+        console.print(item)
+    return console.file.getvalue()
+
+
+def own_layout(spec, width: int) -> str:
+    return render(*built(spec, TerminalTable), width=width)
 
 
 def random_spec(rng: random.Random):

@@ -9,9 +9,7 @@ Each function returns a DataFrame with ``published``, ``mobilecost`` and ``diffe
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 import sympy as sp
@@ -22,7 +20,7 @@ from ..api import evaluate, layer_roles
 from ..numeric.checked import as_spec
 from ..spec.files import list_variants
 from ..spec.loader import load_variant, with_backbone
-from .published import published_head_rows, published_rows, published_v4_rows
+from .published import data_rows, published_head_rows, published_rows, published_v4_rows
 from ..spec.models import InputSpec, V1Row, VariantSpec, WidthSpec
 from ..spec.roles import Role
 from .transforms import drop_rows, full_convolutions, separable_rows_at
@@ -32,9 +30,7 @@ PAPERS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "mobilenet_v4")
 
 @lru_cache(maxsize=1)
 def paper_figures() -> tuple[dict, ...]:
-    path = Path(__file__).resolve().parent.parent / "data" / "paper_tables.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
-        return tuple({**r, "value": float(r["value"]), "printed": r["value"]} for r in csv.DictReader(handle))
+    return tuple({**r, "value": float(r["value"]), "printed": r["value"]} for r in data_rows("paper_tables.csv"))
 
 
 def _figure(table: str, row: str, metric: str) -> dict:
@@ -279,10 +275,8 @@ def v4_tables() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def paper_latencies() -> tuple[dict, ...]:
     """Published latencies (data/paper_latency.csv) with the shipped device profile that matches their runtime."""
-    path = Path(__file__).resolve().parent.parent / "data" / "paper_latency.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
-        return tuple({**r, "printed": r["latency_ms"], "alpha": float(r["alpha"]), "resolution": int(r["resolution"]),
-                      "latency_ms": float(r["latency_ms"]), "top1": float(r["top1"])} for r in csv.DictReader(handle))
+    return tuple({**r, "printed": r["latency_ms"], "alpha": float(r["alpha"]), "resolution": int(r["resolution"]),
+                  "latency_ms": float(r["latency_ms"]), "top1": float(r["top1"])} for r in data_rows("paper_latency.csv"))
 
 
 def simulated(variant: str, alpha: float, resolution: int, device: str) -> tuple[float, float, float]:

@@ -47,21 +47,26 @@ def _num(text: str):
     return float(text) if text not in ("", None) else None
 
 
+def data_rows(name: str) -> list[dict]:
+    """The rows of one of the package's data files (``data/NAME``), as dicts by column."""
+    path = Path(__file__).resolve().parent.parent / "data" / name
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 @lru_cache(maxsize=1)
 def published_rows() -> tuple[Published, ...]:
-    path = Path(__file__).resolve().parent.parent / "data" / "published_models.csv"
     rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            base = r["variant"].split(" (")[0]
-            if any(word in r["variant"] for word in ("full conv", "Shallow", "typo")):
-                base = ""  # a different network, or a misprint: never matched to a configuration
-            rows.append(Published(
-                label=r["variant"], variant=FAMILY_NAMES.get(base), alpha=float(r["alpha"]),
-                resolution=int(r["resolution"]), macs_millions=_num(r["macs_millions"]),
-                params_millions=_num(r["params_millions"]), top1=_num(r["top1"]), top5=_num(r["top5"]),
-                source=r["source"], macs_printed=r["macs_millions"], params_printed=r["params_millions"],
-            ))
+    for r in data_rows("published_models.csv"):
+        base = r["variant"].split(" (")[0]
+        if any(word in r["variant"] for word in ("full conv", "Shallow", "typo")):
+            base = ""  # a different network, or a misprint: never matched to a configuration
+        rows.append(Published(
+            label=r["variant"], variant=FAMILY_NAMES.get(base), alpha=float(r["alpha"]),
+            resolution=int(r["resolution"]), macs_millions=_num(r["macs_millions"]),
+            params_millions=_num(r["params_millions"]), top1=_num(r["top1"]), top5=_num(r["top5"]),
+            source=r["source"], macs_printed=r["macs_millions"], params_printed=r["params_millions"],
+        ))
     return tuple(rows)
 
 
@@ -82,16 +87,14 @@ def _decimals(text: str) -> int:
 @lru_cache(maxsize=1)
 def published_v4_rows() -> tuple[Published, ...]:
     """MobileNetV4 (arXiv:2404.10518) ImageNet-1K table: each model at its own resolution."""
-    path = Path(__file__).resolve().parent.parent / "data" / "published_mobilenet_v4.csv"
     rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            rows.append(Published(
-                label=r["model"], variant=V4_NAMES.get(r["model"]), alpha=1.0, resolution=int(r["resolution"]),
-                macs_millions=float(r["macs_G"]) * 1000, params_millions=_num(r["params_M"]), top1=_num(r["top1"]),
-                top5=None, source=r["source"], macs_printed=r["macs_G"], params_printed=r["params_M"],
-                macs_decimals=_decimals(r["macs_G"]) - 3, params_decimals=_decimals(r["params_M"]),
-            ))
+    for r in data_rows("published_mobilenet_v4.csv"):
+        rows.append(Published(
+            label=r["model"], variant=V4_NAMES.get(r["model"]), alpha=1.0, resolution=int(r["resolution"]),
+            macs_millions=float(r["macs_G"]) * 1000, params_millions=_num(r["params_M"]), top1=_num(r["top1"]),
+            top5=None, source=r["source"], macs_printed=r["macs_G"], params_printed=r["params_M"],
+            macs_decimals=_decimals(r["macs_G"]) - 3, params_decimals=_decimals(r["params_M"]),
+        ))
     return tuple(rows)
 
 
@@ -125,23 +128,21 @@ def _backbone_reading(text: str):
 @lru_cache(maxsize=1)
 def published_head_rows() -> tuple[HeadFigure, ...]:
     """The MobileNetV2 paper's Tables 6-7 and the MobileNetV3 paper's Tables 6-8 (data/published_heads.csv)."""
-    path = Path(__file__).resolve().parent.parent / "data" / "published_heads.csv"
     rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for r in csv.DictReader(handle):
-            height, _, width = r["resolution"].partition("x")
-            macs = _num(r["macs_B"])
-            figure = Published(
-                label=f"{r['row']} ({r['paper']} {r['table']})", variant=r["variant"] or None, alpha=1.0,
-                resolution=int(height), macs_millions=None if macs is None else macs * 1000,
-                params_millions=_num(r["params_M"]), top1=None, top5=None, source=r["source"],
-                macs_decimals=None if macs is None else _decimals(r["macs_B"]) - 3,
-                params_decimals=_decimals(r["params_M"]) if r["params_M"] else None,
-                macs_printed=r["macs_B"], params_printed=r["params_M"])
-            rows.append(HeadFigure(r["paper"], r["table"], r["row"], r["variant"] or None, int(height),
-                                   int(width or height), _backbone_reading(r["reduced_tail"]),
-                                   _backbone_reading(r["output_stride"]), int(r["classes"]) if r["classes"] else None,
-                                   figure, r["also_printed"], r["note"]))
+    for r in data_rows("published_heads.csv"):
+        height, _, width = r["resolution"].partition("x")
+        macs = _num(r["macs_B"])
+        figure = Published(
+            label=f"{r['row']} ({r['paper']} {r['table']})", variant=r["variant"] or None, alpha=1.0,
+            resolution=int(height), macs_millions=None if macs is None else macs * 1000,
+            params_millions=_num(r["params_M"]), top1=None, top5=None, source=r["source"],
+            macs_decimals=None if macs is None else _decimals(r["macs_B"]) - 3,
+            params_decimals=_decimals(r["params_M"]) if r["params_M"] else None,
+            macs_printed=r["macs_B"], params_printed=r["params_M"])
+        rows.append(HeadFigure(r["paper"], r["table"], r["row"], r["variant"] or None, int(height),
+                               int(width or height), _backbone_reading(r["reduced_tail"]),
+                               _backbone_reading(r["output_stride"]), int(r["classes"]) if r["classes"] else None,
+                               figure, r["also_printed"], r["note"]))
     return tuple(rows)
 
 
