@@ -11,7 +11,8 @@ A configuration's time is its fastest run by default: on a shared machine the me
 other processes' load (held-out MAPE of the same model ranged 9-30 % over five runs here), the
 minimum much less (9-11 %); `--statistic median` uses the median that `mobilecost measure` reports.
 
-    python3 benchmarks/host_latency_report.py [--repeats 50] [--threads 1] [--statistic median|min] [--out DIR]
+    python3 benchmarks/host_latency_report.py [--repeats 50] [--threads 1] [--statistic median|min]
+        [--calibrate-on spanning|full-width] [--measurements CSV] [--out DIR]
 
 Writes DIR/measurements.csv, DIR/calibration.csv, DIR/host_profile.yaml, DIR/report.md and prints
 the report (default DIR: mobilecost_host_latency in the temporary folder). About a minute
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "mobilecost_host_latency"))
     parser.add_argument("--measurements", help="Reuse this measurements CSV instead of measuring again.")
+    parser.add_argument("--calibrate-on", choices=("spanning", "full-width"), default="spanning",
+                        help="The four calibration configurations: one per family spanning sizes (default), or "
+                             "each family at 1.0/224.")
     parser.add_argument("--statistic", choices=("median", "min"), default="min",
                         help="Which run time stands for a configuration: the fastest run (default; least "
                              "disturbed by other processes on a shared machine) or the median.")
@@ -145,8 +149,9 @@ def main() -> None:
 
     if args.statistic == "min":
         frame["latency_ms"] = frame["latency_min_ms"]
+    calibration = CALIBRATION if args.calibrate_on == "spanning" else tuple((v, 1.0, 224) for v in VARIANTS)
     keys = list(zip(frame["variant"], frame["alpha"].round(6), frame["resolution"].astype(int)))
-    frame["calibration"] = [k in {(v, round(a, 6), r) for v, a, r in CALIBRATION} for k in keys]
+    frame["calibration"] = [k in {(v, round(a, 6), r) for v, a, r in calibration} for k in keys]
     write_atomic(out / "calibration.csv", to_csv(frame[frame["calibration"]].drop(columns="calibration")))
     profile, _, result = calibrate(str(out / "calibration.csv"), BASE_PROFILE, name="this_host")
     write_atomic(out / "host_profile.yaml", dump_device(profile))
@@ -159,8 +164,8 @@ def main() -> None:
     first = frame.iloc[0]
     header = (f"# Host latency: measured vs predicted\n\n{first['cpu']}, {first['runtime']}, "
               f"{first['threads']} thread(s), batch 1, fp32, {args.statistic} of {first['repeats']} runs after "
-              f"{first['warmup']} warm-up; calibrated on {len(CALIBRATION)} configurations "
-              f"({', '.join(f'{v} {a:g}/{r}' for v, a, r in CALIBRATION)}) from base profile {BASE_PROFILE}; "
+              f"{first['warmup']} warm-up; calibrated on {len(calibration)} configurations "
+              f"({', '.join(f'{v} {a:g}/{r}' for v, a, r in calibration)}) from base profile {BASE_PROFILE}; "
               f"measuring took {measured_s:.0f} s.")
     text = render(frame, held, header)
     write_atomic(out / "report.md", text)
