@@ -18,7 +18,7 @@ from conftest import REFERENCE, read_csv
 runner = CliRunner()
 SEGMENTERS = ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_small")
 # The same heads on the backbone at output stride 8 (torchvision's parts, see generate_segmentation_counts.py).
-OUTPUT_STRIDE_8 = ("lraspp_mobilenet_v3_large_os8", "deeplabv3_mobilenet_v3_large_os8")
+OUTPUT_STRIDE_8 = ("lraspp_mobilenet_v3_large_os8", "deeplabv3_mobilenet_v3_large_os8", "lraspp_mobilenet_v3_small_os8")
 TABLES = REFERENCE.parent.parent / "tables"
 
 
@@ -142,6 +142,14 @@ def test_output_stride_8_by_hand():
     assert rows["gated_up"]["out_side"] == 64
     deeplab = {row["name"]: row for row in evaluate("deeplabv3_mobilenet_v3_large_os8").to_dict("records")}
     assert deeplab["aspp_rate12"]["macs"] == 64 * 64 * 9 * 960 * 256  # four times the output stride 16 count
+    # V3-Small: both taps 64x64 too, b2.project (24 channels) and last_conv (576); the 5x5 depthwise of b4
+    # (96 channels), the first strided block after stride 8, runs at stride 1: 64*64*25*96 MACs (32*32*25*96
+    # at output stride 16), and b9's (288 channels, strided only at output stride 32) on 64x64 as well.
+    small = {row["name"]: row for row in evaluate("lraspp_mobilenet_v3_small_os8").to_dict("records")}
+    assert (small["last_conv"]["out_side"], small["b2.project"]["out_side"]) == (64, 64)
+    assert small["b4.dw"]["macs"] == 64 * 64 * 25 * 96 and small["b9.dw"]["macs"] == 64 * 64 * 25 * 288
+    assert small["cbr"]["macs"] == 64 * 64 * 576 * 128
+    assert small["gated_up"]["out_side"] == 64
 
 
 @pytest.mark.parametrize("edit,fragments", [

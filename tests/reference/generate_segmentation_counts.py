@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Freeze parameter and convolution mult-add counts of torchvision's MobileNetV3-Large segmenters.
+"""Freeze parameter and convolution mult-add counts of torchvision's MobileNetV3 segmenters.
 
 The networks are torchvision's own ``lraspp_mobilenet_v3_large`` and
 ``deeplabv3_mobilenet_v3_large``, called with ``weights=None, weights_backbone=None``
@@ -14,10 +14,11 @@ on ``mobilenet_v3_large(weights=None, width_mult=0.75, dilated=True)``, as the b
 torchvision has no LR-ASPP on MobileNetV3-Small; the script builds ``_lraspp_mobilenetv3`` on
 ``mobilenet_v3_small(weights=None, width_mult=alpha, dilated=True)``, with and without
 ``reduced_tail=True``.  At output stride 8 (``..._os8``) torchvision has no builder either; the script
-takes ``_mobilenet_v3_conf("mobilenet_v3_large", width_mult=alpha, dilated=True)``, sets ``dilation``
-on every InvertedResidualConfig after the input is divided by 8 (2 on the stride-16 stage, its first,
-strided block included, 4 on the stride-32 stage; InvertedResidual then runs them at stride 1), builds
-``MobileNetV3`` from it, and puts the same heads on it with the same builders' parts.
+takes ``_mobilenet_v3_conf("mobilenet_v3_large" or "mobilenet_v3_small", width_mult=alpha, dilated=True)``,
+sets ``dilation`` on every InvertedResidualConfig after the input is divided by 8 (2 on the stride-16
+stage, its first, strided block included, 4 on the stride-32 stage; InvertedResidual then runs them at
+stride 1), builds ``MobileNetV3`` from it, and puts the same heads on it with the same builders' parts
+(both heads on V3-Large, LR-ASPP on V3-Small).
 
 Method (as generate_detection_counts.py): forward hooks on every nn.Conv2d and
 nn.Linear record the real output tensor of a batch-1 eval-mode forward pass under
@@ -50,7 +51,7 @@ CONFIGS = [(1.0, 512), (1.0, 520), (1.0, 224), (0.75, 512)]  # (alpha, resolutio
 # V3-Large builder, and on the reduced tail (the V3 paper's RF2, reduced_tail=True).
 MODELS = ["lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_small",
           "lraspp_mobilenet_v3_small_reduced_tail", "lraspp_mobilenet_v3_large_os8",
-          "deeplabv3_mobilenet_v3_large_os8"]
+          "deeplabv3_mobilenet_v3_large_os8", "lraspp_mobilenet_v3_small_os8"]
 FIELDS = ["variant", "alpha", "resolution", "params", "weights", "biases", "bn_affine", "bn_stats", "macs",
           "backbone_params", "backbone_macs", "head_params", "head_macs"]
 
@@ -61,7 +62,7 @@ def build(name, alpha):
     from torchvision.models.segmentation.lraspp import _lraspp_mobilenetv3
 
     if name.endswith("_os8"):
-        backbone = output_stride_8_backbone(alpha)
+        backbone = output_stride_8_backbone("mobilenet_v3_small" if "_small" in name else "mobilenet_v3_large", alpha)
         if name.startswith("lraspp"):
             return _lraspp_mobilenetv3(backbone, 21).eval()
         return _deeplabv3_mobilenetv3(backbone, 21, False).eval()
@@ -77,11 +78,16 @@ def build(name, alpha):
     return _deeplabv3_mobilenetv3(backbone, 21, False).eval()
 
 
-def output_stride_8_backbone(alpha):
-    """mobilenet_v3_large's features at output stride 8: every block after stride 8 dilated, not strided."""
+# The dilations the blocks after stride 8 take: V3-Large's stride-16 stage has six blocks, V3-Small's five;
+# both stride-32 stages have three.
+OUTPUT_STRIDE_8_DILATIONS = {"mobilenet_v3_large": [2] * 6 + [4] * 3, "mobilenet_v3_small": [2] * 5 + [4] * 3}
+
+
+def output_stride_8_backbone(arch, alpha):
+    """A MobileNetV3's features at output stride 8: every block after stride 8 dilated, not strided."""
     from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
 
-    setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_large", width_mult=alpha, dilated=True)
+    setting, last_channel = _mobilenet_v3_conf(arch, width_mult=alpha, dilated=True)
     current, rate = 2, 1  # the stem convolution has stride 2
     for cnf in setting:
         if current >= 8:
@@ -89,7 +95,8 @@ def output_stride_8_backbone(alpha):
             cnf.dilation = rate
         else:
             current *= cnf.stride
-    assert [c.dilation for c in setting if c.dilation > 1] == [2] * 6 + [4] * 3, [c.dilation for c in setting]
+    assert [c.dilation for c in setting if c.dilation > 1] == OUTPUT_STRIDE_8_DILATIONS[arch], \
+        [c.dilation for c in setting]
     return MobileNetV3(setting, last_channel)
 
 
