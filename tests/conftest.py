@@ -57,6 +57,18 @@ def _temporary_compiled_cache():
     yield
 
 
+def one_line_error(result, *fragments) -> str:
+    """A command (a `CliRunner` result) refused bad input as it must: exit code 2, no traceback, and one
+    line on stderr, ``mobilecost: error: ...``, holding every fragment. Returns that line."""
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert message.startswith("mobilecost: error:"), message
+    assert "Traceback" not in result.output and len(message.splitlines()) == 1, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
 def read_csv(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -75,6 +87,21 @@ def torchvision_rows() -> list[dict]:
 @pytest.fixture(scope="session")
 def keras_layers() -> list[dict]:
     return json.loads((REFERENCE / "keras_layers_1.0_224.json").read_text())["models"]
+
+
+def refusal_of_edit(write, text: str, old: str, new: str) -> tuple[str, str]:
+    """Replace `old` (which must be in `text`) by `new` once, write the table with `write` (the
+    `table_copy` fixture) and evaluate it: the refusal's message, and ``file:line`` of the edited row."""
+    from mobilecost.api import evaluate
+    from mobilecost.errors import MobilecostError
+
+    assert old in text
+    changed = text.replace(old, new, 1)
+    path = write(changed)
+    line = next(i for i, row in enumerate(changed.splitlines(), 1) if new.strip() in row)
+    with pytest.raises(MobilecostError) as info:
+        evaluate(str(path))
+    return str(info.value), f"{path.name}:{line}"
 
 
 @pytest.fixture

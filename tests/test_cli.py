@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import one_line_error
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
@@ -14,16 +15,6 @@ runner = CliRunner()
 
 def run(*args):
     return runner.invoke(app, list(args))
-
-
-def assert_clean_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    message = result.stderr.strip()
-    assert message.startswith("mobilecost: error:"), message
-    assert "Traceback" not in result.output and "Traceback" not in message
-    assert len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, message
 
 
 def test_report_json_totals_and_layers():
@@ -108,13 +99,13 @@ def test_list_and_validate():
     (["formula", "mobilenet_v1", "--metric", "speed"], ["--metric", "unknown metric"]),
 ])
 def test_bad_options_give_one_clear_line(args, fragments):
-    assert_clean_error(run(*args), *fragments)
+    one_line_error(run(*args), *fragments)
 
 
 def test_no_partial_output_file_on_error(tmp_path):
     out = tmp_path / "report.json"
     result = run("report", "mobilenet_v1", "--resolution", "8", "-o", str(out))
-    assert_clean_error(result, "--resolution")
+    one_line_error(result, "--resolution")
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import yaml
+from conftest import one_line_error
 from typer.testing import CliRunner
 
 from mobilecost.cli import app
@@ -15,15 +16,6 @@ TABLES = Path(__file__).resolve().parent.parent / "tables"
 
 def run(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_clean_error(result, *fragments):
-    assert result.exit_code == 2, result.output
-    message = result.stderr.strip()
-    assert message.startswith("mobilecost: error:") and "Traceback" not in result.output, message
-    assert len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, message
 
 
 def test_devices_lists_every_shipped_profile_with_its_status():
@@ -93,12 +85,12 @@ def test_calibrate_writes_a_profile_usable_as_device(tmp_path):
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path):
-    assert_clean_error(run("latency", "mobilenet_v1", "--device", "pixel9"), "unknown device")
+    one_line_error(run("latency", "mobilenet_v1", "--device", "pixel9"), "unknown device")
     bad = tmp_path / "bad.yaml"
     bad.write_text((TABLES / "devices" / "generic_cpu.yaml").read_text().replace("threads: 1", "threads: many"))
-    assert_clean_error(run("latency", "mobilenet_v1", "--device", bad), "bad.yaml:", "threads")
+    one_line_error(run("latency", "mobilenet_v1", "--device", bad), "bad.yaml:", "threads")
     measurements = tmp_path / "m.csv"
     measurements.write_text("variant,alpha,resolution,latency_ms\nmobilenet_v9,1.0,224,60\n")
     out = tmp_path / "never.yaml"
-    assert_clean_error(run("calibrate", measurements, "--base", "generic_cpu", "-o", out), "m.csv:2")
+    one_line_error(run("calibrate", measurements, "--base", "generic_cpu", "-o", out), "m.csv:2")
     assert not out.exists()

@@ -13,6 +13,7 @@ Sources of the expected figures (none come from mobilecost):
 """
 
 import pytest
+from conftest import refusal_of_edit
 
 from mobilecost import MobilecostError, evaluate
 
@@ -121,15 +122,8 @@ def _mnasnet_text():
     ("s: 1, skip: -}", "s: 1, skip: maybe}", "layers[1].skip"),
 ])
 def test_unknown_values_of_the_new_keys_name_file_line_and_field(table_copy, old, new, field):
-    text = _mnasnet_text()
-    assert old in text
-    changed = text.replace(old, new, 1)
-    path = table_copy(changed)
-    line = next(i for i, row in enumerate(changed.splitlines(), 1) if new.strip() in row)
-    with pytest.raises(MobilecostError) as info:
-        evaluate(str(path))
-    message = str(info.value)
-    assert f"{path.name}:{line}" in message and field in message
+    message, where = refusal_of_edit(table_copy, _mnasnet_text(), old, new)
+    assert where in message and field in message
 
 
 def test_skip_on_a_conv_row_is_rejected(table_copy):

@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import refusal_of_edit
 
 from mobilecost import MobilecostError, evaluate
 
@@ -187,15 +188,8 @@ def _table_text(name):
     ("block: ExtraDW, dw_k1: 5x5", "block: MBConv, dw_k1: 5x5", "layers[5].block", "Input should be"),
 ])
 def test_malformed_rows_name_file_line_and_field(table_copy, old, new, field, words):
-    text = _table_text("mobilenet_v4_conv_small")
-    assert old in text
-    changed = text.replace(old, new, 1)
-    path = table_copy(changed)
-    line = next(i for i, row in enumerate(changed.splitlines(), 1) if new.strip() in row)
-    with pytest.raises(MobilecostError) as info:
-        evaluate(str(path))
-    message = str(info.value)
-    assert f"{path.name}:{line}" in message and field in message and words in message
+    message, where = refusal_of_edit(table_copy, _table_text("mobilenet_v4_conv_small"), old, new)
+    assert where in message and field in message and words in message
 
 
 def test_sweep_adds_the_attention_column_only_where_there_is_attention():
@@ -227,15 +221,8 @@ MQA_ROW = "block: MobileMQA, dw_k1: -,   dw_k2: 3x3, exp: -,    out: 160,  s: 1,
      "block: FFN,      dw_k1: -,   dw_k2: -,   exp: 320,  out: 160,  s: 1, heads: 4}", "heads", "only a MobileMQA"),
 ])
 def test_malformed_attention_rows_name_file_line_and_field(table_copy, old, new, field, words):
-    text = _table_text("mobilenet_v4_hybrid_medium")
-    assert old in text
-    changed = text.replace(old, new, 1)
-    path = table_copy(changed)
-    line = next(i for i, row in enumerate(changed.splitlines(), 1) if new.strip() in row)
-    with pytest.raises(MobilecostError) as info:
-        evaluate(str(path))
-    message = str(info.value)
-    assert f"{path.name}:{line}" in message and field in message and words in message
+    message, where = refusal_of_edit(table_copy, _table_text("mobilenet_v4_hybrid_medium"), old, new)
+    assert where in message and field in message and words in message
 
 
 def test_smallest_input_follows_the_strides_of_each_path():

@@ -5,7 +5,6 @@ torchvision_segmentation_layers.json, written by generate_segmentation_counts.py
 in the comments below."""
 
 import json
-import textwrap
 
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 from mobilecost.api import evaluate, sweep
 from mobilecost.cli import app
 
-from conftest import REFERENCE, read_csv
+from conftest import REFERENCE, one_line_error, read_csv
 
 runner = CliRunner()
 SEGMENTERS = ("lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_small")
@@ -167,11 +166,7 @@ def test_segmentation_mistakes_are_one_line(tmp_path, edit, fragments):
     path = tmp_path / "lraspp_mobilenet_v3_large.yaml"
     path.write_text(text.replace(edit[0], edit[1]))
     result = runner.invoke(app, ["report", str(path)])
-    assert result.exit_code == 2, result.output
-    message = result.stderr.strip()
-    assert message.startswith("mobilecost: error:") and len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, message
+    one_line_error(result, *fragments)
 
 
 @pytest.mark.parametrize("variant", SEGMENTERS)

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import one_line_error
 from typer.testing import CliRunner
 
 from mobilecost.api import evaluate
@@ -68,12 +69,7 @@ def line_of(text: str, fragment: str) -> int:
 
 
 def assert_refused(path: str, *fragments):
-    result = runner.invoke(app, ["validate", path])
-    assert result.exit_code == 2, result.output
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1 and "Traceback" not in result.output, message
-    for fragment in fragments:
-        assert fragment in message, message
+    one_line_error(runner.invoke(app, ["validate", path]), *fragments)
 
 
 # -- torchvision, to the unit ---------------------------------------------------------------------
