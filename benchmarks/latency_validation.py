@@ -46,10 +46,11 @@ from mobilecost.spec.files import list_variants  # noqa: E402
 
 DEFAULT_CSV = ROOT / "benchmarks" / "data" / "calibration_latency.csv"  # published measurements, see data/README.md
 GPU_WORDS = ("gpu", "vulkan", "delegate", "nnapi", "opencl", "edge tpu", "vpu", "myriad", "npu", "tensorrt", "cuda")
-# Hand-set starting points (inverse efficiencies and overhead in ms), before anything is learned.
+# Hand-set starting points (inverse efficiencies and overhead in ms), before anything is learned; no runtime
+# here has depthwise channel blocks (the last two parameters).
 NEUTRAL = {
-    "cpu": np.array([1 / 0.45, 1 / 0.6, 1 / 0.2, 1 / 0.3, 1 / 0.5, 1 / 0.25, 0.015, 0.05, 0.015]),
-    "gpu": np.array([1 / 0.3, 1 / 0.35, 1 / 0.1, 1 / 0.05, 1 / 0.5, 1 / 0.3, 0.060, 0.5, 0.060]),
+    "cpu": np.array([1 / 0.45, 1 / 0.6, 1 / 0.2, 1 / 0.3, 1 / 0.5, 1 / 0.25, 0.015, 0.05, 0.015, 0.0, 0.0]),
+    "gpu": np.array([1 / 0.3, 1 / 0.35, 1 / 0.1, 1 / 0.05, 1 / 0.5, 1 / 0.3, 0.060, 0.5, 0.060, 0.0, 0.0]),
 }
 KEYS = ["device", "precision", "threads"]
 

@@ -170,3 +170,38 @@ def test_a_concatenation_moves_every_input_it_reads():
     # A residual add still reads its second input in full: b3.add of the backbone at 512 is 128x128x24,
     # three such tensors moved (two read, one written).
     assert frame.set_index("name").loc["b3.add", "bytes_moved"] == 3 * 128 * 128 * 24 * 4
+
+
+# HAND with a memory fast enough that every convolution is compute-bound, without and with channel blocks of
+# 4 for the depthwise kernel: outside them a depthwise layer adds compute at efficiency 0.05 and 3 us per channel.
+FAST_MEMORY = HAND.model_copy(update={"memory": HAND.memory.model_copy(update={"cache_gb_s": 1e6, "dram_gb_s": 1e6})})
+BLOCKED = parse_device(
+    "name: blocked\ntitle: Blocked\nhardware: h\nruntime: r\nthreads: 1\nprecision: fp32\n"
+    "peak: {clock_ghz: 2.0, macs_per_cycle: 8, cores: 1, source: s}\n"
+    "memory: {cache_bytes: 1048576, cache_gb_s: 1000000, dram_gb_s: 1000000, source: s}\n"
+    "efficiency: {conv: 0.45, pointwise: 0.6, depthwise: 0.2, fc: 0.3, memory: 0.5, elementwise: 0.25, source: s}\n"
+    "overhead: {us: 15, source: s}\n"
+    "layout: {channel_block: 4, unblocked: 0.05, per_channel_us: 3, source: s}\nstatus: spec-only\nobtained: o\n",
+    "blocked.yaml")
+
+
+def test_depthwise_layers_off_the_channel_blocks_by_hand():
+    # MobileNetV1 at alpha 0.35 (Keras and TF-slim: int(channels x 0.35)), 224 x 224. Its 13 depthwise layers
+    # run on 11, 22, 44, 44, 89, 89, 179 x 6 and 358 channels; all but the two on 44 are not whole blocks of 4:
+    #   11 channels at 112 x 112, 22 at 56 (stride 2), 89 at 28, 89 at 14 (stride 2), 179 at 14 five times,
+    #   179 at 7 (stride 2), 358 at 7.
+    outside = [(11, 112), (22, 56), (89, 28), (89, 14)] + [(179, 14)] * 5 + [(179, 7), (358, 7)]
+    macs = sum(c * 9 * side * side for c, side in outside)  # 3x3 kernels
+    channels = sum(c for c, _ in outside)
+    # 1,241,856 + 620,928 + 627,984 + 156,996 + 5 x 315,756 + 78,939 + 157,878 MACs; 11 + 22 + 89 + 89 + 6 x 179 + 358
+    assert (macs, channels) == (4_463_361, 1_643)
+    extra_ms = macs / (PEAK * 0.05) * 1e3 + channels * 3e-3
+    compiled = compiled_for(costs_for("mobilenet_v1").spec)
+    values = values_at(compiled, 0.35, 1.0)
+    without, with_blocks = total_latency(FAST_MEMORY, values), total_latency(BLOCKED, values)
+    assert float(with_blocks[0] - without[0]) == pytest.approx(extra_ms, rel=1e-12)
+    # At alpha 0.5 every depthwise layer runs on whole blocks (16, 32, 64, 128, 256, 512 channels): no change.
+    half = values_at(compiled, 0.5, 1.0)
+    assert float(total_latency(BLOCKED, half)[0]) == float(total_latency(FAST_MEMORY, half)[0])
+    times = estimate_latency("mobilenet_v1", BLOCKED, 0.35).set_index("name")["limit"]
+    assert times.filter(like="dw").str.contains("outside 4-channel blocks").sum() == len(outside)

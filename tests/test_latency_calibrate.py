@@ -183,3 +183,35 @@ def test_a_bounded_fit_holds_efficiencies_at_1_and_says_so(tmp_path):
     assert "held at its bound 1" in result.output
     written = parse_device(out.read_text(encoding="utf-8"), str(out))
     assert written.efficiency.memory == 1.0 and "every efficiency bounded at 1" in written.efficiency.source
+
+
+def test_calibration_recovers_the_cost_of_depthwise_layers_off_the_channel_blocks(tmp_path):
+    # synthetic_latency_ms, plus, written out by hand, for each depthwise layer whose channels are not whole
+    # blocks of 4: its MACs / (peak x 0.05) and 4 us per channel.
+    def with_blocks_ms(variant, alpha, resolution):
+        frame = evaluate(variant, alpha, resolution=resolution)
+        off = (frame["op"] == "depthwise") & (frame["out_ch"] % 4 != 0)
+        extra = (frame.loc[off, "macs"] / (PEAK * 0.05) * 1e3 + frame.loc[off, "out_ch"] * 0.004).sum()
+        return synthetic_latency_ms(variant, alpha, resolution) + float(extra)
+
+    from mobilecost.latency.calibrate import calibrated_profile
+    from mobilecost.latency.devices import dump_device, parse_device
+    from mobilecost.latency.model import PARAMS
+    from mobilecost import estimate_latency
+
+    generic = load_device("generic_cpu_onnxruntime")
+    base = generic.model_copy(update={"memory": generic.memory.model_copy(update={"cache_gb_s": 1e6, "dram_gb_s": 1e6})})
+    configs = [(v, a, r) for v in ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+               for a, r in ((0.5, 128), (1.0, 224), (0.75, 192))] + [("mobilenet_v1", 0.35, r) for r in (128, 224)]
+    rows = [Measurement(v, a, r, with_blocks_ms(v, a, r)) for v, a, r in configs]
+    result = fit(base, rows, prior_weight=1e-9, leave_one_out=False)
+    assert 1 / result.theta[PARAMS.index("unblocked")] == pytest.approx(0.05, rel=1e-3)
+    assert result.theta[PARAMS.index("unblocked_channel_ms")] == pytest.approx(0.004, rel=1e-3)
+    # The calibrated profile keeps the blocks with the fitted figures, and predicts as the fit did.
+    profile = calibrated_profile(base, result, rows, "synthetic.csv", name="synthetic")
+    written = parse_device(dump_device(profile), str(tmp_path / "synthetic.yaml"))
+    assert written.layout.channel_block == 4
+    assert written.layout.unblocked == pytest.approx(0.05, rel=1e-3)
+    assert written.layout.per_channel_us == pytest.approx(4.0, rel=1e-3)
+    predicted = estimate_latency("mobilenet_v1", written, 0.35, resolution=160).attrs["totals"]["latency_ms"]
+    assert predicted == pytest.approx(with_blocks_ms("mobilenet_v1", 0.35, 160), rel=1e-3)

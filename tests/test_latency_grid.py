@@ -17,12 +17,13 @@ import pytest
 import mobilecost.numeric.factors
 from mobilecost.latency.devices import load_device
 from mobilecost.api import compiled_for, costs_for, sweep
-from mobilecost.latency.model import layer_terms, layer_times, theta_of, total_latency
+from mobilecost.latency.model import PARAMS, layer_terms, layer_times, theta_of, total_latency
 from mobilecost.numeric.columns import GridColumn
 from mobilecost.numeric.values import values_at, values_on_grid
 
 VARIANTS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 CPU, GPU = "pixel4_a76_tflite_fp32_1t", "jetson_nano_gpu_ncnn_fp16"
+BLOCKS = "generic_cpu_onnxruntime"  # depthwise layers off its 4-channel blocks at some alphas of the grid only
 TABLES = Path(__file__).resolve().parent.parent / "tables"
 ALPHAS = np.round(np.linspace(0.1, 2.0, 25), 6)
 RESOLUTIONS = np.arange(32, 481, 32)  # 32 is the networks' total stride
@@ -43,7 +44,7 @@ def max_relative(got, want):
     return float(np.max(np.abs(got - want) / np.abs(want)))
 
 
-@pytest.mark.parametrize("device", [CPU, GPU])
+@pytest.mark.parametrize("device", [CPU, GPU, BLOCKS])
 @pytest.mark.parametrize("mode", ["exact", "ideal"])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_grid_matches_point_by_point(variant, mode, device):
@@ -78,7 +79,9 @@ def test_custom_parameters_and_point_by_point_fallback(monkeypatch):
     profile, costs = load_device(CPU), costs_for("mobilenet_v3_large")
     rhos = RESOLUTIONS / 224
     # Slow depthwise and memory, fast pointwise: moves layers across the compute/memory boundary.
-    theta = theta_of(profile) * np.array([1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5, 1.0, 2.0]) + np.eye(9)[7] * 0.3
+    scale = np.ones(len(PARAMS))
+    scale[:9] = [1.0, 0.3, 4.0, 1.0, 3.0, 2.0, 0.5, 1.0, 2.0]
+    theta = theta_of(profile) * scale + np.eye(len(PARAMS))[PARAMS.index("fixed_ms")] * 0.3
     want = point_by_point(profile, costs, ALPHAS, rhos, theta)
     values = values_on_grid(compiled_for(costs.spec), ALPHAS, rhos)
     assert isinstance(values["macs"], GridColumn)
@@ -159,3 +162,21 @@ def test_grid_maximum_and_threshold_equal_the_dense_arithmetic():
     assert 3 not in got.dense  # x is above both branches of y: decided without evaluating y
     assert np.allclose(np.stack([got.layers_values([i])[i] for i in range(4)]), want, rtol=1e-12, atol=0)
     assert np.allclose(total(got), want.sum(axis=0), rtol=1e-12, atol=0)
+
+
+def test_the_grid_has_depthwise_layers_on_and_off_the_channel_blocks():
+    """What the comparison on BLOCKS covers: depthwise layers whose channels are whole blocks of 4 at some alphas
+    of the grid and not at others (evaluated point by point on the grid); and, on a grid of alphas where a layer
+    is off the blocks everywhere, that layer kept as terms, with the same latency as point by point."""
+    costs, profile = costs_for("mobilenet_v1"), load_device(BLOCKS)
+    fields = values_at(compiled_for(costs.spec), ALPHAS, np.ones_like(ALPHAS))
+    depthwise = np.array([lc.layer.op == "depthwise" for lc in costs.layers])
+    off = fields["out_ch"][depthwise] % 4 != 0  # depthwise layers x alphas
+    assert (off.any(axis=1) & ~off.all(axis=1)).sum() > 0
+    terms = layer_terms(profile, values_on_grid(compiled_for(costs.spec), ALPHAS, RESOLUTIONS / 224))
+    assert len(terms.unblocked_ms.dense) > 0
+    alphas = np.array([0.35, 0.36])  # depthwise on 11, 22, 44, 89, 179, 358 and 11, 23, 46, 92, 184, 368 channels
+    terms = layer_terms(profile, values_on_grid(compiled_for(costs.spec), alphas, RESOLUTIONS / 224))
+    assert terms.unblocked_ms.term.size > 0 and len(terms.unblocked_ms.dense) > 0
+    got = grid_latency(profile, costs, alphas, RESOLUTIONS / 224)
+    assert max_relative(got, point_by_point(profile, costs, alphas, RESOLUTIONS / 224)) < 1e-9

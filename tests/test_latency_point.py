@@ -32,6 +32,7 @@ CASES = [
     ("mobilenet_v2", "pixel4_a76_tflite_fp32_1t", {}),
     ("mobilenet_v3_large", "generic_gpu", {"alpha": 0.75, "resolution": 160}),
     ("mobilenet_v3_small", "jetson_nano_gpu_ncnn_fp16", {"alpha": 0.35, "rho": 0.7, "mode": "ideal"}),
+    ("mobilenet_v1", "generic_cpu_onnxruntime", {"alpha": 0.35, "resolution": 160}),  # depthwise channel blocks
     ("ssdlite320_mobilenet_v3_large", "rpi4_a72_ncnn_fp32_1t", {"resolution": "240x320"}),
     ("mobilenet_v4_hybrid_medium", "desktop_zen3_avx2_ncnn_fp32_1t", {}),
 ]
@@ -60,7 +61,7 @@ def test_json_floats_read_back_as_pandas_wrote_them():
     assert pandas_json_float(0.12345678904) == 0.123456789  # ten decimal places
 
 
-@pytest.mark.parametrize("variant, device, kw", CASES[:3])
+@pytest.mark.parametrize("variant, device, kw", CASES[:4])
 def test_model_on_one_configuration_equals_the_model_on_numpy_columns(variant, device, kw):
     """The same model code on a PointColumn (plain Python) and on a numpy column of the same point."""
     mode = kw.get("mode", "exact")

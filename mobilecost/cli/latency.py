@@ -167,13 +167,16 @@ def latency(
 
 
 def model_figures(profile) -> str:
-    """The profile's fitted figures: each class's efficiency and the fixed costs."""
-    eff, overhead = profile.efficiency, profile.overhead
+    """The profile's fitted figures: each class's efficiency, the fixed costs and the channel blocks."""
+    eff, overhead, layout = profile.efficiency, profile.overhead, profile.layout
     return (f"efficiencies: conv {eff.conv:.3g}, pointwise {eff.pointwise:.3g}, depthwise {eff.depthwise:.3g}, "
             f"fc {eff.fc:.3g}, memory {eff.memory:.3g}, elementwise {eff.elementwise:.3g}; "
             f"overhead {overhead.us:.3g} us per step"
             + ("" if overhead.elementwise_us is None else f", {overhead.elementwise_us:.3g} us per element-wise step")
-            + f", {overhead.per_inference_us:.3g} us per inference")
+            + f", {overhead.per_inference_us:.3g} us per inference"
+            + ("" if layout is None else
+               f"; a depthwise layer not on whole blocks of {layout.channel_block} channels adds compute at "
+               f"efficiency {layout.unblocked:.3g} and {layout.per_channel_us:.3g} us per channel"))
 
 
 def render_fit(profile, measurements, result, width: int = 80) -> str:

@@ -77,6 +77,18 @@ class ExtraReads(StrEnum):
 LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
 
 
+class Blocking(StrEnum):
+    """Whether the op's channels must be whole blocks for a runtime whose kernels take channels in blocks (the
+    latency model's `devices.Layout`) to run it in its fast kernel."""
+
+    none = "none"
+    channels = "channels"  # a depthwise convolution: its channels whole blocks
+
+    def outside(self, out_ch, block: int):
+        """Whether an op with `out_ch` channels (a number, or an array of them) runs outside `block`-channel blocks."""
+        return out_ch % block != 0 if self is Blocking.channels else False
+
+
 @dataclass(frozen=True)
 class Shapes:
     in_side: sp.Expr
@@ -121,6 +133,7 @@ class OpRecord:
     extra_reads: ExtraReads
     label: Callable[["object"], str]  # layer -> report type ("Conv 3x3", "SE 1x1", "Other", ...)
     onnx: tuple[str, ...]  # ONNX operator types, in order
+    blocking: Blocking = Blocking.none
 
 
 # -- counting rules ----------------------------------------------------------------------------
@@ -226,7 +239,7 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
     OpRecord(OpKind.pointwise, dense_convolution, Side.strided, "conv", "pointwise", ExtraReads.none,
              _pointwise_label, ("Conv",)),
     OpRecord(OpKind.depthwise, depthwise_convolution, Side.strided, "depthwise", "depthwise", ExtraReads.none,
-             _kernel_label("Conv dw"), ("Conv",)),
+             _kernel_label("Conv dw"), ("Conv",), Blocking.channels),
     OpRecord(OpKind.fc, fully_connected, Side.one, None, "fc", ExtraReads.none,
              _fixed_label("Fully connected"), ("Flatten", "Gemm")),
     OpRecord(OpKind.global_pool, global_average_pool, Side.one, None, "elementwise", ExtraReads.none,

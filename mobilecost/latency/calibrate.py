@@ -174,8 +174,7 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
         terms = layer_terms(profile, values_at(compiled, alphas, rhos))
         for k, i in enumerate(rows):
             out[i] = Terms(mac_class=terms.mac_class, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
-                                                          for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps",
-                                                                       "bytes_moved")})
+                                                          for name in terms.column_names()})
     return out
 
 
@@ -198,7 +197,7 @@ def _batched(terms) -> _Batches:
     for rows in by_network.values():
         first = terms[rows[0]]
         stacked = {name: np.hstack([np.asarray(getattr(terms[i], name), dtype=float) for i in rows])
-                   for name in ("compute_ms", "memory_ms", "act_ms", "steps", "ew_steps", "bytes_moved")}
+                   for name in first.column_names()}
         groups.append((np.array(rows), Terms(mac_class=first.mac_class, **stacked)))
     return _Batches(len(terms), tuple(groups))
 
@@ -220,6 +219,7 @@ def _features(terms, theta) -> np.ndarray:
 
 
 EFFICIENCY_PARAMS = 6  # the first PARAMS are inverse efficiencies
+LAYOUT_PARAMS = ("unblocked", "unblocked_channel_ms")  # used only by a profile with channel blocks
 
 
 def fit_theta(terms: list, measured, theta0, prior_weight: float = PRIOR_WEIGHT, bounded: bool = False) -> np.ndarray:
@@ -361,6 +361,10 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
         # The base's title described the base device; this profile is what the rows make of it.
         "title": f"{name or base.name}: calibrated from {len(measurements)} rows of {data} (base {base.name})",
     }
+    if base.layout is not None:
+        update["layout"] = base.layout.model_copy(update={"unblocked": round(float(1 / max(fitted.unblocked, 1e-6)), 6),
+                                                          "per_channel_us": round(fitted.unblocked_channel_ms * 1000, 6),
+                                                          "source": f"{base.layout.source}; unblocked and per_channel_us {source}"})
     if name:
         update["name"] = name
     return base.model_copy(update=update)
@@ -406,7 +410,8 @@ def ill_posed(result: Fit, terms: list, tolerance: float = 1e-3) -> list[str]:
         return []
     singular = np.linalg.svd(sensitivity[:, used], compute_uv=False)
     rank = int((singular > tolerance * singular.max()).sum())
-    unused = [PARAMS[j] for j in range(len(PARAMS)) if j not in used]
+    absent = LAYOUT_PARAMS if all(t.unblocked_ms is None for t in terms) else ()  # a profile without channel blocks
+    unused = [PARAMS[j] for j in range(len(PARAMS)) if j not in used and PARAMS[j] not in absent]
     if rank >= len(used):
         return []
     rows = len(result.measured_ms)

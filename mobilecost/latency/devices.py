@@ -81,6 +81,17 @@ class Overhead(_Strict):
     source: str = Field(min_length=1)
 
 
+class Layout(_Strict):
+    """A runtime whose depthwise kernel takes channels in blocks of `channel_block`. A depthwise layer whose
+    channels are not whole blocks runs in a slower, generic kernel: its compute takes MACs / (peak x unblocked)
+    on top of its class's time, plus `per_channel_us` for each of its channels."""
+
+    channel_block: int = Field(ge=2, le=1024)
+    unblocked: float = Field(**EFFICIENCY)
+    per_channel_us: float = Field(ge=0, le=1e6)
+    source: str = Field(min_length=1)
+
+
 class Calibration(_Strict):
     base: str = Field(min_length=1)
     data: str = Field(min_length=1)
@@ -119,6 +130,7 @@ class DeviceProfile(_Strict):
     memory: Memory
     efficiency: Efficiency
     overhead: Overhead
+    layout: Optional[Layout] = None
     status: Literal["spec-only", "calibrated"]
     obtained: str = Field(min_length=1, description="how the figures were obtained, in one sentence")
     calibration: Optional[Calibration] = None

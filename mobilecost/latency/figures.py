@@ -67,6 +67,9 @@ class DeviceFigures:
     band_high: float
     band_rule: str
     path: str | None = None
+    channel_block: int | None = None  # the runtime's blocked channel layout (`devices.Layout`), if any
+    unblocked: float = 0.0  # efficiency of the extra compute outside the blocks (0: no blocks)
+    unblocked_channel_us: float = 0.0  # fixed cost per channel outside the blocks
 
     def band(self) -> Band:
         return Band(self.band_low, self.band_high, self.band_rule)
@@ -86,7 +89,10 @@ def figures_of(profile) -> DeviceFigures:
         profile.peak.gmacs, profile.peak.arithmetic(), profile.memory.cache_bytes, profile.memory.cache_gb_s,
         profile.memory.dram_gb_s, {name: getattr(profile.efficiency, name) for name in EFFICIENCIES}, overhead.us,
         overhead.elementwise_us, overhead.per_inference_us, profile.status, profile.obtained, profile.error_label(),
-        profile.label(), band.low_factor, band.high_factor, band.rule, profile.path)
+        profile.label(), band.low_factor, band.high_factor, band.rule, profile.path,
+        None if profile.layout is None else profile.layout.channel_block,
+        0.0 if profile.layout is None else profile.layout.unblocked,
+        0.0 if profile.layout is None else profile.layout.per_channel_us)
 
 
 def devices_dir() -> Path:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, fields
 
 from ..count.ops import ExtraReads, record_of
 from ..numeric.column_math import (
-    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total,
+    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total, where,
 )
 from .figures import figures_of
 
@@ -54,6 +54,8 @@ class Parameters:
     overhead_ms: float
     fixed_ms: float = 0.0  # once per inference: invoking the runtime, copying the input in and the result out
     elementwise_overhead_ms: float | None = None  # per element-wise step; None: the same as overhead_ms
+    unblocked: float = 0.0  # added to a layer's class for compute outside the runtime's channel blocks
+    unblocked_channel_ms: float = 0.0  # per channel of a layer outside the runtime's channel blocks
 
     def __post_init__(self):
         if self.elementwise_overhead_ms is None:
@@ -79,7 +81,9 @@ def parameters_of(profile) -> Parameters:
     eff = device.efficiency
     return Parameters(1 / eff["conv"], 1 / eff["pointwise"], 1 / eff["depthwise"], 1 / eff["fc"], 1 / eff["memory"],
                       1 / eff["elementwise"], device.overhead_us / 1000.0, device.per_inference_us / 1000.0,
-                      (device.overhead_us if device.elementwise_us is None else device.elementwise_us) / 1000.0)
+                      (device.overhead_us if device.elementwise_us is None else device.elementwise_us) / 1000.0,
+                      1 / device.unblocked if device.channel_block else 0.0,
+                      device.unblocked_channel_us / 1000.0 if device.channel_block else 0.0)
 
 
 def theta_of(profile):
@@ -98,6 +102,13 @@ class Terms:
     steps: object  # executed multiply-accumulate steps (0 for an absent layer)
     ew_steps: object  # executed element-wise steps (0 for an absent shortcut), separate activation passes included
     bytes_moved: object  # the layer's own bytes plus its separate activation pass
+    # compute_ms and channels of the layers outside the runtime's channel blocks, 0 elsewhere; None: no blocks
+    unblocked_ms: object = None
+    unblocked_channels: object = None
+
+    def column_names(self) -> tuple:
+        """The names of the per-layer columns this Terms holds."""
+        return tuple(f.name for f in fields(self) if f.name != "mac_class" and getattr(self, f.name) is not None)
 
 
 def _per_layer(layers):
@@ -110,14 +121,14 @@ def _per_layer(layers):
     gate = [1.0 if r.extra_reads == ExtraReads.channel_gate else 0.0 for r in records]
     other_inputs = [1.0 if r.extra_reads == ExtraReads.other_inputs else 0.0 for r in records]
     separate = [1.0 if (layer.act or "") in SEPARATE_ACTS else 0.0 for layer in layers]
-    return mac_class, second_input, gate, other_inputs, separate
+    return mac_class, second_input, gate, other_inputs, separate, [r.blocking for r in records]
 
 
 def layer_terms(profile, values) -> Terms:
     """The model's per-layer terms from the numeric stage's values (any form: points, grid or one
     configuration); `profile`: a `devices.DeviceProfile` or its `figures.DeviceFigures`."""
     device = figures_of(profile)
-    mac_class, second_input, gate, other_inputs, separate = _per_layer(values.layers)
+    mac_class, second_input, gate, other_inputs, separate, blocking = _per_layer(values.layers)
     values.need(MODEL_FIELDS)
     dtype = device.dtype_bytes
     act_in, act_out = values["act_in"], values["act_out"]
@@ -133,14 +144,25 @@ def layer_terms(profile, values) -> Terms:
     present = positive(act_out)  # 0 where a layer is absent (a shortcut between blocks of different widths)
     with_macs = per_layer(act_out, [1.0 if c >= 0 else 0.0 for c in mac_class])
     without_macs = per_layer(act_out, [0.0 if c >= 0 else 1.0 for c in mac_class])
+    compute_ms = values["macs"] / (device.gmacs * 1e6)
+    unblocked_ms = unblocked_channels = None
+    if device.channel_block:
+        block, channels = device.channel_block, values["out_ch"]
+
+        def outside(i, c):
+            return blocking[i].outside(c, block)
+
+        unblocked_ms, unblocked_channels = where(compute_ms, outside, channels), where(channels, outside, channels)
     return Terms(
         mac_class=mac_class,
-        compute_ms=values["macs"] / (device.gmacs * 1e6),
+        compute_ms=compute_ms,
         memory_ms=stream_ms(nbytes),
         act_ms=stream_ms(act_bytes),
         steps=present * with_macs,
         ew_steps=present * (without_macs + separate),
         bytes_moved=nbytes + act_bytes,
+        unblocked_ms=unblocked_ms,
+        unblocked_channels=unblocked_channels,
     )
 
 
@@ -151,9 +173,13 @@ def layer_times(terms: Terms, params) -> dict:
     p = Parameters.of(params)
     like, mac_class = terms.compute_ms, terms.mac_class  # class -1 (element-wise) picks the last option
     compute = terms.compute_ms * choose(like, mac_class, (p.conv, p.pointwise, p.depthwise, p.fc, 0.0))
+    if terms.unblocked_ms is not None:
+        compute = compute + terms.unblocked_ms * p.unblocked
     own_memory = terms.memory_ms * choose(like, mac_class, (p.memory,) * len(MAC_CLASSES) + (p.elementwise,))
     act_pass = terms.act_ms * p.elementwise  # a separate step: added, not overlapped with the layer
     overhead = terms.steps * p.overhead_ms + terms.ew_steps * p.elementwise_overhead_ms
+    if terms.unblocked_channels is not None:
+        overhead = overhead + terms.unblocked_channels * p.unblocked_channel_ms
     out = {"compute_ms": compute, "memory_ms": own_memory + act_pass, "overhead_ms": overhead,
            "time_ms": maximum(compute, own_memory) + act_pass + overhead}
     bound = first_largest([compute, out["memory_ms"], overhead], BOUNDS)
@@ -164,22 +190,30 @@ def layer_times(terms: Terms, params) -> dict:
 
 def limits(profile, terms: Terms, times: dict, params):
     """What limits each layer, in the model's own terms (not on a grid): compute at the class's fitted
-    efficiency e (so a depthwise layer at e = 0.06 attains at most 6 % of peak), bandwidth of the cache or
-    DRAM at the memory efficiency, or the fixed per-step overhead."""
-    p, cache_bytes = Parameters.of(params), figures_of(profile).cache_bytes
+    efficiency e (so a depthwise layer at e = 0.06 attains at most 6 % of peak; outside the runtime's channel
+    blocks, the lower efficiency there), bandwidth of the cache or DRAM at the memory efficiency, or the fixed
+    per-step overhead (and, outside the channel blocks, the cost per channel)."""
+    device = figures_of(profile)
+    p, cache_bytes = Parameters.of(params), device.cache_bytes
     per_class = (p.conv, p.pointwise, p.depthwise, p.fc)
+    outside = terms.unblocked_channels if terms.unblocked_channels is not None else terms.compute_ms * 0.0
+    blocks = f"outside {device.channel_block}-channel blocks"
 
-    def limit(i, bound, nbytes):
+    def limit(i, bound, nbytes, channels_outside):
         c = terms.mac_class[i]
         if bound == "compute":
+            if float(channels_outside) > 0:
+                return f"compute at e={1 / (per_class[c] + p.unblocked):.2g} ({MAC_CLASSES[c]}, {blocks})"
             return f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]})"
         if bound == "memory":
-            where = "cache" if float(nbytes) <= cache_bytes else "DRAM"
+            place = "cache" if float(nbytes) <= cache_bytes else "DRAM"
             e = 1 / (p.memory if c >= 0 else p.elementwise)
-            return f"{where} bandwidth at e={e:.2g}"
+            return f"{place} bandwidth at e={e:.2g}"
+        if float(channels_outside) > 0:
+            return f"fixed costs per step and per channel {blocks}"
         return "fixed per-step overhead"
 
-    return entrywise(limit, times["bound"], terms.bytes_moved)
+    return entrywise(limit, times["bound"], terms.bytes_moved, outside)
 
 
 def total_latency(profile, values, params=None):
@@ -210,6 +244,9 @@ def features(terms: Terms, params):
     out[:, 6] = terms.steps.sum(axis=0)
     out[:, 7] = 1.0
     out[:, 8] = terms.ew_steps.sum(axis=0)
+    if terms.unblocked_ms is not None:
+        out[:, 9] = np.where(compute_bound, terms.unblocked_ms, 0.0).sum(axis=0)
+        out[:, 10] = terms.unblocked_channels.sum(axis=0)
     return out
 
 

@@ -78,6 +78,14 @@ def first_largest(columns, labels):
     return _arrays().first_largest(columns, labels)
 
 
+def where(x, keep, *columns):
+    """x where ``keep(i, *the columns' values there)`` holds for layer i (numbers or arrays of them), else 0;
+    in x's form."""
+    if _plain(x, *columns):
+        return point.where(x, keep, *columns)
+    return _arrays().where(x, keep, *columns)
+
+
 def entrywise(function, *columns):
     """Per entry (layer i, and point), ``function(i, *the columns' values there)``."""
     if _plain(*columns):

@@ -126,6 +126,11 @@ def first_largest(columns, labels) -> list:
     return [labels[max(range(len(columns)), key=lambda j: columns[j][i])] for i in range(len(columns[0]))]
 
 
+def where(x, keep, *columns) -> PointColumn:
+    """x where ``keep(i, *their values)`` holds for layer i, else 0 (x times 1.0 or 0.0, as numpy does)."""
+    return PointColumn([v * (1.0 if keep(i, *values) else 0.0) for i, (v, *values) in enumerate(zip(x, *columns))])
+
+
 def entrywise(function, *columns) -> list:
     """Per layer i, ``function(i, *its values)``."""
     return [function(i, *values) for i, values in enumerate(zip(*columns))]
