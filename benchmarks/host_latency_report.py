@@ -48,7 +48,7 @@ RESOLUTIONS = (128, 160, 192, 224)
 # Calibration set: one configuration per variant, spread over width and resolution.
 CALIBRATION = (("mobilenet_v1", 0.5, 160), ("mobilenet_v2", 1.0, 224),
                ("mobilenet_v3_large", 0.75, 192), ("mobilenet_v3_small", 0.35, 128))
-BASE_PROFILE = "generic_cpu"
+BASE_PROFILE = "generic_cpu_onnxruntime"  # generic_cpu with onnxruntime's depthwise channel blocks
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
