@@ -50,7 +50,9 @@ def measure(
     seed: int = typer.Option(0, "--seed", help="Seed of the random weights and input."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="CSV file to write (atomically)."),
 ) -> None:
-    """Time each configuration with onnxruntime on this machine (batch 1) and write a latency CSV."""
+    """Time each configuration with onnxruntime on this machine (batch 1) and write a latency CSV.
+
+    Calibrate a profile from it with `mobilecost calibrate CSV --base generic_cpu_onnxruntime`."""
     from ..api import parse_grid
     from ..measure.timing import Settings, check_configurations, configurations, to_csv
     from ..measure.timing import measure as run_measure

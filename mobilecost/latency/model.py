@@ -15,6 +15,11 @@ out). The two fixed costs beyond the per-step overhead were kept because they lo
 on published measurements (benchmarks/latency_validation.py): the per-inference cost above all on
 GPUs and NNAPI, where a tiny network still takes milliseconds.
 
+A runtime whose depthwise kernel is fast only on whole blocks of channels (a profile's `layout`:
+onnxruntime's, on blocks of 4) runs a depthwise layer off those blocks in a slower kernel: its compute
+takes MACs / (peak x unblocked) more, and its overhead a fixed cost per channel more
+(benchmarks/depthwise_channels.py measures both).
+
 Each layer is labelled with the term that is largest in the model: ``compute``, ``memory`` or
 ``overhead`` (a label of the model, not a measured bottleneck; reports print it as "compute term"
 beside the attained share of peak). The model is linear in the inverse efficiencies and the overhead once the
@@ -245,8 +250,8 @@ def features(terms: Terms, params):
     out[:, 7] = 1.0
     out[:, 8] = terms.ew_steps.sum(axis=0)
     if terms.unblocked_ms is not None:
-        out[:, 9] = np.where(compute_bound, terms.unblocked_ms, 0.0).sum(axis=0)
-        out[:, 10] = terms.unblocked_channels.sum(axis=0)
+        out[:, PARAMS.index("unblocked")] = np.where(compute_bound, terms.unblocked_ms, 0.0).sum(axis=0)
+        out[:, PARAMS.index("unblocked_channel_ms")] = terms.unblocked_channels.sum(axis=0)
     return out
 
 
