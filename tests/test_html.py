@@ -127,8 +127,8 @@ def report(variant, alpha, resolution, convention="paper") -> dict:
                                  "--convention", convention, "--format", "json"))
 
 
-def latency(variant, alpha, resolution) -> dict:
-    return json.loads(mobilecost("latency", variant, "--device", DEVICE, "--alpha", str(alpha), "--resolution",
+def latency(variant, alpha, resolution, device=DEVICE) -> dict:
+    return json.loads(mobilecost("latency", variant, "--device", device, "--alpha", str(alpha), "--resolution",
                                  str(resolution), "--format", "json"))["totals"]
 
 
@@ -355,6 +355,21 @@ def test_every_number_equals_the_report(browser, page, variant):
                                  report(variant, alpha, resolution, convention), lat,
                                  live_bytes(variant, alpha, resolution) if k == 0 else None)
     assert all(url.startswith(("file:", "data:")) for url in browser.requests()), browser.requests()
+
+
+@needs_chromium
+def test_latency_on_a_profile_with_every_fixed_cost_and_channel_blocks(browser, work):
+    """generic_cpu_onnxruntime has a cost per inference, its own cost per element-wise step, and depthwise
+    channel blocks (MobileNetV1 at alpha 0.35 has depthwise layers off them, at 0.5 none): the page's latency
+    and band equal `mobilecost latency`'s."""
+    device, path = "generic_cpu_onnxruntime", work / "review_blocks.html"
+    mobilecost("export", "mobilenet_v1", "mobilenet_v3_small", "--html", str(path), "--device", device)
+    pages = Pages(browser, path)
+    for variant, alpha, resolution in (("mobilenet_v1", 0.35, 160), ("mobilenet_v1", 0.5, 224),
+                                       ("mobilenet_v3_small", 0.75, 192)):
+        state = pages.show(f"variant={variant}&alpha={alpha}&resolution={resolution}&convention=paper")
+        check_against_report(state, variant, alpha, resolution, "paper", report(variant, alpha, resolution),
+                             latency(variant, alpha, resolution, device))
 
 
 @needs_chromium

@@ -69,6 +69,7 @@ def _layer_data(layer) -> dict:
         "gate": record.extra_reads == ExtraReads.channel_gate,
         "other_inputs": record.extra_reads == ExtraReads.other_inputs,
         "separate": (layer.act or "") in SEPARATE_ACTS,
+        "blocking": record.blocking.value,
     }
 
 
@@ -90,6 +91,9 @@ def _device_data(device) -> dict | None:
         "dram_gb_s": profile.memory.dram_gb_s,
         "inverse_efficiency": [p.conv, p.pointwise, p.depthwise, p.fc], "memory": p.memory,
         "elementwise": p.elementwise, "overhead_ms": p.overhead_ms,
+        "elementwise_overhead_ms": p.elementwise_overhead_ms, "fixed_ms": p.fixed_ms,
+        "channel_block": profile.layout.channel_block if profile.layout else None,
+        "unblocked": p.unblocked, "unblocked_channel_ms": p.unblocked_channel_ms,
         "band": {"low": band.low_factor, "high": band.high_factor, "rule": band.rule},
     }
 

@@ -136,7 +136,9 @@ function liveSet(vi, values) {
   return {live, peak, members: plan.names};
 }
 
-// Simulated latency (latency/model.py): per step max(compute, memory) + separate activation pass + overhead.
+// Simulated latency (latency/model.py): per step max(compute, memory) + separate activation pass + fixed
+// costs (per step with MACs, per element-wise step, per channel of a depthwise layer off the runtime's channel
+// blocks), plus one fixed cost per inference.
 function latency(v, values) {
   const d = DEVICE, dtype = d.dtype_bytes;
   const stream = x => x / (x <= d.cache_bytes ? d.cache_gb_s * 1e6 : d.dram_gb_s * 1e6);
@@ -145,14 +147,19 @@ function latency(v, values) {
     const nbytes = (actIn + actOut + values.weights[i] + values.biases[i] + actIn * (l.second_input ? 1 : 0)
       + values.out_ch[i] * (l.gate ? 1 : 0) + (actOut - actIn) * (l.other_inputs ? 1 : 0)) * dtype;
     const actBytes = actOut * (2.0 * dtype) * (l.separate ? 1 : 0);
-    const mac = l.mac_class >= 0;
-    const compute = values.macs[i] / (d.gmacs * 1e6) * (mac ? d.inverse_efficiency[l.mac_class] : 0);
+    const mac = l.mac_class >= 0, present = actOut > 0 ? 1 : 0;
+    const offBlocks = d.channel_block !== null && l.blocking === "channels" && values.out_ch[i] % d.channel_block !== 0;
+    const computeMs = values.macs[i] / (d.gmacs * 1e6);
+    let compute = computeMs * (mac ? d.inverse_efficiency[l.mac_class] : 0);
+    if (offBlocks) compute += computeMs * d.unblocked;
     const own = stream(nbytes) * (mac ? d.memory : d.elementwise);
     const pass = stream(actBytes) * d.elementwise;
-    const overhead = (actOut > 0 ? 1 : 0) * (1 + (l.separate ? 1 : 0)) * d.overhead_ms;
+    let overhead = present * (mac ? 1 : 0) * d.overhead_ms
+      + present * ((mac ? 0 : 1) + (l.separate ? 1 : 0)) * d.elementwise_overhead_ms;
+    if (offBlocks) overhead += values.out_ch[i] * d.unblocked_channel_ms;
     return Math.max(compute, own) + pass + overhead;
   });
-  const total = times.reduce((a, b) => a + b, 0);
+  const total = times.reduce((a, b) => a + b, 0) + d.fixed_ms;
   return {times, total, low: total * d.band.low, high: total * d.band.high};
 }
 
