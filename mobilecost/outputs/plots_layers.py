@@ -174,6 +174,10 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
     footnote(fig, f"Bytes at {profile.precision}; each point one layer with multiply-accumulates (element-wise steps "
                   f"omitted), its area the layer's share of the simulated time, the four largest labelled. Black: the "
                   f"spec-sheet roofline; dotted and dash-dotted: the {fitted} ceilings the model uses. A point on a "
-                  f"ceiling restates the fit; its height is what the model attains. Peak: {profile.peak.arithmetic()} "
+                  f"ceiling restates the fit; its height is what the model attains. "
+                  + ("" if profile.layout is None else
+                     f"A depthwise layer whose channels are not whole blocks of {profile.layout.channel_block} sits "
+                     f"below its ceiling: the runtime runs it in a slower kernel (more compute, a cost per channel). ")
+                  + f"Peak: {profile.peak.arithmetic()} "
                   f"({profile.peak.source}). {profile.label()}.")
     return fig
