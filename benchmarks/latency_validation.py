@@ -15,6 +15,9 @@ Groups: rows of calibration_latency.csv that share device (hardware and runtime,
 2. Groups with 3-4 configurations (mostly one network per family at 1.0-224): leave-one-out --
    calibrate on the others, predict the one left out -- same baseline.
 
+3. Noise floor of each group of 1.: the error of a fit on all its rows (scored on them), the rounding of
+   the printed figures, and the pairs of configurations measured against their size (`noise_floor`).
+
 Priors. The calibration starts from a generic CPU or GPU profile. Its efficiencies are learned
 from published measurements (`calibrate.fit_shared_prior`), so a group must never be judged with
 priors learned from its own device: groups are split into two folds by hardware, and each fold
@@ -96,8 +99,19 @@ def choose_calibration_rows(group: pd.DataFrame, count: int) -> list:
     return chosen
 
 
+def half_unit(text: str) -> float:
+    """Half a unit of the last digit a latency was printed with (6.2 -> 0.05 ms): the most its rounding moved it."""
+    text = str(text).strip().lower()
+    if "e" in text:  # exponent notation: its printed precision is not read here
+        return 0.0
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10.0 ** -decimals
+
+
 def load_groups(csv_path: Path):
-    data = pd.read_csv(csv_path)
+    data = pd.read_csv(csv_path, dtype={"latency_ms": str})
+    data["half_unit_ms"] = data["latency_ms"].map(half_unit)
+    data["latency_ms"] = data["latency_ms"].astype(float)
     data["threads"] = data["threads"].astype(str)
     known = set(list_variants())
     skipped = data[~data["model"].isin(known)]
@@ -105,7 +119,8 @@ def load_groups(csv_path: Path):
     keys = [*KEYS, "model", "alpha", "resolution"]
     counts = data.groupby(keys, dropna=False)["latency_ms"].agg(["size", "min", "max"])
     repeats = counts[counts["size"] > 1]
-    data = data.groupby(keys, dropna=False, as_index=False)["latency_ms"].mean()
+    data = data.groupby(keys, dropna=False, as_index=False).agg(latency_ms=("latency_ms", "mean"),
+                                                                half_unit_ms=("half_unit_ms", "max"))
     macs = {}
     for m, a, r in set(zip(data["model"], data["alpha"], data["resolution"])):
         macs[m, a, r] = evaluate(m, a, resolution=int(r)).attrs["totals"]["macs"]
@@ -239,6 +254,49 @@ def per_group(cross: pd.DataFrame) -> str:
     return head + "\n" + table.round(1).to_string(index=False)
 
 
+def inverted_pairs(frame: pd.DataFrame) -> tuple:
+    """Pairs of configurations of one family that differ only in width (same resolution) or only in resolution
+    (same width): (how many, how many with more MACs measured faster, how many measured equal). No model that
+    is monotonic in width and resolution can fit an inverted pair; an equal pair needs a time flat in size."""
+    pairs = faster = equal = 0
+    rows = list(zip(frame["model"], frame["alpha"], frame["resolution"], frame["macs"], frame["latency_ms"]))
+    for i, (model, alpha, resolution, macs, ms) in enumerate(rows):
+        for other, alpha2, resolution2, macs2, ms2 in rows[i + 1:]:
+            if other != model or (alpha != alpha2 and resolution != resolution2) or macs == macs2:
+                continue
+            pairs += 1
+            bigger, smaller = (ms, ms2) if macs > macs2 else (ms2, ms)
+            faster += bigger < smaller
+            equal += bigger == smaller
+    return pairs, faster, equal
+
+
+def noise_floor(groups, priors_by_fold: dict) -> str:
+    """What limits any model's error on each group of the held-out protocol, from the rows themselves: a fit on
+    all of the group's rows (in-sample, with the group's cross-fitted priors), the rounding of the published
+    figures, and the pairs of configurations measured against their size (`inverted_pairs`)."""
+    lines = []
+    for g in groups:
+        frame = g["frame"]
+        if len(frame) < 5:
+            continue
+        theta = fit_theta(g["terms"], g["y"], priors_by_fold[g["fold"]][g["kind"]])
+        errors = np.array([(_predict(t, theta) - y) / y * 100 for t, y in zip(g["terms"], g["y"])])
+        rounding = frame["half_unit_ms"].to_numpy() / g["y"] * 100
+        pairs, faster, equal = inverted_pairs(frame)
+        lines.append({"device": g["key"][0][:58], "precision": str(g["key"][1])[:14], "threads": g["key"][2],
+                      "configs": len(frame), "fit_all_mape": np.abs(errors).mean(),
+                      "fit_all_within10": (np.abs(errors) <= 10).mean() * 100,
+                      "rounding_mean": rounding.mean(), "rounding_max": rounding.max(),
+                      "pairs": pairs, "more_macs_faster": faster, "equal": equal})
+    head = ("Noise floor per group, from the rows themselves: fit_all_*: the model fitted to all of the group's "
+            "rows and scored on them (in-sample: what the model's form leaves even when it sees every row); "
+            "rounding_*: half a unit of the last digit the CSV prints, in % of the latency (mean, largest; a figure "
+            "printed as 3 counts +-0.5 ms); pairs: configurations of one family differing only in width or only in "
+            "resolution, of which more_macs_faster were measured faster with more MACs and equal the same.")
+    return head + "\n" + pd.DataFrame(lines).round(1).to_string(index=False)
+
+
 def details(cross: pd.DataFrame) -> str:
     """Every group of the held-out protocol: its calibration rows, then each held-out prediction by family
     and size (signed errors: which families and sizes the model over- or under-predicts)."""
@@ -273,11 +331,14 @@ def main(argv=None) -> int:
             print(f"{kind} ({count} groups): {eff}; overhead {theta[6] * 1000:.3g} us per step, "
                   f"{theta[8] * 1000:.3g} us per element-wise step, {theta[7] * 1000:.3g} us per inference")
         return 0
-    cross = evaluate_groups(groups, {f: learn_priors(groups, exclude_fold=f) for f in (0, 1)}, draws=DRAWS)
+    priors = {f: learn_priors(groups, exclude_fold=f) for f in (0, 1)}
+    cross = evaluate_groups(groups, priors, draws=DRAWS)
     neutral = evaluate_groups(groups, {f: NEUTRAL for f in (0, 1)})
     print(summary(cross, neutral, info))
     print()
     print(per_group(cross))
+    print()
+    print(noise_floor(groups, priors))
     if args.details:
         print(details(cross))
     return 0

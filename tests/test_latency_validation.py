@@ -45,3 +45,25 @@ def test_details_lists_each_held_out_row_by_family():
     assert "mnasnet_a1: mean error -15.0 % over 2 held-out rows" in text  # (-20 - 10) / 2
     assert "0.5/224: measured 6 ms, model -10.0 %, k * MACs +1.0 %" in text
     assert text.index("0.5/224") < text.index("1/224")  # by alpha, then resolution
+
+
+def test_half_unit_is_half_the_last_printed_digit():
+    half_unit = _script().half_unit
+    assert half_unit("6.2") == 0.05
+    assert half_unit("6.45") == 0.005
+    assert half_unit("13.6904") == 0.00005
+    assert half_unit("3") == 0.5  # printed without decimals: it may lie anywhere in 2.5-3.5
+    assert half_unit("1e-3") == 0.0  # exponent notation: not read
+
+
+def test_inverted_pairs_count_same_family_pairs_against_their_size():
+    frame = pd.DataFrame([
+        ("mobilenet_v1", 0.25, 128, 10, 3.0),
+        ("mobilenet_v1", 0.25, 160, 16, 3.2),  # vs 128: more MACs, slower
+        ("mobilenet_v1", 0.25, 192, 23, 3.0),  # vs 128: equal; vs 160: more MACs, faster
+        ("mobilenet_v1", 0.5, 128, 40, 3.2),  # vs 0.25/128: slower; differs from 160 and 192 in both: no pair
+        ("mnasnet_a1", 0.25, 128, 12, 1.0),  # another family: no pair with the V1 rows
+    ], columns=["model", "alpha", "resolution", "macs", "latency_ms"])
+    # By hand: V1 pairs (128,160), (128,192), (160,192) by resolution, (0.25/128, 0.5/128) by width: 4;
+    # (160, 192) is inverted; (128, 192) is equal.
+    assert _script().inverted_pairs(frame) == (4, 1, 1)
