@@ -99,3 +99,14 @@ def test_quantities_with_suffixes(text, kind, expected):
 def test_bytes_suffix_is_not_a_count():
     with pytest.raises(MobilecostError):
         parse_quantity("2MB", "count", "--max-macs")
+
+
+def test_a_latency_verdict_outside_the_calibration_rows_sizes_says_so_after_the_verdict():
+    # desktop_zen3_avx2_ncnn_fp32_1t was calibrated on V1, V2 and V3-Large at 1.0/224: 216,589,760 to
+    # 568,740,352 MACs. MobileNetV3-Small 1.0/224 (56,510,400 MACs, Keras Applications) lies below them.
+    device = "desktop_zen3_avx2_ncnn_fp32_1t"
+    code, lines = run("mobilenet_v3_small", "--max-latency-ms", "100000", "--device", device)
+    assert code == 0 and lines[0].startswith("mobilecost: within budget:")
+    assert "56,510,400 MACs lie outside the 216,589,760 to 568,740,352 MACs" in " ".join(" ".join(lines[1:]).split())
+    code, lines = run("mobilenet_v2", "--max-latency-ms", "100000", "--device", device)
+    assert code == 0 and not any("outside" in line for line in lines)

@@ -215,3 +215,32 @@ def test_calibration_recovers_the_cost_of_depthwise_layers_off_the_channel_block
     assert written.layout.per_channel_us == pytest.approx(4.0, rel=1e-3)
     predicted = estimate_latency("mobilenet_v1", written, 0.35, resolution=160).attrs["totals"]["latency_ms"]
     assert predicted == pytest.approx(with_blocks_ms("mobilenet_v1", 0.35, 160), rel=1e-3)
+
+
+def test_a_prediction_outside_the_calibration_rows_sizes_says_its_band_may_understate(tmp_path):
+    # Calibrated on MobileNetV1 0.5/160 and 1.0/224: 76,524,800 and 568,740,352 MACs (Keras Applications,
+    # tests/reference/keras_applications.csv). V1 0.25/128 (fewer MACs) lies outside them, V1 0.75/192 inside.
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+    from mobilecost.latency.devices import parse_device
+
+    (tmp_path / "rows.csv").write_text("variant,alpha,resolution,latency_ms\nmobilenet_v1,0.5,160,9.1\n"
+                                       "mobilenet_v1,1.0,224,52\nmobilenet_v2,1.0,224,38\n", encoding="utf-8")
+    out = tmp_path / "mine.yaml"
+    runner = CliRunner()
+    result = runner.invoke(app, ["calibrate", str(tmp_path / "rows.csv"), "--base", "generic_cpu", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert parse_device(out.read_text(encoding="utf-8"), str(out)).calibration.macs_span == (76_524_800, 568_740_352)
+    outside = runner.invoke(app, ["latency", "mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--device", str(out)])
+    assert ("lie outside the 76,524,800 to 568,740,352 MACs of the rows this profile was calibrated on"
+            in " ".join(outside.stdout.split()))  # the line wraps at 80 columns
+    inside = runner.invoke(app, ["latency", "mobilenet_v1", "--alpha", "0.75", "--resolution", "192", "--device", str(out)])
+    assert inside.exit_code == 0 and "outside" not in inside.stdout.replace("outside 4-channel", "")
+    import json
+
+    doc = json.loads(runner.invoke(app, ["latency", "mobilenet_v1", "--alpha", "0.25", "--resolution", "128",
+                                         "--device", str(out), "--format", "json"]).stdout)
+    assert doc["totals"]["outside_calibration"] is True
+    doc = json.loads(runner.invoke(app, ["latency", "mobilenet_v1", "--device", "generic_cpu", "--format", "json"]).stdout)
+    assert doc["totals"]["outside_calibration"] is None  # a spec-only profile has no rows

@@ -126,6 +126,7 @@ def check(
         a = report.attrs
         point = Point(a["alpha"], a["rho"], a["resolution"], a.get("width"))
         totals = report.attrs["totals"]
+        note = ""  # with a latency budget: said when the configuration lies outside the calibration rows' sizes
         row = {"variant": report.attrs["variant"], "macs": totals["macs"], "params": totals["params"],
                "act_peak_bytes": report.attrs["memory"]["act_peak_bytes"]}
         if max_latency_ms:
@@ -134,20 +135,23 @@ def check(
 
             simulated = latency_report(table, device_figures(device), alpha, rho, resolution)
             band = simulated.attrs["device"]["band"]
+            note = simulated.attrs["calibration_note"]
             row.update({key: simulated.attrs["totals"][key] for key in ("latency_ms", "latency_ms_low", "latency_ms_high")})
     except MobilecostError as exc:
         fail(exc)
     where = f"{row['variant']} alpha {point.alpha:g} at {point.shape_text}"
-    reasons = check_budget(row, limits)
+    reasons, near = check_budget(row, limits), near_budget(row, limits)
     if reasons:
-        typer.echo(wrap(f"mobilecost: over budget: {where}: " + "; ".join(reasons), columns), err=True)
-        raise typer.Exit(EXIT_OVER_BUDGET)
-    near = near_budget(row, limits)
-    if near:
-        typer.echo(wrap(f"mobilecost: within the model's error of the budget: {where}: " + "; ".join(near)
-                        + f" ({band})", columns), err=True)
-        raise typer.Exit(EXIT_WITHIN_ERROR)
-    typer.echo(wrap(f"mobilecost: within budget: {where}: {describe_fit(row, limits)}", columns), err=True)
+        verdict, code = f"over budget: {where}: " + "; ".join(reasons), EXIT_OVER_BUDGET
+    elif near:
+        verdict, code = f"within the model's error of the budget: {where}: " + "; ".join(near) + f" ({band})", EXIT_WITHIN_ERROR
+    else:
+        verdict, code = f"within budget: {where}: {describe_fit(row, limits)}", 0
+    typer.echo(wrap(f"mobilecost: {verdict}", columns), err=True)
+    if note:  # after the verdict, which stays the first line
+        typer.echo(wrap(f"mobilecost: {note}", columns), err=True)
+    if code:
+        raise typer.Exit(code)
 
 
 class PlotKind(str, Enum):

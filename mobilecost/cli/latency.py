@@ -87,6 +87,8 @@ def render_latency(report, fmt: str, width: int = 80) -> str:
                               f"simulated latency {totals['latency_ms']:.3f} ms "
                               f"(band {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms; "
                               f"{device['band']})") + "\n")
+        if attrs.get("calibration_note"):
+            buf.write(csv_comment(f"# {attrs['calibration_note']}") + "\n")
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow([csv_cell(name) for name in report.columns])
         for row in report.rows():
@@ -109,6 +111,7 @@ def render_latency(report, fmt: str, width: int = 80) -> str:
     ]
     tail = [f"simulated total: {totals['latency_ms']:.3f} ms ({device['name']}, {device['calibration_error']})",
             f"simulated band: {totals['latency_ms_low']:.3f} to {totals['latency_ms_high']:.3f} ms ({device['band']})",
+            *([attrs["calibration_note"]] if attrs.get("calibration_note") else []),
             f"time by largest term in the model: {share}"
             + (f"; {totals['fixed_ms']:.3f} ms once per inference" if totals.get("fixed_ms") else ""),
             "e = the fitted efficiency of that term: the share of the profile's peak (compute) or bandwidth it reaches",

@@ -332,6 +332,18 @@ def implausible(result: Fit, terms: list, measurements, top: int = 2) -> list[st
     return warnings
 
 
+def macs_of(measurements) -> list[int]:
+    """Each measured configuration's multiply-accumulates (exact counts)."""
+    from ..numeric.checked import as_spec, compiled_for
+    from ..numeric.values import values_at
+
+    out = []
+    for m in measurements:
+        compiled = compiled_for(as_spec(m.variant))
+        out.append(int(values_at(compiled, m.alpha, m.resolution / compiled.spec.input.size).total("macs")[0]))
+    return out
+
+
 def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str, name: str | None = None) -> DeviceProfile:
     """The base profile with fitted efficiencies and overhead, marked calibrated on `measurements`."""
     theta = np.maximum(result.theta, 1e-6)
@@ -348,6 +360,7 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
         "loo_mape_pct": None if loo is None else round(float(np.abs(loo).mean()), 3),
         "residuals_pct": tuple(round(float(e), 3) for e in result.errors_pct),
         "loo_residuals_pct": None if loo is None else tuple(round(float(e), 3) for e in loo),
+        "macs_span": (min(macs), max(macs)) if (macs := macs_of(measurements)) else None,
     }
     update = {
         "efficiency": base.efficiency.model_copy(update={**eff, "source": source}),

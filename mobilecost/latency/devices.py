@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
@@ -101,6 +101,15 @@ class Calibration(_Strict):
     # Relative errors (predicted - measured) / measured in %, one per row, in the order of `rows`:
     residuals_pct: Optional[tuple[float, ...]] = None  # of the fit on all rows
     loo_residuals_pct: Optional[tuple[float, ...]] = None  # each row predicted by a fit without it
+    # The smallest and the largest MACs of the rows: a prediction outside them extrapolates from the rows.
+    macs_span: Optional[tuple[int, int]] = None
+
+    @field_validator("macs_span")
+    @classmethod
+    def _ordered(cls, span):
+        if span is not None and not 0 <= span[0] <= span[1]:
+            raise ValueError("the smallest and the largest MACs of the rows, in that order")
+        return span
 
 
 class StatedError(_Strict):

@@ -70,6 +70,7 @@ class DeviceFigures:
     channel_block: int | None = None  # the runtime's blocked channel layout (`devices.Layout`), if any
     unblocked: float = 0.0  # efficiency of the extra compute outside the blocks (0: no blocks)
     unblocked_channel_us: float = 0.0  # fixed cost per channel outside the blocks
+    calibrated_macs: tuple | None = None  # the smallest and the largest MACs of the calibration rows, if known
 
     def band(self) -> Band:
         return Band(self.band_low, self.band_high, self.band_rule)
@@ -92,7 +93,9 @@ def figures_of(profile) -> DeviceFigures:
         profile.label(), band.low_factor, band.high_factor, band.rule, profile.path,
         None if profile.layout is None else profile.layout.channel_block,
         0.0 if profile.layout is None else profile.layout.unblocked,
-        0.0 if profile.layout is None else profile.layout.per_channel_us)
+        0.0 if profile.layout is None else profile.layout.per_channel_us,
+        None if profile.calibration is None or profile.calibration.macs_span is None
+        else tuple(profile.calibration.macs_span))
 
 
 def devices_dir() -> Path:

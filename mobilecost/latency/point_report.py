@@ -59,14 +59,25 @@ def latency_report(table, device, alpha=1.0, rho=None, resolution=None) -> Laten
     totals["latency_ms_high"] = band.high(totals["latency_ms"])
     macs = columns["macs"]
     totals["macs"] = sum(macs) if all(isinstance(m, int) for m in macs) else int(pairwise_sum(macs))
+    span = device.calibrated_macs  # a band from calibration rows says nothing certain beyond their sizes
+    totals["outside_calibration"] = None if span is None else not span[0] <= totals["macs"] <= span[1]
     totals["bound_ms"] = {b: pairwise_sum(t for t, here in zip(columns["time_ms"], columns["bound"]) if here == b)
                           for b in BOUNDS}
     attrs = {"variant": table.name, "title": table.title, "alpha": point.alpha, "rho": point.rho,
              "resolution": point.resolution, "mode": table.mode, "semantics": table.semantics}
     if point.width is not None:  # a rectangular input
         attrs["height"], attrs["width"] = point.resolution, point.width
-    attrs.update({"totals": totals, "device": describe(device), "label": device.label, "simulated": True})
+    attrs.update({"totals": totals, "device": describe(device), "label": device.label, "simulated": True,
+                  "calibration_note": calibration_note(totals["macs"], span)})
     return LatencyReport(columns, attrs)
+
+
+def calibration_note(macs: int, span) -> str:
+    """A sentence when `macs` lies outside the MACs `span` of the profile's calibration rows, else ''."""
+    if span is None or span[0] <= macs <= span[1]:
+        return ""
+    return (f"note: {macs:,} MACs lie outside the {span[0]:,} to {span[1]:,} MACs of the rows this profile was "
+            f"calibrated on; the band comes from those rows and may understate the error here")
 
 
 def _as_one_type(values: list) -> list:

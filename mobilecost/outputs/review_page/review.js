@@ -163,6 +163,14 @@ function latency(v, values) {
   return {times, total, low: total * d.band.low, high: total * d.band.high};
 }
 
+// Said beside a band when the configuration's MACs lie outside those of the profile's calibration rows.
+function outsideCalibration(macs) {
+  const span = DEVICE.calibrated_macs;
+  if (!span || (macs >= span[0] && macs <= span[1])) return "";
+  return "; outside the " + grouped(span[0]) + " to " + grouped(span[1]) +
+    " MACs of the rows the profile was calibrated on, so the band may understate the error";
+}
+
 function metricsOf(vi, alpha, side, convention, wanted) {
   const v = DATA.variants[vi];
   const r = evaluate(vi, alpha, side);
@@ -318,7 +326,7 @@ function renderCards(vi, res) {
   }
   if (DEVICE) {
     cards.push(card("simulated latency, ms", el("div", {class: "card-value", "data-variant": v.name, "data-metric": "latency_ms"}, ms(m.latency_ms)),
-      "band " + ms(m.latency.low) + " \u2013 " + ms(m.latency.high) + " ms on " + DEVICE.name));
+      "band " + ms(m.latency.low) + " \u2013 " + ms(m.latency.high) + " ms on " + DEVICE.name + outsideCalibration(m.macs)));
   }
   if (m.parts) {
     const pct = x => (m.macs ? (100 * x / m.macs).toFixed(1) : "0.0") + " %";
