@@ -143,6 +143,10 @@ GOOD = (
     ("obtained: o", "obtained: o\ncolour: red", ":13", "colour"),
     ("status: spec-only", "status: guessed", ":11", "status"),
     ("status: spec-only", "status: calibrated", ":11", "calibration"),
+    ("obtained: o", "obtained: o\nlayout: {channel_block: 1, unblocked: 0.1, per_channel_us: 1, source: s}", ":13",
+     "layout.channel_block"),
+    ("obtained: o", "obtained: o\nlayout: {channel_block: 4, unblocked: 0, per_channel_us: 1, source: s}", ":13",
+     "layout.unblocked"),
 ])
 def test_profile_errors_name_file_line_and_field(tmp_path, old, new, where, field):
     path = tmp_path / "bad.yaml"
