@@ -233,7 +233,7 @@ def test_a_prediction_outside_the_calibration_rows_sizes_says_its_band_may_under
     assert result.exit_code == 0, result.output
     assert parse_device(out.read_text(encoding="utf-8"), str(out)).calibration.macs_span == (76_524_800, 568_740_352)
     outside = runner.invoke(app, ["latency", "mobilenet_v1", "--alpha", "0.25", "--resolution", "128", "--device", str(out)])
-    assert ("lie outside the 76,524,800 to 568,740,352 MACs of the rows this profile was calibrated on"
+    assert ("outside the 76,524,800 to 568,740,352 MACs of the rows this profile was calibrated on"
             in " ".join(outside.stdout.split()))  # the line wraps at 80 columns
     inside = runner.invoke(app, ["latency", "mobilenet_v1", "--alpha", "0.75", "--resolution", "192", "--device", str(out)])
     assert inside.exit_code == 0 and "outside" not in inside.stdout.replace("outside 4-channel", "")
@@ -244,3 +244,9 @@ def test_a_prediction_outside_the_calibration_rows_sizes_says_its_band_may_under
     assert doc["totals"]["outside_calibration"] is True
     doc = json.loads(runner.invoke(app, ["latency", "mobilenet_v1", "--device", "generic_cpu", "--format", "json"]).stdout)
     assert doc["totals"]["outside_calibration"] is None  # a spec-only profile has no rows
+    # A sweep counts them: V1 at alpha 0.25, 0.5, 1.0 and 128, 224 has 13,570,048, 41,030,272, 49,160,192,
+    # 149,497,088, 186,400,768 and 568,740,352 MACs (Keras Applications): the first three lie below the rows'.
+    sweep = runner.invoke(app, ["sweep", "mobilenet_v1", "--alpha", "0.25,0.5,1.0", "--resolution", "128,224",
+                                "--device", str(out)])
+    assert sweep.exit_code == 0
+    assert "calibrated on: 3 of 6 configurations; the band" in " ".join(sweep.stderr.split())

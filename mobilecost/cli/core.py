@@ -131,6 +131,8 @@ def sweep(
             from ..outputs.text import wrap
 
             typer.echo(wrap(f"latency_ms: {frame.attrs['label']}", text_columns), err=True)
+            if frame.attrs.get("calibration_note"):
+                typer.echo(wrap(frame.attrs["calibration_note"], text_columns), err=True)
     except MobilecostError as exc:
         fail(exc)
 

@@ -76,8 +76,13 @@ def calibration_note(macs: int, span) -> str:
     """A sentence when `macs` lies outside the MACs `span` of the profile's calibration rows, else ''."""
     if span is None or span[0] <= macs <= span[1]:
         return ""
-    return (f"note: {macs:,} MACs lie outside the {span[0]:,} to {span[1]:,} MACs of the rows this profile was "
-            f"calibrated on; the band comes from those rows and may understate the error here")
+    return outside_span_note(f"this configuration's {macs:,} MACs", span)
+
+
+def outside_span_note(what: str, span) -> str:
+    """That `what` (some MACs, some configurations) lies outside the MACs `span` of the calibration rows."""
+    return (f"note: outside the {span[0]:,} to {span[1]:,} MACs of the rows this profile was calibrated on: {what}; "
+            f"the band comes from those rows and may understate the error there")
 
 
 def _as_one_type(values: list) -> list:
