@@ -293,3 +293,22 @@ def test_latency_tradeoff_draws_the_error_band():
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "error band" in legend
     assert load_device(DEVICE).band().low_factor < 1 < load_device(DEVICE).band().high_factor
+
+
+def test_latency_tradeoff_hatches_the_configurations_outside_the_calibration_rows_sizes():
+    # pixel4_a76_tflite_fp32_1t was calibrated on 56,510,400 to 568,740,352 MACs (V3-Small and V1 at 1.0/224,
+    # Keras Applications). MobileNetV3-Small at alpha 0.25-1.25 and 96-256 pixels has fewer MACs than that at
+    # its small corner (alpha 0.25 at 96: a few M) and within it at its large one (1.25 at 256: over 56.5 M).
+    from matplotlib.colors import to_hex
+
+    fig = plot_tradeoff("mobilenet_v3_small", metric="latency_ms", device="pixel4_a76_tflite_fp32_1t",
+                        alphas=SMALL_ALPHAS, resolutions=SMALL_RES)
+    hatched = [c for c in fig.axes[0].collections if any(getattr(c, "hatches", None) or ())]
+    assert len(hatched) == 1 and to_hex(hatched[0].get_edgecolor()[0]) == "#dddddd"
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "outside the 56.5-568.7 M MACs of the calibration rows" in legend
+    # A spec-only profile has no rows: nothing is hatched, and the legend says nothing of it.
+    fig = plot_tradeoff("mobilenet_v3_small", metric="latency_ms", device="generic_cpu", alphas=SMALL_ALPHAS,
+                        resolutions=SMALL_RES)
+    assert not [c for c in fig.axes[0].collections if any(getattr(c, "hatches", None) or ())]
+    assert "calibration rows" not in " ".join(t.get_text() for t in fig.legends[0].get_texts())

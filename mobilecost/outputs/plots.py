@@ -33,6 +33,7 @@ FIGURE_MIN_WIDTH = 11.0  # inches: 1,650 pixels at the default 150 dpi
 DEFAULT_DPI = 150
 HEADLINE_COLOUR = "#ff7f0e"
 CHECKPOINT_COLOUR = "#ff7f0e"
+OUTSIDE_COLOUR = "#dddddd"  # hatching where a latency band comes from calibration rows of other sizes
 OTHER_COLOURS = ("#8c564b", "#e377c2", "#17becf", "#bcbd22")
 PAPERS = ("MobileNets arXiv:1704.04861; MobileNetV2 arXiv:1801.04381; Searching for MobileNetV3 arXiv:1905.02244; "
           "TF-slim READMEs; Keras Applications; torchvision")
@@ -118,6 +119,7 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
     alphas = np.round(np.linspace(0.2, 1.45, 126), 6) if alphas is None else np.asarray(alphas, float)
     resolutions = np.arange(88, 329, 2) if resolutions is None else np.asarray(resolutions)
     label, scale = METRICS[metric]
+    span = _calibration_span(device) if metric == "latency_ms" else None
     smooth_overlay = mode == "exact" and metric in ("macs", "act_peak_bytes")
     panels = []
     for variant in variants:
@@ -130,11 +132,14 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
             ideal = sweep(variant, alphas, resolutions=resolutions, semantics=semantics,
                           convention=convention, mode="ideal")
             ideal_grid = ideal[metric].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
-        band = None
+        band = outside = None
         if metric == "latency_ms":  # the model's error band: the grids of its low and high ends
             band = [frame[edge].to_numpy(float).reshape(alphas.size, resolutions.size).T * scale
                     for edge in ("latency_ms_low", "latency_ms_high")]
-        panels.append((variant, name, grid, ideal_grid, headline(name, metric), band))
+            if span is not None:  # where the band comes from rows of other sizes
+                macs = frame["macs"].to_numpy(float).reshape(alphas.size, resolutions.size).T
+                outside = ((macs < span[0]) | (macs > span[1])).astype(float)
+        panels.append((variant, name, grid, ideal_grid, headline(name, metric), band, outside))
         if on_step:
             on_step(name)
     positive = np.concatenate([p[2][np.isfinite(p[2]) & (p[2] > 0)] for p in panels])
@@ -147,7 +152,7 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         extra.remove()
     axes = grid_axes.ravel()[:len(variants)]
     drawn = []
-    for ax, (variant, name, grid, ideal_grid, head, band) in zip(axes, panels):
+    for ax, (variant, name, grid, ideal_grid, head, band, outside) in zip(axes, panels):
         mesh = ax.pcolormesh(alphas, resolutions, grid, shading="nearest", cmap="viridis", norm=norm,
                              rasterized=True)
         levels = contour_levels(grid, [head[0]] if head else [])
@@ -163,6 +168,13 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
         for edge_grid in band or ():  # where the band's low and high ends reach each level
             ax.contour(alphas, resolutions, edge_grid, levels=levels, colors="white", linewidths=0.6,
                        linestyles="dotted", alpha=0.8)
+        if outside is not None and outside.any():
+            import matplotlib
+
+            with matplotlib.rc_context({"hatch.linewidth": 0.5}):  # light enough to read the lines through
+                hatched = ax.contourf(alphas, resolutions, outside, levels=[0.5, 1.5], colors="none", hatches=["/"])
+            hatched.set_edgecolor(OUTSIDE_COLOUR)
+            hatched.set_linewidth(0)
         points = [c for c in _checkpoints_of(name)
                   if alphas.min() <= c.alpha <= alphas.max() and resolutions.min() <= c.resolution <= resolutions.max()]
         for c in points:
@@ -184,6 +196,9 @@ def plot_tradeoff(variants, metric="macs", device=None, semantics=None, conventi
     if metric == "latency_ms":
         handles.append(_line_handle("white", ":", "error band: where its low and high ends reach each level",
                                     edge=True))
+    if any(p[6] is not None and p[6].any() for p in panels):
+        handles.append(_hatch_handle(OUTSIDE_COLOUR, f"outside the {span[0] / 1e6:.1f}-{span[1] / 1e6:.1f} M MACs of "
+                                                     "the calibration rows: the band may understate the error"))
     heads = [d[3] for d in drawn if d[3]]
     if heads:
         handles.append(_line_handle(HEADLINE_COLOUR, "-", "the paper's headline figure for 1.0-224"))
@@ -304,6 +319,22 @@ def device_label(device) -> str:
     from ..latency.devices import load_device
 
     return load_device(device).label()
+
+
+def _calibration_span(device):
+    """The smallest and largest MACs of the device profile's calibration rows, or None."""
+    if device is None:
+        return None
+    from ..latency.devices import load_device
+
+    calibration = load_device(device).calibration
+    return None if calibration is None else calibration.macs_span
+
+
+def _hatch_handle(colour: str, label: str):
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor="#777777", edgecolor=colour, hatch="/", label=label)
 
 
 def _line_handle(colour, style, label, edge=False):
