@@ -371,3 +371,13 @@ def test_export_command(tmp_path):
     lines = [line for line in bad.stderr.splitlines() if line.strip()]
     assert bad.exit_code == 2 and len(lines) == 1 and "--semantics" in lines[0]
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_summary_notes_configurations_outside_the_calibration_rows_sizes(tmp_path):
+    # pixel4_a76_tflite_fp32_1t was calibrated on 56,510,400 to 568,740,352 MACs (V3-Small and V1 at 1.0/224,
+    # Keras Applications); MobileNetV3-Small at 0.75/224 has fewer (43,399,344), at 1.0/224 exactly the lower end.
+    path = tmp_path / "review.xlsx"
+    write_xlsx(build_review(["mobilenet_v3_small"], alphas=(0.75, 1.0), device="pixel4_a76_tflite_fp32_1t"), str(path))
+    cells = [str(c.value) for row in openpyxl.load_workbook(path)["Summary"].iter_rows(max_col=1) for c in row]
+    assert ("note: outside the 56,510,400 to 568,740,352 MACs of the rows this profile was calibrated on: 1 of 2 "
+            "configurations; the band comes from those rows and may understate the error there") in cells
