@@ -250,3 +250,26 @@ def test_a_prediction_outside_the_calibration_rows_sizes_says_its_band_may_under
                                 "--device", str(out)])
     assert sweep.exit_code == 0
     assert "calibrated on: 3 of 6 configurations; the band" in " ".join(sweep.stderr.split())
+
+
+def test_onnxruntime_timings_on_a_base_without_its_channel_blocks_are_warned_of(tmp_path):
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+
+    rows = "mobilenet_v1,1.0,224,11.6\nmobilenet_v2,1.0,224,7.4\nmobilenet_v3_small,1.0,224,2.1\n"
+    measured = tmp_path / "host.csv"  # as `mobilecost measure` writes it: a runtime column among others
+    measured.write_text("variant,alpha,resolution,latency_ms,runtime\n"
+                        + rows.replace("\n", ",onnxruntime 1.32.0\n"), encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("variant,alpha,resolution,latency_ms\n" + rows, encoding="utf-8")
+    runner = CliRunner()
+
+    def warned(csv, base):
+        result = runner.invoke(app, ["calibrate", str(csv), "--base", base, "-o", str(tmp_path / "out.yaml")])
+        assert result.exit_code == 0, result.output
+        return "timed with onnxruntime" in result.stderr
+
+    assert warned(measured, "generic_cpu")
+    assert not warned(measured, "generic_cpu_onnxruntime")
+    assert not warned(plain, "generic_cpu")

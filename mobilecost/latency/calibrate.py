@@ -41,6 +41,7 @@ class Measurement:
     resolution: int
     latency_ms: float
     where: str = ""
+    runtime: str = ""  # the optional `runtime` column (`mobilecost measure` writes one)
 
     def describe(self) -> str:
         return f"{self.variant} alpha={self.alpha:g} resolution={self.resolution}: {self.latency_ms:g} ms"
@@ -124,7 +125,7 @@ def _measurement(row: dict, where: str) -> Measurement:
     if not variant:
         raise MobilecostError("empty variant", where=where, field="variant")
     return Measurement(variant, number("alpha", float, 1e-3, MAX_ALPHA), number("resolution", int, 1, MAX_RESOLUTION),
-                       number("latency_ms", float, *LATENCY_MS, " ms"), where)
+                       number("latency_ms", float, *LATENCY_MS, " ms"), where, (row.get("runtime") or "")[:MAX_FIELD])
 
 
 def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) -> np.ndarray:
@@ -438,6 +439,19 @@ def ill_posed(result: Fit, terms: list, tolerance: float = 1e-3) -> list[str]:
 
 
 def fit_warnings(base, measurements, result: Fit) -> list[str]:
-    """`implausible` and `ill_posed` for a fit of `base` (a name, path or profile) to `measurements`, and `extrapolated`."""
-    terms = measurement_terms(load_device(base), measurements)
-    return implausible(result, terms, measurements) + ill_posed(result, terms) + extrapolated(measurements)
+    """`implausible` and `ill_posed` for a fit of `base` (a name, path or profile) to `measurements`,
+    `extrapolated`, and `unmodelled_runtime`."""
+    profile = load_device(base)
+    terms = measurement_terms(profile, measurements)
+    return (implausible(result, terms, measurements) + ill_posed(result, terms) + extrapolated(measurements)
+            + unmodelled_runtime(profile, measurements))
+
+
+def unmodelled_runtime(profile: DeviceProfile, measurements) -> list[str]:
+    """One warning when the rows were timed with onnxruntime (their `runtime` column) and the base profile does not
+    model its depthwise channel blocks."""
+    if profile.layout is not None or not any(m.runtime.startswith("onnxruntime") for m in measurements):
+        return []
+    return [f"warning: these rows were timed with onnxruntime, whose depthwise kernel is slower on channel counts "
+            f"that are not multiples of 4, and the base profile {profile.name} does not model that; "
+            f"--base generic_cpu_onnxruntime does"]
