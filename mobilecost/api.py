@@ -282,12 +282,11 @@ def _grid_frame(spec, compiled, alphas, rho, res, mode, convention, dtype, devic
         cols += ["latency_ms", "latency_ms_low", "latency_ms_high"]
         frame = frame[cols]
         frame.attrs.update({"device": describe(profile), "label": profile.label(), "simulated": True})
-        span = profile.calibration.macs_span if profile.calibration is not None else None
-        outside = 0 if span is None else int((~frame["macs"].between(span[0], span[1])).sum())
-        if outside:
-            from .latency.point_report import outside_span_note
+        from .latency.point_report import configurations_note
 
-            frame.attrs["calibration_note"] = outside_span_note(f"{outside:,} of {len(frame):,} configurations", span)
+        note = configurations_note(frame["macs"], profile.calibrated_macs)
+        if note:
+            frame.attrs["calibration_note"] = note
         return frame
     return frame[cols]
 

@@ -150,6 +150,13 @@ class DeviceProfile(_Strict):
     def dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.precision]
 
+    @property
+    def calibrated_macs(self) -> tuple[int, int] | None:
+        """The smallest and largest MACs of the calibration rows, when the profile records them."""
+        if self.calibration is None or self.calibration.macs_span is None:
+            return None
+        return tuple(self.calibration.macs_span)
+
     def error_label(self) -> str:
         """The calibration error as printed beside every simulated latency."""
         if self.calibration is None:

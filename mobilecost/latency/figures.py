@@ -94,8 +94,7 @@ def figures_of(profile) -> DeviceFigures:
         None if profile.layout is None else profile.layout.channel_block,
         0.0 if profile.layout is None else profile.layout.unblocked,
         0.0 if profile.layout is None else profile.layout.per_channel_us,
-        None if profile.calibration is None or profile.calibration.macs_span is None
-        else tuple(profile.calibration.macs_span))
+        profile.calibrated_macs)
 
 
 def devices_dir() -> Path:

@@ -79,6 +79,13 @@ def calibration_note(macs: int, span) -> str:
     return outside_span_note(f"this configuration's {macs:,} MACs", span)
 
 
+def configurations_note(macs, span) -> str:
+    """A sentence counting the configurations (their MACs) outside the MACs `span` of the calibration rows, or ''."""
+    macs = list(macs)
+    outside = 0 if span is None else sum(not span[0] <= m <= span[1] for m in macs)
+    return outside_span_note(f"{outside:,} of {len(macs):,} configurations", span) if outside else ""
+
+
 def outside_span_note(what: str, span) -> str:
     """That `what` (some MACs, some configurations) lies outside the MACs `span` of the calibration rows."""
     return (f"note: outside the {span[0]:,} to {span[1]:,} MACs of the rows this profile was calibrated on: {what}; "

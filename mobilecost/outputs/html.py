@@ -94,8 +94,7 @@ def _device_data(device) -> dict | None:
         "elementwise_overhead_ms": p.elementwise_overhead_ms, "fixed_ms": p.fixed_ms,
         "channel_block": profile.layout.channel_block if profile.layout else None,
         "unblocked": p.unblocked, "unblocked_channel_ms": p.unblocked_channel_ms,
-        "calibrated_macs": (list(profile.calibration.macs_span)
-                            if profile.calibration is not None and profile.calibration.macs_span else None),
+        "calibrated_macs": profile.calibrated_macs,
         "band": {"low": band.low_factor, "high": band.high_factor, "rule": band.rule},
     }
 

@@ -327,8 +327,7 @@ def _calibration_span(device):
         return None
     from ..latency.devices import load_device
 
-    calibration = load_device(device).calibration
-    return None if calibration is None else calibration.macs_span
+    return load_device(device).calibrated_macs
 
 
 def _hatch_handle(colour: str, label: str):

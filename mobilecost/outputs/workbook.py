@@ -365,15 +365,13 @@ def _write_summary(ws, review: Review, formats) -> None:
     ]
     if review.device is not None:
         from ..latency.devices import load_device
-
-        from ..latency.point_report import outside_span_note
+        from ..latency.point_report import configurations_note
 
         profile = load_device(review.device)
         notes.append(f"Simulated latency: {profile.label()}")
-        span = profile.calibration.macs_span if profile.calibration is not None else None
-        outside = 0 if span is None else int((~review.summary["macs"].between(span[0], span[1])).sum())
-        if outside:
-            notes.append(outside_span_note(f"{outside} of {len(review.summary)} configurations", span))
+        note = configurations_note(review.summary["macs"], profile.calibrated_macs)
+        if note:
+            notes.append(note)
     top = 1 + len(notes) + 1
     columns = _write_table(ws, top, review.summary, formats, review.convention)
     for i, note in enumerate(notes):  # wrapped within the table's width, so that printing fits the table
