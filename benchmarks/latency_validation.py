@@ -59,6 +59,11 @@ KEYS = ["device", "precision", "threads"]
 
 
 def kind_of(device: str) -> str:
+    """'cpu' or 'gpu' (any accelerator): the runtime (the text after the last " / ") decides when it names the CPU,
+    since a board's description names its GPU even when the network ran on its cores ("... Pascal iGPU) / ncnn CPU")."""
+    runtime = device.rsplit(" / ", 1)[-1].lower()
+    if "cpu" in runtime:
+        return "cpu"
     return "gpu" if any(w in device.lower() for w in GPU_WORDS) else "cpu"
 
 

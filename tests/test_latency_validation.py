@@ -67,3 +67,14 @@ def test_inverted_pairs_count_same_family_pairs_against_their_size():
     # By hand: V1 pairs (128,160), (128,192), (160,192) by resolution, (0.25/128, 0.5/128) by width: 4;
     # (160, 192) is inverted; (128, 192) is equal.
     assert _script().inverted_pairs(frame) == (4, 1, 1)
+
+
+def test_a_group_is_a_gpu_group_by_its_runtime_not_its_board():
+    kind_of = _script().kind_of
+    # Device texts as the published CSV writes them: the board's description, then " / " and the runtime.
+    assert kind_of("NVIDIA Jetson TX2 NX(... + 256-core NVIDIA Pascal iGPU) / ncnn CPU") == "cpu"
+    assert kind_of("Radxa Orion O6 (... + Arm Immortalis G720 MC10 GPU 1.1Ghz) / ncnn CPU (big cores only)") == "cpu"
+    assert kind_of("NVIDIA Jetson TX2 NX(... + 256-core NVIDIA Pascal iGPU) / ncnn Vulkan GPU") == "gpu"
+    assert kind_of("Pixel 3 (Snapdragon 845) / TFLite (Android 10) NNAPI") == "gpu"
+    assert kind_of("Intel Movidius NCS2 (Myriad X VPU) / OpenVINO 2019R2") == "gpu"
+    assert kind_of("Pixel 1 (Snapdragon 821) big core / TFLite") == "cpu"
