@@ -147,6 +147,11 @@ GOOD = (
      "layout.channel_block"),
     ("obtained: o", "obtained: o\nlayout: {channel_block: 4, unblocked: 0, per_channel_us: 1, source: s}", ":13",
      "layout.unblocked"),
+    ("obtained: o", "obtained: o\nlayout: {pointwise_block: 1, source: s}", ":13", "layout.pointwise_block"),
+    ("obtained: o", "obtained: o\nlayout: {pointwise_block: 16, narrow_input: 0.5, source: s}", ":13",
+     "layout.narrow_input"),
+    ("obtained: o", "obtained: o\nlayout: {channel_block: 4, source: s}", ":13", "layout"),
+    ("obtained: o", "obtained: o\nlayout: {source: s}", ":13", "layout"),
 ])
 def test_profile_errors_name_file_line_and_field(tmp_path, old, new, where, field):
     path = tmp_path / "bad.yaml"
@@ -209,3 +214,37 @@ def test_depthwise_layers_off_the_channel_blocks_by_hand():
     assert float(total_latency(BLOCKED, half)[0]) == float(total_latency(FAST_MEMORY, half)[0])
     times = estimate_latency("mobilenet_v1", BLOCKED, 0.35).set_index("name")["limit"]
     assert times.filter(like="dw").str.contains("outside 4-channel blocks").sum() == len(outside)
+
+
+# FAST_MEMORY with a runtime that pads 1x1 convolutions' channels to blocks of 16, charges 9 MACs per output
+# element, and takes 1.25 x as long on an input of fewer than 16 channels.
+PADDED = parse_device(
+    "name: padded\ntitle: Padded\nhardware: h\nruntime: r\nthreads: 1\nprecision: fp32\n"
+    "peak: {clock_ghz: 2.0, macs_per_cycle: 8, cores: 1, source: s}\n"
+    "memory: {cache_bytes: 1048576, cache_gb_s: 1000000, dram_gb_s: 1000000, source: s}\n"
+    "efficiency: {conv: 0.45, pointwise: 0.6, depthwise: 0.2, fc: 0.3, memory: 0.5, elementwise: 0.25, source: s}\n"
+    "overhead: {us: 15, source: s}\n"
+    "layout: {pointwise_block: 16, per_output_macs: 9, narrow_input: 1.25, source: s}\nstatus: spec-only\nobtained: o\n",
+    "padded.yaml")
+
+
+def test_pointwise_layers_padded_to_blocks_by_hand():
+    # MobileNetV1 at alpha 0.35, 224 x 224: its 13 1x1 convolutions (input -> output channels, output side), with
+    # channels rounded up to 16 (11 -> 16, 22 -> 32, 44 -> 48, 89 -> 96, 179 -> 192, 358 -> 368); only the
+    # first has an input narrower than 16.
+    layers = [(11, 22, 112), (22, 44, 56), (44, 44, 56), (44, 89, 28), (89, 89, 28), (89, 179, 14)] + \
+        [(179, 179, 14)] * 5 + [(179, 358, 7), (358, 358, 7)]
+    padded = {11: 16, 22: 32, 44: 48, 89: 96, 179: 192, 358: 368}
+    work = sum(side * side * padded[out] * (padded[inp] + 9) * (1.25 if inp < 16 else 1) for inp, out, side in layers)
+    macs = sum(side * side * inp * out for inp, out, side in layers)
+    # 112^2 x 32 x 25 x 1.25 + 56^2 x 48 x 41 + 56^2 x 48 x 57 + 28^2 x 96 x 57 + 28^2 x 96 x 105 + 14^2 x 192 x 105
+    # + 5 x 14^2 x 192 x 201 + 7^2 x 368 x 201 + 7^2 x 368 x 377 MACs of work for 65,365,510 MACs
+    assert (work, macs) == (91_682_528, 65_365_510)
+    extra_ms = (work - macs) / (PEAK * 0.6) * 1e3
+    compiled = compiled_for(costs_for("mobilenet_v1").spec)
+    values = values_at(compiled, 0.35, 1.0)
+    got = float(total_latency(PADDED, values)[0] - total_latency(FAST_MEMORY, values)[0])
+    assert got == pytest.approx(extra_ms, rel=1e-12)
+    limits = estimate_latency("mobilenet_v1", PADDED, 0.35).set_index("name")["limit"]
+    assert limits.filter(like="pw").str.endswith("(pointwise, padded to 16-channel blocks)").sum() == len(layers)
+    assert not limits.filter(like="dw").str.contains("padded").any()

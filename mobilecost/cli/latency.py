@@ -177,9 +177,12 @@ def model_figures(profile) -> str:
             f"overhead {overhead.us:.3g} us per step"
             + ("" if overhead.elementwise_us is None else f", {overhead.elementwise_us:.3g} us per element-wise step")
             + f", {overhead.per_inference_us:.3g} us per inference"
-            + ("" if layout is None else
+            + ("" if layout is None or layout.channel_block is None else
                f"; a depthwise layer not on whole blocks of {layout.channel_block} channels adds compute at "
-               f"efficiency {layout.unblocked:.3g} and {layout.per_channel_us:.3g} us per channel"))
+               f"efficiency {layout.unblocked:.3g} and {layout.per_channel_us:.3g} us per channel")
+            + ("" if layout is None or layout.pointwise_block is None else
+               f"; a 1x1 convolution's channels are padded to blocks of {layout.pointwise_block}, each output costs "
+               f"{layout.per_output_macs:g} MACs more, an input of fewer channels {layout.narrow_input:g} x as long"))
 
 
 def render_fit(profile, measurements, result, width: int = 80) -> str:

@@ -78,15 +78,26 @@ LATENCY_CLASSES = ("conv", "pointwise", "depthwise", "fc", "elementwise")
 
 
 class Blocking(StrEnum):
-    """Whether the op's channels must be whole blocks for a runtime whose kernels take channels in blocks (the
-    latency model's `devices.Layout`) to run it in its fast kernel."""
+    """How a runtime whose kernels take channels in blocks (the latency model's `devices.Layout`) treats the op."""
 
     none = "none"
-    channels = "channels"  # a depthwise convolution: its channels whole blocks
+    channels = "channels"  # a depthwise convolution: fast only when its channels are whole blocks
+    gemm = "gemm"  # a 1x1 convolution: its input and output channels padded to whole blocks
 
     def outside(self, out_ch, block: int):
         """Whether an op with `out_ch` channels (a number, or an array of them) runs outside `block`-channel blocks."""
         return out_ch % block != 0 if self is Blocking.channels else False
+
+    def work_factor(self, in_ch, out_ch, block: int, per_output_macs: float, narrow_input: float):
+        """The multiply-accumulates a blocked kernel does per MAC of the op (numbers, or arrays of them): a 1x1
+        convolution's channels rounded up to whole blocks, `per_output_macs` more per output element, and
+        `narrow_input` times more when its input has fewer channels than one block; 1 for other ops."""
+        if self is not Blocking.gemm:
+            return 1.0 + 0.0 * in_ch
+        padded_in, padded_out = -(-in_ch // block) * block, -(-out_ch // block) * block
+        narrow = (in_ch < block) * narrow_input + (in_ch >= block) * 1.0
+        channels = in_ch * out_ch
+        return padded_out * (padded_in + per_output_macs) * narrow / (channels + (channels == 0))  # 0: an absent op
 
 
 @dataclass(frozen=True)
@@ -237,7 +248,7 @@ OP_RECORDS: dict[OpKind, OpRecord] = {r.kind: r for r in (
     OpRecord(OpKind.conv, dense_convolution, Side.strided, "conv", "conv", ExtraReads.none,
              _kernel_label("Conv"), ("Conv",)),
     OpRecord(OpKind.pointwise, dense_convolution, Side.strided, "conv", "pointwise", ExtraReads.none,
-             _pointwise_label, ("Conv",)),
+             _pointwise_label, ("Conv",), Blocking.gemm),
     OpRecord(OpKind.depthwise, depthwise_convolution, Side.strided, "depthwise", "depthwise", ExtraReads.none,
              _kernel_label("Conv dw"), ("Conv",), Blocking.channels),
     OpRecord(OpKind.fc, fully_connected, Side.one, None, "fc", ExtraReads.none,

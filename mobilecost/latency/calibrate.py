@@ -174,7 +174,7 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
         rhos = [measurements[i].resolution / compiled.spec.input.size for i in rows]
         terms = layer_terms(profile, values_at(compiled, alphas, rhos))
         for k, i in enumerate(rows):
-            out[i] = Terms(mac_class=terms.mac_class, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
+            out[i] = Terms(mac_class=terms.mac_class, padded=terms.padded, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
                                                           for name in terms.column_names()})
     return out
 
@@ -199,7 +199,7 @@ def _batched(terms) -> _Batches:
         first = terms[rows[0]]
         stacked = {name: np.hstack([np.asarray(getattr(terms[i], name), dtype=float) for i in rows])
                    for name in first.column_names()}
-        groups.append((np.array(rows), Terms(mac_class=first.mac_class, **stacked)))
+        groups.append((np.array(rows), Terms(mac_class=first.mac_class, padded=first.padded, **stacked)))
     return _Batches(len(terms), tuple(groups))
 
 
@@ -375,10 +375,11 @@ def calibrated_profile(base: DeviceProfile, result: Fit, measurements, data: str
         # The base's title described the base device; this profile is what the rows make of it.
         "title": f"{name or base.name}: calibrated from {len(measurements)} rows of {data} (base {base.name})",
     }
-    if base.layout is not None:
-        update["layout"] = base.layout.model_copy(update={"unblocked": round(float(1 / max(fitted.unblocked, 1e-6)), 6),
-                                                          "per_channel_us": round(fitted.unblocked_channel_ms * 1000, 6),
-                                                          "source": f"{base.layout.source}; unblocked and per_channel_us {source}"})
+    if base.layout is not None and base.layout.channel_block is not None:
+        update["layout"] = base.layout.model_copy(update={
+            "unblocked": round(float(1 / max(fitted.unblocked, 1e-6)), 6),
+            "per_channel_us": round(fitted.unblocked_channel_ms * 1000, 6),
+            "source": f"{base.layout.source}; unblocked and per_channel_us {source}"})
     if name:
         update["name"] = name
     return base.model_copy(update=update)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
@@ -82,14 +82,30 @@ class Overhead(_Strict):
 
 
 class Layout(_Strict):
-    """A runtime whose depthwise kernel takes channels in blocks of `channel_block`. A depthwise layer whose
-    channels are not whole blocks runs in a slower, generic kernel: its compute takes MACs / (peak x unblocked)
-    on top of its class's time, plus `per_channel_us` for each of its channels."""
+    """A runtime whose kernels take channels in blocks.
 
-    channel_block: int = Field(ge=2, le=1024)
-    unblocked: float = Field(**EFFICIENCY)
-    per_channel_us: float = Field(ge=0, le=1e6)
+    Depthwise (`channel_block`): a depthwise layer whose channels are not whole blocks runs in a slower, generic
+    kernel: its compute takes MACs / (peak x unblocked) on top of its class's time, plus `per_channel_us` for
+    each of its channels. Pointwise (`pointwise_block`): a 1x1 convolution's input and output channels are
+    rounded up to whole blocks, each output element costs `per_output_macs` MACs more, and an input of fewer
+    channels than one block takes `narrow_input` times as long (`count.ops.Blocking.work_factor`)."""
+
+    channel_block: Optional[int] = Field(default=None, ge=2, le=1024)
+    unblocked: Optional[float] = Field(default=None, **EFFICIENCY)
+    per_channel_us: Optional[float] = Field(default=None, ge=0, le=1e6)
+    pointwise_block: Optional[int] = Field(default=None, ge=2, le=1024)
+    per_output_macs: float = Field(default=0.0, ge=0, le=1e4)
+    narrow_input: float = Field(default=1.0, ge=1, le=100)
     source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self):
+        depthwise = (self.channel_block, self.unblocked, self.per_channel_us)
+        if any(v is not None for v in depthwise) and any(v is None for v in depthwise):
+            raise ValueError("channel_block, unblocked and per_channel_us go together (the depthwise channel blocks)")
+        if self.channel_block is None and self.pointwise_block is None:
+            raise ValueError("a layout needs channel_block (depthwise) or pointwise_block (1x1 convolutions)")
+        return self
 
 
 class Calibration(_Strict):
@@ -120,11 +136,11 @@ class StatedError(_Strict):
 
 
 # What a spec-only profile that states no error is assumed to err by. benchmarks/latency_validation.py
-# reports 6.6 % mean absolute error for profiles calibrated on 4 rows of the same group and 20.9 % when
+# reports 6.7 % mean absolute error for profiles calibrated on 4 rows of the same group and 21.1 % when
 # a family is predicted from others; a spec-only profile has not seen its device at all (its speed factor is
 # a guess), so twice the worse of the two, rounded up, is assumed.
 SPEC_ONLY_ERROR = StatedError(
-    pct=50.0, source="assumed for spec-only profiles: over twice the 20.9 % cross-family held-out error that "
+    pct=50.0, source="assumed for spec-only profiles: over twice the 21.1 % cross-family held-out error that "
                      "benchmarks/latency_validation.py reports after calibration; the device was never measured")
 
 

@@ -71,6 +71,9 @@ class DeviceFigures:
     unblocked: float = 0.0  # efficiency of the extra compute outside the blocks (0: no blocks)
     unblocked_channel_us: float = 0.0  # fixed cost per channel outside the blocks
     calibrated_macs: tuple | None = None  # the smallest and the largest MACs of the calibration rows, if known
+    pointwise_block: int | None = None  # the runtime pads a 1x1 convolution's channels to these blocks, if any
+    per_output_macs: float = 0.0  # and charges each of its output elements this many MACs more
+    narrow_input: float = 1.0  # and is this many times slower on an input of fewer channels than one block
 
     def band(self) -> Band:
         return Band(self.band_low, self.band_high, self.band_rule)
@@ -80,21 +83,28 @@ class DeviceFigures:
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "path"}
 
 
+class _NoLayout:
+    channel_block = unblocked = per_channel_us = pointwise_block = None
+    per_output_macs, narrow_input = 0.0, 1.0
+
+
+_NO_LAYOUT = _NoLayout()
+
+
 def figures_of(profile) -> DeviceFigures:
     """The figures of a `devices.DeviceProfile` (a `DeviceFigures` is returned as it is)."""
     if isinstance(profile, DeviceFigures):
         return profile
     band, overhead = profile.band(), profile.overhead
+    layout = profile.layout or _NO_LAYOUT
     return DeviceFigures(
         profile.name, profile.title, profile.runtime, profile.threads, profile.precision, profile.dtype_bytes,
         profile.peak.gmacs, profile.peak.arithmetic(), profile.memory.cache_bytes, profile.memory.cache_gb_s,
         profile.memory.dram_gb_s, {name: getattr(profile.efficiency, name) for name in EFFICIENCIES}, overhead.us,
         overhead.elementwise_us, overhead.per_inference_us, profile.status, profile.obtained, profile.error_label(),
         profile.label(), band.low_factor, band.high_factor, band.rule, profile.path,
-        None if profile.layout is None else profile.layout.channel_block,
-        0.0 if profile.layout is None else profile.layout.unblocked,
-        0.0 if profile.layout is None else profile.layout.per_channel_us,
-        profile.calibrated_macs)
+        layout.channel_block, layout.unblocked or 0.0, layout.per_channel_us or 0.0, profile.calibrated_macs,
+        layout.pointwise_block, layout.per_output_macs, layout.narrow_input)
 
 
 def devices_dir() -> Path:

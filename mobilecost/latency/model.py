@@ -18,7 +18,9 @@ GPUs and NNAPI, where a tiny network still takes milliseconds.
 A runtime whose depthwise kernel is fast only on whole blocks of channels (a profile's `layout`:
 onnxruntime's, on blocks of 4) runs a depthwise layer off those blocks in a slower kernel: its compute
 takes MACs / (peak x unblocked) more, and its overhead a fixed cost per channel more
-(benchmarks/depthwise_channels.py measures both).
+(benchmarks/depthwise_channels.py measures both). A runtime that pads a 1x1 convolution's channels to
+blocks (onnxruntime's NCHWc blocks of 16 with AVX-512) does the padded layer's work, plus a cost per
+output element, and more on an input narrower than one block (benchmarks/pointwise_shapes.py).
 
 Each layer is labelled with the term that is largest in the model: ``compute``, ``memory`` or
 ``overhead`` (a label of the model, not a measured bottleneck; reports print it as "compute term"
@@ -30,9 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from ..count.ops import ExtraReads, record_of
+from ..count.ops import Blocking, ExtraReads, record_of
 from ..numeric.column_math import (
-    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, total, where,
+    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, scaled, total, where,
 )
 from .figures import figures_of
 
@@ -43,7 +45,7 @@ MAC_CLASSES = ("conv", "pointwise", "depthwise", "fc")
 SEPARATE_ACTS = frozenset({"hswish", "hsigmoid", "swish", "sigmoid", "gelu"})
 BOUNDS = ("compute", "memory", "overhead")
 # The per-layer fields the model reads (on a grid only these are built).
-MODEL_FIELDS = ("out_ch", "macs", "weights", "biases", "act_in", "act_out")
+MODEL_FIELDS = ("in_ch", "out_ch", "macs", "weights", "biases", "act_in", "act_out")
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,12 @@ class Terms:
     # compute_ms and channels of the layers outside the runtime's channel blocks, 0 elsewhere; None: no blocks
     unblocked_ms: object = None
     unblocked_channels: object = None
+    padded: tuple = ()  # per layer: whether the runtime pads its channels to blocks (empty: no layer is)
 
     def column_names(self) -> tuple:
         """The names of the per-layer columns this Terms holds."""
-        return tuple(f.name for f in fields(self) if f.name != "mac_class" and getattr(self, f.name) is not None)
+        return tuple(f.name for f in fields(self)
+                     if f.name not in ("mac_class", "padded") and getattr(self, f.name) is not None)
 
 
 def _per_layer(layers):
@@ -150,6 +154,13 @@ def layer_terms(profile, values) -> Terms:
     with_macs = per_layer(act_out, [1.0 if c >= 0 else 0.0 for c in mac_class])
     without_macs = per_layer(act_out, [0.0 if c >= 0 else 1.0 for c in mac_class])
     compute_ms = values["macs"] / (device.gmacs * 1e6)
+    if device.pointwise_block:
+        block, per_output, narrow = device.pointwise_block, device.per_output_macs, device.narrow_input
+
+        def work(i, in_ch, out_ch):
+            return blocking[i].work_factor(in_ch, out_ch, block, per_output, narrow)
+
+        compute_ms = scaled(compute_ms, work, values["in_ch"], values["out_ch"])
     unblocked_ms = unblocked_channels = None
     if device.channel_block:
         block, channels = device.channel_block, values["out_ch"]
@@ -160,6 +171,7 @@ def layer_terms(profile, values) -> Terms:
         unblocked_ms, unblocked_channels = where(compute_ms, outside, channels), where(channels, outside, channels)
     return Terms(
         mac_class=mac_class,
+        padded=tuple(b == Blocking.gemm for b in blocking) if device.pointwise_block else (),
         compute_ms=compute_ms,
         memory_ms=stream_ms(nbytes),
         act_ms=stream_ms(act_bytes),
@@ -203,13 +215,15 @@ def limits(profile, terms: Terms, times: dict, params):
     per_class = (p.conv, p.pointwise, p.depthwise, p.fc)
     outside = terms.unblocked_channels if terms.unblocked_channels is not None else terms.compute_ms * 0.0
     blocks = f"outside {device.channel_block}-channel blocks"
+    padded = f", padded to {device.pointwise_block}-channel blocks" if device.pointwise_block else ""
 
     def limit(i, bound, nbytes, channels_outside):
         c = terms.mac_class[i]
         if bound == "compute":
             if float(channels_outside) > 0:
                 return f"compute at e={1 / (per_class[c] + p.unblocked):.2g} ({MAC_CLASSES[c]}, {blocks})"
-            return f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]})"
+            shape = padded if terms.padded and terms.padded[i] else ""
+            return f"compute at e={1 / per_class[c]:.2g} ({MAC_CLASSES[c]}{shape})"
         if bound == "memory":
             place = "cache" if float(nbytes) <= cache_bytes else "DRAM"
             e = 1 / (p.memory if c >= 0 else p.elementwise)

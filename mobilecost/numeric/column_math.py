@@ -86,6 +86,13 @@ def where(x, keep, *columns):
     return _arrays().where(x, keep, *columns)
 
 
+def scaled(x, factor, *columns):
+    """x times ``factor(i, *the columns' values there)`` for layer i (numbers or arrays of them); in x's form."""
+    if _plain(x, *columns):
+        return point.scaled(x, factor, *columns)
+    return _arrays().scaled(x, factor, *columns)
+
+
 def entrywise(function, *columns):
     """Per entry (layer i, and point), ``function(i, *the columns' values there)``."""
     if _plain(*columns):

@@ -486,18 +486,27 @@ def where(x, keep, *columns):
     """x where ``keep(i, *the columns' values)`` holds for layer i, else 0: `keep` takes arrays of a layer's
     values at every point. On a grid a layer kept (or dropped) everywhere keeps (or drops) its terms; a layer
     kept at some points only is evaluated point by point."""
+    return scaled(x, lambda i, *values: np.asarray(keep(i, *values), dtype=bool).astype(float), *columns)
+
+
+def scaled(x, factor, *columns):
+    """x times ``factor(i, *the columns' values)`` for layer i: `factor` takes arrays of a layer's values at every
+    point. On a grid a layer whose factor is one number everywhere keeps its terms, scaled; a layer whose factor
+    varies is evaluated point by point."""
     if not isinstance(x, GridColumn):
         rows = [np.asarray(c) for c in columns]
         x = np.asarray(x, dtype=float)
-        mask = np.stack([np.broadcast_to(np.asarray(keep(i, *(r[i] for r in rows)), dtype=float), x.shape[1:])
-                         for i in range(x.shape[0])])
-        return x * mask
+        factors = np.stack([np.broadcast_to(np.asarray(factor(i, *(r[i] for r in rows)), dtype=float), x.shape[1:])
+                            for i in range(x.shape[0])])
+        return x * factors
     every = range(x.layers)
     grids = [c.layers_values(every) for c in columns]
-    mask = {i: np.broadcast_to(np.asarray(keep(i, *(g[i] for g in grids)), dtype=bool), x.factors.shape) for i in every}
-    scale = np.array([1.0 if mask[i].all() else 0.0 for i in every])
-    mixed = [i for i in every if mask[i].any() and not mask[i].all()]
-    values = {i: v * mask[i] for i, v in x.layers_values(mixed).items()}
+    factors = {i: np.broadcast_to(np.asarray(factor(i, *(g[i] for g in grids)), dtype=float), x.factors.shape)
+               for i in every}
+    uniform = {i: bool((f == f.flat[0]).all()) for i, f in factors.items()}
+    scale = np.array([factors[i].flat[0] if uniform[i] else 0.0 for i in every])
+    mixed = [i for i in every if not uniform[i]]
+    values = {i: v * factors[i] for i, v in x.layers_values(mixed).items()}
     return (x * scale).plus_dense(values)
 
 

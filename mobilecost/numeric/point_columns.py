@@ -131,6 +131,11 @@ def where(x, keep, *columns) -> PointColumn:
     return PointColumn([v * (1.0 if keep(i, *values) else 0.0) for i, (v, *values) in enumerate(zip(x, *columns))])
 
 
+def scaled(x, factor, *columns) -> PointColumn:
+    """x times ``factor(i, *their values)`` for layer i."""
+    return PointColumn([v * float(factor(i, *values)) for i, (v, *values) in enumerate(zip(x, *columns))])
+
+
 def entrywise(function, *columns) -> list:
     """Per layer i, ``function(i, *its values)``."""
     return [function(i, *values) for i, values in enumerate(zip(*columns))]

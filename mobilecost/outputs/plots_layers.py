@@ -175,9 +175,12 @@ def plot_roofline(variant, device, alpha=1.0, resolution=None, rho=None, semanti
                   f"omitted), its area the layer's share of the simulated time, the four largest labelled. Black: the "
                   f"spec-sheet roofline; dotted and dash-dotted: the {fitted} ceilings the model uses. A point on a "
                   f"ceiling restates the fit; its height is what the model attains. "
-                  + ("" if profile.layout is None else
+                  + ("" if profile.layout is None or profile.layout.channel_block is None else
                      f"A depthwise layer whose channels are not whole blocks of {profile.layout.channel_block} sits "
                      f"below its ceiling: the runtime runs it in a slower kernel (more compute, a cost per channel). ")
+                  + ("" if profile.layout is None or profile.layout.pointwise_block is None else
+                     f"1x1 convolutions sit below their ceiling by the work the runtime adds: channels padded to "
+                     f"blocks of {profile.layout.pointwise_block} and a cost per output element. ")
                   + f"Peak: {profile.peak.arithmetic()} "
                   f"({profile.peak.source}). {profile.label()}.")
     return fig

@@ -136,9 +136,17 @@ function liveSet(vi, values) {
   return {live, peak, members: plan.names};
 }
 
+// The work a runtime that pads 1x1 convolutions' channels to blocks does per MAC (count/ops.py
+// Blocking.work_factor): channels rounded up to whole blocks, a cost per output element, a narrow input slower.
+function paddedWork(inCh, outCh, d) {
+  const block = d.pointwise_block, up = c => Math.ceil(c / block) * block;
+  const narrow = inCh < block ? d.narrow_input : 1.0, channels = inCh * outCh;
+  return up(outCh) * (up(inCh) + d.per_output_macs) * narrow / (channels === 0 ? 1 : channels);
+}
+
 // Simulated latency (latency/model.py): per step max(compute, memory) + separate activation pass + fixed
 // costs (per step with MACs, per element-wise step, per channel of a depthwise layer off the runtime's channel
-// blocks), plus one fixed cost per inference.
+// blocks), plus one fixed cost per inference; a 1x1 convolution's compute on a runtime's padded blocks.
 function latency(v, values) {
   const d = DEVICE, dtype = d.dtype_bytes;
   const stream = x => x / (x <= d.cache_bytes ? d.cache_gb_s * 1e6 : d.dram_gb_s * 1e6);
@@ -149,7 +157,8 @@ function latency(v, values) {
     const actBytes = actOut * (2.0 * dtype) * (l.separate ? 1 : 0);
     const mac = l.mac_class >= 0, present = actOut > 0 ? 1 : 0;
     const offBlocks = d.channel_block !== null && l.blocking === "channels" && values.out_ch[i] % d.channel_block !== 0;
-    const computeMs = values.macs[i] / (d.gmacs * 1e6);
+    let computeMs = values.macs[i] / (d.gmacs * 1e6);
+    if (d.pointwise_block !== null && l.blocking === "gemm") computeMs *= paddedWork(values.in_ch[i], values.out_ch[i], d);
     let compute = computeMs * (mac ? d.inverse_efficiency[l.mac_class] : 0);
     if (offBlocks) compute += computeMs * d.unblocked;
     const own = stream(nbytes) * (mac ? d.memory : d.elementwise);
