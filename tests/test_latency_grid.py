@@ -23,7 +23,7 @@ from mobilecost.numeric.values import values_at, values_on_grid
 
 VARIANTS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 CPU, GPU = "pixel4_a76_tflite_fp32_1t", "jetson_nano_gpu_ncnn_fp16"
-BLOCKS = "generic_cpu_onnxruntime"  # depthwise layers off its 4-channel blocks at some alphas of the grid only
+BLOCKS = "generic_cpu_onnxruntime"  # depthwise layers off its 4-channel blocks at some alphas of the grid only; 1x1 convolutions padded
 TABLES = Path(__file__).resolve().parent.parent / "tables"
 ALPHAS = np.round(np.linspace(0.1, 2.0, 25), 6)
 RESOLUTIONS = np.arange(32, 481, 32)  # 32 is the networks' total stride

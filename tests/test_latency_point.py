@@ -32,7 +32,7 @@ CASES = [
     ("mobilenet_v2", "pixel4_a76_tflite_fp32_1t", {}),
     ("mobilenet_v3_large", "generic_gpu", {"alpha": 0.75, "resolution": 160}),
     ("mobilenet_v3_small", "jetson_nano_gpu_ncnn_fp16", {"alpha": 0.35, "rho": 0.7, "mode": "ideal"}),
-    ("mobilenet_v1", "generic_cpu_onnxruntime", {"alpha": 0.35, "resolution": 160}),  # depthwise channel blocks
+    ("mobilenet_v1", "generic_cpu_onnxruntime", {"alpha": 0.35, "resolution": 160}),  # depthwise channel blocks, padded 1x1 convolutions
     ("ssdlite320_mobilenet_v3_large", "rpi4_a72_ncnn_fp32_1t", {"resolution": "240x320"}),
     ("mobilenet_v4_hybrid_medium", "desktop_zen3_avx2_ncnn_fp32_1t", {}),
 ]
