@@ -31,23 +31,28 @@ SIDES = (4, 8, 16, 32, 64)
 STRIDES = (1, 2)
 
 
-def depthwise_session(channels: int, side: int, stride: int):
+def conv_relu_session(weights: np.ndarray, side: int, **conv):
+    """An onnxruntime session (one thread) of one convolution with `weights` (out, in per group, kh, kw), random
+    biases and a ReLU, on a 1 x channels x side x side input named x; `conv`: the Conv node's attributes."""
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
-    rng = np.random.default_rng(channels * 1000 + side)
-    weights = numpy_helper.from_array(rng.random((channels, 1, 3, 3), dtype=np.float32), "w")
-    bias = numpy_helper.from_array(rng.random(channels, dtype=np.float32), "b")
-    conv = helper.make_node("Conv", ["x", "w", "b"], ["y"], group=channels, kernel_shape=[3, 3],
-                            pads=[1, 1, 1, 1], strides=[stride, stride])
-    relu = helper.make_node("Relu", ["y"], ["z"])
-    graph = helper.make_graph([conv, relu], "depthwise",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, side, side])],
-                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)], [weights, bias])
+    out_ch, in_ch = weights.shape[0], weights.shape[1] * conv.get("group", 1)
+    bias = np.random.default_rng(out_ch).random(out_ch, dtype=np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=list(weights.shape[2:]), **conv),
+             helper.make_node("Relu", ["y"], ["z"])]
+    graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, in_ch, side, side])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def depthwise_session(channels: int, side: int, stride: int):
+    weights = np.random.default_rng(channels * 1000 + side).random((channels, 1, 3, 3), dtype=np.float32)
+    return conv_relu_session(weights, side, group=channels, pads=[1, 1, 1, 1], strides=[stride, stride])
 
 
 def fastest_ms(session, feed: dict, repeats: int) -> float:

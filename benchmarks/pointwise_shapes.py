@@ -23,27 +23,14 @@ import argparse
 
 import numpy as np
 
-from depthwise_channels import fastest_ms
+from depthwise_channels import conv_relu_session, fastest_ms
 
 CHANNELS = (8, 12, 16, 24, 32, 48, 64, 96)
 
 
 def pointwise_session(in_ch: int, out_ch: int, side: int):
-    import onnxruntime as ort
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(in_ch * 1000 + out_ch)
-    weights = numpy_helper.from_array(rng.random((out_ch, in_ch, 1, 1), dtype=np.float32), "w")
-    bias = numpy_helper.from_array(rng.random(out_ch, dtype=np.float32), "b")
-    conv = helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=[1, 1])
-    relu = helper.make_node("Relu", ["y"], ["z"])
-    graph = helper.make_graph([conv, relu], "pointwise",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, in_ch, side, side])],
-                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)], [weights, bias])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    weights = np.random.default_rng(in_ch * 1000 + out_ch).random((out_ch, in_ch, 1, 1), dtype=np.float32)
+    return conv_relu_session(weights, side)
 
 
 def probe(side: int, repeats: int) -> np.ndarray:
