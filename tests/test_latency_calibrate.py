@@ -275,3 +275,26 @@ def test_onnxruntime_timings_on_a_base_without_its_channel_blocks_are_warned_of(
     assert warned(measured, "generic_cpu")
     assert not warned(measured, "generic_cpu_onnxruntime")
     assert not warned(plain, "generic_cpu")
+
+
+def test_onnxruntime_timings_on_another_instruction_set_than_the_blocks_are_warned_of(tmp_path):
+    from typer.testing import CliRunner
+
+    from mobilecost.cli import app
+
+    rows = "mobilenet_v1,1.0,224,11.6\nmobilenet_v2,1.0,224,7.4\nmobilenet_v3_small,1.0,224,2.1\n"
+    runner = CliRunner()
+
+    def stderr(isa):  # generic_cpu_onnxruntime's blocks were measured with avx512f
+        measured = tmp_path / "host.csv"
+        measured.write_text("variant,alpha,resolution,latency_ms,runtime,isa\n"
+                            + rows.replace("\n", f",onnxruntime 1.32.0,{isa}\n"), encoding="utf-8")
+        result = runner.invoke(app, ["calibrate", str(measured), "--base", "generic_cpu_onnxruntime",
+                                     "-o", str(tmp_path / "out.yaml")])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "ran onnxruntime on a CPU with avx2" in stderr("avx2")
+    assert "measured with avx512f" in stderr("aarch64")
+    assert "ran onnxruntime on a CPU" not in stderr("avx512f")
+    assert "ran onnxruntime on a CPU" not in stderr("")  # rows without the column: nothing to compare

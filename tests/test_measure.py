@@ -16,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 from mobilecost.cli import app  # noqa: E402
-from mobilecost.measure.timing import cpu_model, summarise  # noqa: E402
+from mobilecost.measure.timing import cpu_model, summarise, vector_isa  # noqa: E402
 
 runner = CliRunner()
 
@@ -36,6 +36,18 @@ def test_cpu_model_from_cpuinfo(tmp_path):
     assert cpu_model(tmp_path / "missing")  # falls back to what platform reports, never empty
 
 
+def test_vector_isa_from_cpuinfo(tmp_path):
+    import platform
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw\n", encoding="utf-8")
+    assert vector_isa(info) == "avx512f"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n", encoding="utf-8")
+    assert vector_isa(info) == "avx2"
+    info.write_text("processor\t: 0\nFeatures\t: fp asimd evtstrm aes\n", encoding="utf-8")  # an Arm core: no x86 flags
+    assert vector_isa(info) == platform.machine()
+
+
 def test_measure_writes_the_calibration_csv(tmp_path):
     out = tmp_path / "m.csv"
     result = runner.invoke(app, ["measure", "mobilenet_v3_small", "mobilenet_v1", "--alpha", "0.25,0.5",
@@ -52,7 +64,7 @@ def test_measure_writes_the_calibration_csv(tmp_path):
         assert 0 < low <= p25 <= median <= p75 <= high
         assert (r["repeats"], r["warmup"], r["threads"]) == ("3", "1", "1")
         assert r["runtime"] == f"onnxruntime {ort.__version__}"
-        assert r["cpu"]
+        assert r["cpu"] and r["isa"]
     assert "100%" in result.stderr  # the progress bar ran to the end
 
 

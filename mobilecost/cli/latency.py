@@ -182,7 +182,8 @@ def model_figures(profile) -> str:
                f"efficiency {layout.unblocked:.3g} and {layout.per_channel_us:.3g} us per channel")
             + ("" if layout is None or layout.pointwise_block is None else
                f"; a 1x1 convolution's channels are padded to blocks of {layout.pointwise_block}, each output costs "
-               f"{layout.per_output_macs:g} MACs more, an input of fewer channels {layout.narrow_input:g} x as long"))
+               f"{layout.per_output_macs:g} MACs more, an input of fewer channels {layout.narrow_input:g} x as long")
+            + ("" if layout is None or not layout.isa else f" (blocks measured with {layout.isa})"))
 
 
 def render_fit(profile, measurements, result, width: int = 80) -> str:

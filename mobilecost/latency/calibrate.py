@@ -42,6 +42,7 @@ class Measurement:
     latency_ms: float
     where: str = ""
     runtime: str = ""  # the optional `runtime` column (`mobilecost measure` writes one)
+    isa: str = ""  # the optional `isa` column: the CPU's vector instruction set (`mobilecost measure` writes one)
 
     def describe(self) -> str:
         return f"{self.variant} alpha={self.alpha:g} resolution={self.resolution}: {self.latency_ms:g} ms"
@@ -125,7 +126,8 @@ def _measurement(row: dict, where: str) -> Measurement:
     if not variant:
         raise MobilecostError("empty variant", where=where, field="variant")
     return Measurement(variant, number("alpha", float, 1e-3, MAX_ALPHA), number("resolution", int, 1, MAX_RESOLUTION),
-                       number("latency_ms", float, *LATENCY_MS, " ms"), where, (row.get("runtime") or "")[:MAX_FIELD])
+                       number("latency_ms", float, *LATENCY_MS, " ms"), where, (row.get("runtime") or "")[:MAX_FIELD],
+                       (row.get("isa") or "").strip()[:MAX_FIELD])
 
 
 def nnls(a: np.ndarray, b: np.ndarray, tol: float = 1e-12, max_iter: int = 500) -> np.ndarray:
@@ -449,10 +451,20 @@ def fit_warnings(base, measurements, result: Fit) -> list[str]:
 
 
 def unmodelled_runtime(profile: DeviceProfile, measurements) -> list[str]:
-    """One warning when the rows were timed with onnxruntime (their `runtime` column) and the base profile does not
-    model its depthwise channel blocks."""
-    if profile.layout is not None or not any(m.runtime.startswith("onnxruntime") for m in measurements):
+    """Warnings when the rows were timed with onnxruntime (their `runtime` column) and the base profile does not
+    model its channel blocks, or modelled them as measured on another instruction set (their `isa` column)."""
+    timed = [m for m in measurements if m.runtime.startswith("onnxruntime")]
+    if not timed:
         return []
-    return [f"warning: these rows were timed with onnxruntime, whose depthwise kernel is slower on channel counts "
-            f"that are not multiples of 4, and the base profile {profile.name} does not model that; "
-            f"--base generic_cpu_onnxruntime does"]
+    if profile.layout is None:
+        return [f"warning: these rows were timed with onnxruntime, whose depthwise kernel is slower on channel counts "
+                f"that are not multiples of 4, and the base profile {profile.name} does not model that; "
+                f"--base generic_cpu_onnxruntime does"]
+    other = sorted({m.isa for m in timed if m.isa and profile.layout.isa and m.isa != profile.layout.isa})
+    if not other:
+        return []
+    return [f"warning: these rows ran onnxruntime on a CPU with {', '.join(other)}, and the base profile "
+            f"{profile.name}'s channel blocks were measured with {profile.layout.isa}; onnxruntime picks its kernels "
+            f"by the instruction set (1x1 convolutions on blocks of 16 channels with avx512f, 8 with avx2 and earlier "
+            f"x86, whatever its build uses on other CPUs), so set the base's layout from this machine (README: From a table to a timed "
+            f"network)"]

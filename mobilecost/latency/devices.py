@@ -96,6 +96,8 @@ class Layout(_Strict):
     pointwise_block: Optional[int] = Field(default=None, ge=2, le=1024)
     per_output_macs: float = Field(default=0.0, ge=0, le=1e4)
     narrow_input: float = Field(default=1.0, ge=1, le=100)
+    isa: Optional[str] = Field(default=None, min_length=1, max_length=64,
+                               description="the vector instruction set the blocks were measured with (avx512f)")
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")

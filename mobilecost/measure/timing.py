@@ -28,7 +28,7 @@ from ..outputs.files import csv_text
 from .onnx_graph import INSTALL_HINT, build_model
 
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
-           "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu")
+           "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu", "isa")
 CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB for MobileNets)
 
 
@@ -51,6 +51,20 @@ def cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown"
+
+
+def vector_isa(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The widest x86 vector instruction set onnxruntime picks its kernels by (avx512f, avx2, avx or sse2, from
+    the kernel's CPU flags on Linux), else the machine's architecture (aarch64, arm64, ...)."""
+    try:
+        for line in Path(cpuinfo).read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "flags":
+                flags = set(value.split())
+                return next((isa for isa in ("avx512f", "avx2", "avx", "sse2") if isa in flags), "x86")
+    except OSError:
+        pass
+    return platform.machine() or "unknown"
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,7 @@ def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None
     settings.check()
     ort = require_onnxruntime()
     context = {"repeats": settings.repeats, "warmup": settings.warmup, "threads": settings.threads,
-               "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model()}
+               "runtime": f"onnxruntime {ort.__version__}", "cpu": cpu_model(), "isa": vector_isa()}
     report = on_step or (lambda done, total, text: None)
     total, done, rows = len(configs) * (1 + settings.repeats), 0, {}
     n_chunks = -(-len(configs) // CHUNK)
