@@ -41,7 +41,8 @@ def conv_relu_session(weights: np.ndarray, side: int, **conv):
     bias = np.random.default_rng(out_ch).random(out_ch, dtype=np.float32)
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["y"], kernel_shape=list(weights.shape[2:]), **conv),
              helper.make_node("Relu", ["y"], ["z"])]
-    graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, in_ch, side, side])],
+    graph = helper.make_graph(nodes, "conv",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, in_ch, side, side])],
                               [helper.make_tensor_value_info("z", TensorProto.FLOAT, None)],
                               [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])

@@ -75,7 +75,8 @@ def main(argv=None) -> int:
     best = min(((scale_and_error(shaped_work(in_ch, out_ch, area, args.block, k, n), ms)[1], k, n)
                 for k in np.arange(0, 41, 1.0) for n in np.arange(1.0, 3.01, 0.1)))
     error, per_output, narrow = best
-    print(f"  blocks of {args.block}: per_output {per_output:g} MACs, narrow input x{narrow:.1f}; mean error {error:.1f} %")
+    print(f"  blocks of {args.block}: per_output {per_output:g} MACs, narrow input x{narrow:.1f}; "
+          f"mean error {error:.1f} %")
     print(f"layout: pointwise_block {args.block}, per_output_macs {per_output:g}, narrow_input {narrow:.1f}")
     return 0
 

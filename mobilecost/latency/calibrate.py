@@ -176,8 +176,8 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
         rhos = [measurements[i].resolution / compiled.spec.input.size for i in rows]
         terms = layer_terms(profile, values_at(compiled, alphas, rhos))
         for k, i in enumerate(rows):
-            out[i] = Terms(mac_class=terms.mac_class, padded=terms.padded, **{name: np.asarray(getattr(terms, name))[:, k:k + 1]
-                                                          for name in terms.column_names()})
+            columns = {name: np.asarray(getattr(terms, name))[:, k:k + 1] for name in terms.column_names()}
+            out[i] = Terms(mac_class=terms.mac_class, padded=terms.padded, **columns)
     return out
 
 
@@ -466,5 +466,5 @@ def unmodelled_runtime(profile: DeviceProfile, measurements) -> list[str]:
     return [f"warning: these rows ran onnxruntime on a CPU with {', '.join(other)}, and the base profile "
             f"{profile.name}'s channel blocks were measured with {profile.layout.isa}; onnxruntime picks its kernels "
             f"by the instruction set (1x1 convolutions on blocks of 16 channels with avx512f, 8 with avx2 and earlier "
-            f"x86, whatever its build uses on other CPUs), so set the base's layout from this machine (README: From a table to a timed "
-            f"network)"]
+            f"x86, whatever its build uses on other CPUs), so set the base's layout from this machine (README: "
+            f"From a table to a timed network)"]

@@ -158,7 +158,9 @@ function latency(v, values) {
     const mac = l.mac_class >= 0, present = actOut > 0 ? 1 : 0;
     const offBlocks = d.channel_block !== null && l.blocking === "channels" && values.out_ch[i] % d.channel_block !== 0;
     let computeMs = values.macs[i] / (d.gmacs * 1e6);
-    if (d.pointwise_block !== null && l.blocking === "gemm") computeMs *= paddedWork(values.in_ch[i], values.out_ch[i], d);
+    if (d.pointwise_block !== null && l.blocking === "gemm") {
+      computeMs *= paddedWork(values.in_ch[i], values.out_ch[i], d);
+    }
     let compute = computeMs * (mac ? d.inverse_efficiency[l.mac_class] : 0);
     if (offBlocks) compute += computeMs * d.unblocked;
     const own = stream(nbytes) * (mac ? d.memory : d.elementwise);
