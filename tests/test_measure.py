@@ -126,3 +126,25 @@ def test_rank_correlation_of_the_host_report():
     # ranks (1,2,3,4) vs (2,1,4,3): d^2 = 1+1+1+1 = 4; rho = 1 - 6*4 / (4*(16-1)) = 0.6
     assert spearman([1, 2, 3, 4], [2, 1, 4, 3]) == pytest.approx(0.6)
     assert mape([110, 90], [100, 100]) == pytest.approx(10.0)
+
+
+def test_configurations_take_turns_in_visits_of_untimed_then_timed_runs(monkeypatch):
+    """Two configurations, 4 timed runs each: visits of 2 untimed + 3 timed runs, then 2 untimed + the 1 left,
+    the configurations taking turns (a log of runs, no timing)."""
+    from mobilecost.measure import timing
+
+    log = []
+
+    class Session:
+        def __init__(self, name):
+            self.name = name
+
+        def run(self, outputs, feed):
+            log.append(self.name)
+
+    monkeypatch.setattr(timing, "build_model", lambda variant, *args, **kwargs: variant)
+    monkeypatch.setattr(timing, "open_session", lambda model, settings: (Session(model), {}))
+    monkeypatch.setattr(timing, "_variant_name", lambda variant: variant)
+    frame = timing.measure([("A", 1.0, 224), ("B", 1.0, 224)], timing.Settings(repeats=4, warmup=0))
+    assert "".join(log) == "AAAAA" "BBBBB" "AAA" "BBB"
+    assert list(frame["repeats"]) == [4, 4]

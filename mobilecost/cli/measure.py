@@ -45,8 +45,9 @@ def measure(
     resolution: str = typer.Option("224", "--resolution", "-r", help="List or range of input sides."),
     semantics: Optional[str] = SEM_OPT,
     threads: int = typer.Option(1, "--threads", help="onnxruntime intra-op threads."),
-    repeats: int = typer.Option(30, "--repeats", help="Timed runs per configuration (median reported)."),
-    warmup: int = typer.Option(5, "--warmup", help="Untimed runs before timing."),
+    repeats: int = typer.Option(30, "--repeats", help="Timed runs per configuration (median reported), 3 per "
+                                "visit after 2 untimed ones; the configurations take turns."),
+    warmup: int = typer.Option(5, "--warmup", help="Untimed runs when a configuration is loaded."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random weights and input."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="CSV file to write (atomically)."),
 ) -> None:

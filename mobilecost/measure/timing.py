@@ -3,10 +3,14 @@
 Each configuration is exported (`onnx_export.build_model`, batch norm folded as deployed networks
 are), loaded into one onnxruntime CPU session with ``intra_op_num_threads`` threads, run
 ``warmup`` times untimed, then ``repeats`` times, each run timed alone with
-``time.perf_counter``. The timed runs of up to 32 configurations (a strided, mixed share of the
-grid) are interleaved round-robin, so a burst of load from other processes spreads over all of them
-instead of inflating one. A configuration's latency is the median run; the spread is the quartiles
-and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
+``time.perf_counter``. The configurations (up to 32 at once, a strided, mixed share of the grid) take
+turns in visits, so a burst of load from other processes spreads over all of them instead of inflating
+one. A visit runs its configuration VISIT_WARMUP times untimed, to bring its weights back into the
+caches the other configurations' runs evicted, then times up to VISIT_TIMED runs back to back: what is
+timed is the network's steady state, as when one network runs repeatedly (and as TFLite's
+benchmark_model times). Timed one run per visit, the smallest MobileNets measured up to 2.5 x slower
+than back to back (benchmarks/measure_visits.py). A configuration's latency is the median run; the
+spread is the quartiles and the extremes. The CSV has the ``variant, alpha, resolution, latency_ms`` columns that
 calibration reads, plus the spread and what the figures depend on: runtime, threads, CPU model.
 
 onnxruntime is an optional dependency (``pip install mobilecost[measure]``), imported inside functions.
@@ -30,6 +34,8 @@ from .onnx_graph import INSTALL_HINT, build_model
 COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "latency_p75_ms",
            "latency_min_ms", "latency_max_ms", "repeats", "warmup", "threads", "runtime", "cpu", "isa")
 CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB for MobileNets)
+VISIT_WARMUP = 2  # untimed runs at the start of each visit, after the other configurations' runs
+VISIT_TIMED = 3  # timed runs per visit, back to back
 
 
 def require_onnxruntime():
@@ -140,9 +146,10 @@ def check_configurations(configs, settings: Settings) -> None:
 def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
     """One row per (variant, alpha, resolution): latency statistics and the context they hold in.
 
-    Up to `CHUNK` sessions are open at once and their timed runs interleaved round-robin, so a burst
-    of load from other processes spreads over every configuration instead of inflating one.
-    `on_step(done, total, text)` reports progress in units of one session built or one round run.
+    Up to `CHUNK` sessions are open at once and take turns in visits (`VISIT_WARMUP` untimed runs, then
+    up to `VISIT_TIMED` timed runs), so a burst of load from other processes spreads over every
+    configuration instead of inflating one, while each timed run finds its network's weights in cache.
+    `on_step(done, total, text)` reports progress in units of one session built or one timed run.
     """
     settings.check()
     ort = require_onnxruntime()
@@ -163,11 +170,16 @@ def measure(configs, settings: Settings, on_step: Callable[[int, int, str], None
             done += 1
             report(done, total, f"loaded {_variant_name(variant)} {alpha:g} {resolution}")
         times = np.empty((len(chunk), settings.repeats))
-        for i in range(settings.repeats):
+        visits = range(0, settings.repeats, VISIT_TIMED)
+        for visit, first in enumerate(visits):
+            timed = range(first, min(first + VISIT_TIMED, settings.repeats))
             for j, (session, feed) in enumerate(sessions):
-                times[j, i] = time_once(session, feed)
-            done += len(chunk)
-            report(done, total, f"timing round {i + 1}/{settings.repeats} of {len(chunk)} configurations")
+                for _ in range(VISIT_WARMUP):
+                    session.run(None, feed)
+                for i in timed:
+                    times[j, i] = time_once(session, feed)
+            done += len(chunk) * len(timed)
+            report(done, total, f"timing visit {visit + 1}/{len(visits)} of {len(chunk)} configurations")
         for index, runs in zip(chunk, times):
             variant, alpha, resolution = configs[index]
             rows[index] = {"variant": _variant_name(variant), "alpha": alpha, "resolution": resolution,
