@@ -2,7 +2,8 @@
 
 Times one 3x3 depthwise convolution (+ ReLU) alone in an onnxruntime session, one thread, fastest of
 `--repeats` runs, over channel counts that are whole blocks of 4 and counts that are not (the widths
-MobileNetV1 takes at alpha 0.35: 11, 22, 89, 179, 358), sides 4-64 and strides 1 and 2. Each group
+MobileNetV1 takes at alpha 0.35: 11, 22, 89, 179, 358), the sides MobileNets' depthwise layers run at
+(7-112) and strides 1 and 2. Each group
 is fitted, in relative error, with
 
     time = fixed + per_channel x channels + per_mac x MACs
@@ -27,7 +28,7 @@ import numpy as np
 
 BLOCKED = (12, 24, 44, 88, 180, 360)
 UNBLOCKED = (11, 22, 45, 89, 179, 358)
-SIDES = (4, 8, 16, 32, 64)
+SIDES = (7, 14, 28, 56, 112)  # the sides MobileNets' depthwise layers run at (224-pixel input)
 STRIDES = (1, 2)
 
 
