@@ -2,14 +2,16 @@
 
 1. Export and time the four variants over alpha {0.35, 0.5, 0.75, 1.0} x resolution
    {128, 160, 192, 224} with onnxruntime (64 configurations; `mobilecost.measure.timing`).
-2. Calibrate a host profile (`mobilecost.latency.calibrate`, base profile `generic_cpu`) on 4 of them.
+2. Calibrate a host profile (`mobilecost.latency.calibrate`, base profile `generic_cpu_onnxruntime`) on 4
+   of them.
 3. Predict the other 60 with the calibrated profile (`mobilecost.latency.model.total_latency`) and with
    the MACs-proportional baseline (latency = k x MACs, k fitted on the same 4), and report the
    mean absolute percentage error and Spearman's rank correlation of each against the measurements.
 
-A configuration's time is its fastest run by default: on a shared machine the median drifts with
-other processes' load (held-out MAPE of the same model ranged 9-30 % over five runs here), the
-minimum much less (9-11 %); `--statistic median` uses the median that `mobilecost measure` reports.
+A configuration's time is its fastest run by default: on a shared machine the median drifts more with
+other processes' load (over six runs here, held-out MAPE 5.4-13.2 % from the medians against 5.2-11.0 %
+from the fastest runs, spanning rows); `--statistic median` uses the median that `mobilecost measure`
+reports.
 
     python3 benchmarks/host_latency_report.py [--repeats 50] [--threads 1] [--statistic median|min]
         [--calibrate-on spanning|full-width] [--measurements CSV] [--out DIR]
