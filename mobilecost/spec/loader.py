@@ -123,6 +123,8 @@ def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
         msg = "unknown key"
     elif err["type"] == "missing":
         msg = "required key is missing"
+    elif err["type"] == "value_error":  # a validator's own sentence, without pydantic's "Value error, "
+        msg = msg.removeprefix("Value error, ")
     elif err["type"] in _BOUNDS:
         bound = err["ctx"][_BOUNDS[err["type"]][0]]
         msg = f"must be {_BOUNDS[err['type']][1]} {bound:,}" if isinstance(bound, int) else f"must be {_BOUNDS[err['type']][1]} {bound:,g}"
