@@ -93,7 +93,7 @@ class Blocking(StrEnum):
         convolution's channels rounded up to whole blocks, `per_output_macs` more per output element, and
         `narrow_input` times more when its input has fewer channels than one block; 1 for other ops."""
         if self is not Blocking.gemm:
-            return 1.0 + 0.0 * in_ch
+            return 1.0
         padded_in, padded_out = -(-in_ch // block) * block, -(-out_ch // block) * block
         narrow = (in_ch < block) * narrow_input + (in_ch >= block) * 1.0
         channels = in_ch * out_ch

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 
 from ..count.ops import Blocking, ExtraReads, record_of
 from ..numeric.column_math import (
-    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, scaled, total, where,
+    choose, divide_by_threshold, entrywise, first_largest, maximum, per_layer, positive, scaled, total,
 )
 from .figures import figures_of
 
@@ -168,7 +168,7 @@ def layer_terms(profile, values) -> Terms:
         def outside(i, c):
             return blocking[i].outside(c, block)
 
-        unblocked_ms, unblocked_channels = where(compute_ms, outside, channels), where(channels, outside, channels)
+        unblocked_ms, unblocked_channels = scaled(compute_ms, outside, channels), scaled(channels, outside, channels)
     return Terms(
         mac_class=mac_class,
         padded=tuple(b == Blocking.gemm for b in blocking) if device.pointwise_block else (),

@@ -78,16 +78,9 @@ def first_largest(columns, labels):
     return _arrays().first_largest(columns, labels)
 
 
-def where(x, keep, *columns):
-    """x where ``keep(i, *the columns' values there)`` holds for layer i (numbers or arrays of them), else 0;
-    in x's form."""
-    if _plain(x, *columns):
-        return point.where(x, keep, *columns)
-    return _arrays().where(x, keep, *columns)
-
-
 def scaled(x, factor, *columns):
-    """x times ``factor(i, *the columns' values there)`` for layer i (numbers or arrays of them); in x's form."""
+    """x times ``factor(i, *the columns' values there)`` for layer i (numbers or arrays of them; True or False
+    keeps or drops x there); in x's form."""
     if _plain(x, *columns):
         return point.scaled(x, factor, *columns)
     return _arrays().scaled(x, factor, *columns)

@@ -482,17 +482,10 @@ def first_largest(columns, labels):
     return np.array(labels)[np.argmax(np.stack(columns), axis=0)]
 
 
-def where(x, keep, *columns):
-    """x where ``keep(i, *the columns' values)`` holds for layer i, else 0: `keep` takes arrays of a layer's
-    values at every point. On a grid a layer kept (or dropped) everywhere keeps (or drops) its terms; a layer
-    kept at some points only is evaluated point by point."""
-    return scaled(x, lambda i, *values: np.asarray(keep(i, *values), dtype=bool).astype(float), *columns)
-
-
 def scaled(x, factor, *columns):
-    """x times ``factor(i, *the columns' values)`` for layer i: `factor` takes arrays of a layer's values at every
-    point. On a grid a layer whose factor is one number everywhere keeps its terms, scaled; a layer whose factor
-    varies is evaluated point by point."""
+    """x times ``factor(i, *the columns' values)`` for layer i (True or False keeps or drops x there): `factor`
+    takes arrays of a layer's values at every point. On a grid a layer whose factor is one number everywhere
+    keeps its terms, scaled (or drops them); a layer whose factor varies is evaluated point by point."""
     if not isinstance(x, GridColumn):
         rows = [np.asarray(c) for c in columns]
         x = np.asarray(x, dtype=float)

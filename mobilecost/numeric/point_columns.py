@@ -126,13 +126,8 @@ def first_largest(columns, labels) -> list:
     return [labels[max(range(len(columns)), key=lambda j: columns[j][i])] for i in range(len(columns[0]))]
 
 
-def where(x, keep, *columns) -> PointColumn:
-    """x where ``keep(i, *their values)`` holds for layer i, else 0 (x times 1.0 or 0.0, as numpy does)."""
-    return PointColumn([v * (1.0 if keep(i, *values) else 0.0) for i, (v, *values) in enumerate(zip(x, *columns))])
-
-
 def scaled(x, factor, *columns) -> PointColumn:
-    """x times ``factor(i, *their values)`` for layer i."""
+    """x times ``factor(i, *their values)`` for layer i (a factor True or False keeps or drops x there)."""
     return PointColumn([v * float(factor(i, *values)) for i, (v, *values) in enumerate(zip(x, *columns))])
 
 
