@@ -80,6 +80,12 @@ def test_formula_plain_and_latex():
 def test_list_and_validate():
     listed = run("list")
     assert listed.exit_code == 0 and "mobilenet_v3_small" in listed.stdout
+    classification, heads = listed.stdout.split("Detection and segmentation heads on a backbone table")
+    assert classification.startswith("Classification networks")
+    for name in ("mobilenet_v1", "mobilenet_v4_conv_small", "mnasnet_a1"):
+        assert f"  {name} " in classification and name not in heads
+    for name in ("ssdlite320_mobilenet_v3_large", "lraspp_mobilenet_v3_small", "deeplabv3_mobilenet_v3_large"):
+        assert f"  {name} " in heads and name not in classification
     ok = run("validate", "mobilenet_v3_large")
     assert ok.exit_code == 0 and "ok" in ok.stdout
 

@@ -15,16 +15,28 @@ from .app import (
 
 @app.command("list")
 def list_command(width: Optional[int] = WIDTH_OPT) -> None:
-    """List the built-in variants and the sources their tables follow."""
+    """List the built-in tables: classification networks, then detection and segmentation heads on a backbone
+    table; each with its title and the source it follows."""
     from ..outputs.text import wrap
     from ..spec.loader import load_variant
     from ..spec.files import list_variants
 
     try:
         columns = text_width(width)
-        for name in list_variants():
-            spec = load_variant(name)
-            typer.echo(wrap(f"{name:20s} {spec.title:20s} {spec.source}", columns, hanging=" " * 42))
+        tables = [(name, load_variant(name)) for name in list_variants()]
+        groups = (("Classification networks", [t for t in tables if t[1].format != "head"]),
+                  ("Detection and segmentation heads on a backbone table",
+                   [t for t in tables if t[1].format == "head"]))
+        lines: list[str] = []
+        for heading, group in groups:
+            if not group:
+                continue
+            name_width = max(len(name) for name, _ in group)
+            lines += ([""] if lines else []) + [wrap(heading, columns)]
+            for name, spec in group:
+                lines.append(wrap(f"  {name:{name_width}s}  {spec.title}", columns, hanging=" " * (name_width + 2)))
+                lines.append(wrap(f"      {spec.source}", columns, hanging=""))
+        typer.echo("\n".join(lines))
     except MobilecostError as exc:
         fail(exc)
 
