@@ -105,7 +105,7 @@ def render_latency(report, fmt: str, width: int = 80) -> str:
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
         f"resolution={shown}",
         f"device profile: {device['name']} -- {device['title']}",
-        f"  peak {device['peak']}; {device['precision']}, {device['threads']} thread(s)",
+        f"  peak {device['peak']}; {device['precision']}, {device['threads']} thread{'' if device['threads'] == 1 else 's'}",
         f"  source: {device['obtained']}",
         f"  {device['status']}: {device['calibration_error']}",
     ]
