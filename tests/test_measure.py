@@ -148,3 +148,21 @@ def test_configurations_take_turns_in_visits_of_untimed_then_timed_runs(monkeypa
     frame = timing.measure([("A", 1.0, 224), ("B", 1.0, 224)], timing.Settings(repeats=4, warmup=0))
     assert "".join(log) == "AAAAA" "BBBBB" "AAA" "BBB"
     assert list(frame["repeats"]) == [4, 4]
+
+
+def test_run_scatter_takes_out_each_runs_level():
+    """Run B is run A at twice the time, its third configuration e^0.3 slower still. Log times A (0, 0, 0),
+    B (ln 2, ln 2, ln 2 + 0.3); less each run's mean: A (0, 0, 0), B (-0.1, -0.1, 0.2); less each configuration's
+    mean over runs (-0.05, -0.05, 0.1): A (0.05, 0.05, -0.1), B (-0.05, -0.05, 0.1). Standard deviation
+    sqrt((4 x 0.05^2 + 2 x 0.1^2) / 6) = sqrt(0.005), largest 0.1."""
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from host_noise_floor import run_scatter
+
+    keys = {"variant": ["v1", "v1", "v2"], "alpha": [1.0, 0.5, 1.0], "resolution": [224, 224, 160]}
+    a = pd.DataFrame({**keys, "latency_min_ms": [1.0, 1.0, 1.0]})
+    b = pd.DataFrame({**keys, "latency_min_ms": [2.0, 2.0, 2.0 * np.exp(0.3)]})
+    spread, largest = run_scatter([a, b])
+    assert spread == pytest.approx(0.005 ** 0.5) and largest == pytest.approx(0.1)
+    assert run_scatter([a, a.assign(latency_min_ms=[3.0, 3.0, 3.0])]) == pytest.approx((0.0, 0.0), abs=1e-12)
