@@ -90,6 +90,24 @@ def test_absurd_integers_are_refused_at_their_row_and_key(tmp_path, source, old,
     assert not (tmp_path / "r.txt").exists()
 
 
+def test_a_base_60_float_too_large_for_a_float_is_one_line(tmp_path):
+    path = table(tmp_path, "mobilenet_v1", "sexagesimal.yaml", (r"^classes: 1000", "classes: 1" + ":59" * 200 + ".5"))
+    assert short_error(run("validate", path)) == (
+        f"mobilecost: error: {path}:11: classes: the number 1:59:59:59:59:59:59:59:59:59:59:59:59:59:59:59:59:... "
+        "(603 characters) is too large")
+    path.write_text(path.read_text().replace(":59" * 200 + ".5", ":59" * 1400 + ".5"))
+    assert short_error(run("validate", path)) == f"mobilecost: error: {path}:11: classes: a number of 4,203 characters"
+
+
+def test_a_lone_surrogate_escape_is_refused_at_its_line(tmp_path):
+    path = table(tmp_path, "mobilenet_v1", "surrogate.yaml")
+    path.write_text(path.read_text().replace("title: MobileNetV1", r'title: "Mobile\ud800Net"'))
+    for args in (["validate", path], ["report", path, "-o", tmp_path / "r.txt"]):
+        assert short_error(run(*args)) == (
+            f"mobilecost: error: {path}:7: title: \\ud800 is half of a UTF-16 pair, not a character")
+    assert not (tmp_path / "r.txt").exists()
+
+
 @pytest.mark.parametrize("old,new,says", [
     (r"clock_ghz: [0-9.]+", "clock_ghz: .inf", "peak.clock_ghz: Input should be a finite number"),
     (r"dram_gb_s: [0-9.]+", "dram_gb_s: .nan", "memory.dram_gb_s: Input should be a finite number"),

@@ -58,6 +58,27 @@ def _construct_int(loader, node):
     return yaml.SafeLoader.construct_yaml_int(loader, node)
 
 
+def _construct_float(loader, node):
+    if len(node.value) > MAX_DIGITS:
+        raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
+    try:
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    except OverflowError:  # a base-60 float (1:30.5) whose whole part no float holds
+        raise MobilecostError(f"the number {brief(node.value)} is too large", where=f"line {node.start_mark.line + 1}") from None
+
+
+def _construct_str(loader, node):
+    value = yaml.SafeLoader.construct_yaml_str(loader, node)
+    surrogate = _SURROGATE.search(value)
+    if surrogate:  # an escape such as "\ud800": no character, and no UTF-8 output can hold it
+        raise MobilecostError(f"\\u{ord(surrogate.group()):04x} is half of a UTF-16 pair, not a character",
+                              where=f"line {node.start_mark.line + 1}")
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _construct_mapping(loader, node):
     loader.flatten_mapping(node)
     result = _LineDict()
@@ -89,6 +110,8 @@ def _construct_sequence(loader, node):
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def _line_of(document, loc) -> int | None:
