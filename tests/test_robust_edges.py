@@ -161,6 +161,19 @@ def test_measurements_outside_what_can_be_fitted_are_one_line(tmp_path, row, say
     assert not (tmp_path / "p.yaml").exists()
 
 
+def test_a_fit_that_predicts_0_ms_for_a_row_keeps_a_finite_band(tmp_path):
+    # One row at 100,000 pixels takes the whole fit: the others are predicted at 0 ms (-100 %), which
+    # once divided by zero computing the band, after the profile had been written.
+    measured = tmp_path / "m.csv"
+    measured.write_text("variant,alpha,resolution,latency_ms\nmobilenet_v1,1,100000,3\n" + MEASURED.split("\n", 1)[1])
+    result = run("calibrate", measured, "--base", "generic_cpu", "-o", tmp_path / "p.yaml", "--width", 0)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert ("error band of its predictions: band from the leave-one-out residuals of 4 rows (-99.0 % to "
+            "+200866689.4 %)") in result.stdout
+    again = run("latency", "mobilenet_v1", "--device", tmp_path / "p.yaml", "-f", "json")
+    assert again.exit_code == 0, again.output
+
+
 # -- 1. an output path that is a folder -----------------------------------------------------------
 @pytest.mark.parametrize("args", [
     ["report", "mobilenet_v1", "-o", "{dir}"],

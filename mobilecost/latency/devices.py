@@ -188,6 +188,7 @@ class DeviceProfile(_Strict):
         cal = self.calibration
         if cal is not None and cal.loo_residuals_pct:
             hi, lo = max(max(cal.loo_residuals_pct), 0.0), min(min(cal.loo_residuals_pct), 0.0)
+            lo = max(lo, -99.0)  # a row predicted at 0 ms (-100 %): the band's top would be infinite
             return Band(1 / (1 + hi / 100), 1 / (1 + lo / 100),
                         f"band from the leave-one-out residuals of {len(cal.loo_residuals_pct)} rows "
                         f"({lo:+.1f} % to {hi:+.1f} %)")
