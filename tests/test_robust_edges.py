@@ -113,12 +113,21 @@ def test_a_lone_surrogate_escape_is_refused_at_its_line(tmp_path):
     (r"dram_gb_s: [0-9.]+", "dram_gb_s: .nan", "memory.dram_gb_s: Input should be a finite number"),
     (r"cores: [0-9]+", "cores: " + "9" * 400, "peak.cores: must be at most 1,000,000"),
     (r"threads: [0-9]+", "threads: 100000", "threads: must be at most 4,096"),
+    (r"  conv: [0-9.]+", "  conv: 1.0e-320", "efficiency.conv: must be at least 1e-06 (got 1e-320)"),
 ])
 def test_absurd_device_profile_numbers_are_refused(tmp_path, old, new, says):
     text = (TABLES / "devices" / f"{P4}.yaml").read_text(encoding="utf-8")
     profile = tmp_path / "device.yaml"
     profile.write_text(re.sub(old, new, text, count=1))
     short_error(run("latency", "mobilenet_v1", "--device", profile), "device.yaml:", says)
+
+
+def test_an_efficiency_whose_times_overflow_is_refused(tmp_path):
+    # 1.0e-320 is above 0, but a layer's time at it is inf ms: once printed as 'simulated total: inf ms'.
+    profile = tmp_path / "device.yaml"
+    profile.write_text((TABLES / "devices" / "generic_cpu.yaml").read_text().replace("  conv: 0.312", "  conv: 1.0e-320"))
+    assert short_error(run("latency", "mobilenet_v2", "--device", profile)) == (
+        f"mobilecost: error: {profile}:19: efficiency.conv: must be at least 1e-06 (got 1e-320)")
 
 
 def test_a_huge_variant_name_is_one_short_line():
