@@ -269,12 +269,23 @@ def _head_header(header: dict, document, path: str) -> dict:
             "input": {**base_input, **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
 
 
+_HEADS_READING: list[Path] = []  # the head tables whose backbones are being read, outermost first
+
+
 def _read_backbone(backbone: BackboneSpec, path: str, line) -> VariantSpec:
     """The backbone table of a head table at `path`, read as its backbone line says."""
     table = backbone.table
     if table.endswith((".yaml", ".yml")) and not os.path.isabs(table):
         table = str(Path(path).parent / table)
-    base = load_variant(table)
+    here = Path(path).resolve()
+    if resolve_table(table).resolve() in (here, *_HEADS_READING):  # else it recursed until Python's limit
+        raise MobilecostError(f"{brief(backbone.table)} is a head table whose backbone leads back to this one; "
+                              "name a network table", where=f"{path}:{line}", field="backbone.table")
+    _HEADS_READING.append(here)
+    try:
+        base = load_variant(table)
+    finally:
+        _HEADS_READING.pop()
     if base.format == "head":
         raise MobilecostError(f"the backbone {base.name} is itself a head table; name a network table",
                               where=f"{path}:{line}", field="backbone.table")
