@@ -361,6 +361,15 @@ def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
     assert "<c:f>HYPERLINK" not in chart and "<c:f>=" not in chart
 
 
+def test_a_table_name_with_a_control_character_is_refused_at_its_line(tmp_path):
+    # A name ending in NUL once reached `export --xlsx` and ended in xlsxwriter's EmptyChartSeries traceback.
+    path = table(tmp_path, "mobilenet_v1", "nul.yaml", (r"^name: .*$", r'name: "v1\\0"'))
+    assert short_error(run("export", path, "--xlsx", tmp_path / "r.xlsx")) == (
+        f"mobilecost: error: {path}:6: name: a table's name is printable text, without control characters "
+        "(got 'v1\\x00')")
+    assert not (tmp_path / "r.xlsx").exists()
+
+
 def test_csv_text_changes_only_cells_a_spreadsheet_would_run():
     import pandas as pd
 

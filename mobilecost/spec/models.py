@@ -498,6 +498,15 @@ class VariantSpec(_Frozen):
     line_of_backbone: int = 0
     backbone_table: "VariantSpec | None" = None  # a head table's backbone, read under its semantics
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value):
+        # The name keys sheets, files and grid columns: numpy's strings drop a trailing NUL, so 'x\0' and
+        # 'x' once parted ways inside an export (a traceback from the workbook's chart).
+        if any(c < " " or "\x7f" <= c <= "\x9f" for c in value):
+            raise ValueError("a table's name is printable text, without control characters")
+        return value
+
     def with_semantics(self, name: str | None) -> "VariantSpec":
         """The same table read under a named alternative (None or 'default': as written)."""
         if name in (None, "default"):
