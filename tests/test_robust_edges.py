@@ -332,6 +332,17 @@ def test_two_tables_with_one_name_are_refused_naming_both(tmp_path):
 FORMULA = '=HYPERLINK("http://x","y")'
 
 
+def test_two_names_that_make_one_csv_file_name_each_get_a_file(tmp_path):
+    # 'my net' and 'my/net' both make layers_my_net.csv: the second table's layers once replaced the first's.
+    v1 = table(tmp_path, "mobilenet_v1", "a.yaml", (r"^name: .*$", 'name: "my net"'))
+    v2 = table(tmp_path, "mobilenet_v2", "b.yaml", (r"^name: .*$", 'name: "my/net"'))
+    result = run("export", v1, v2, "--csv", tmp_path / "csv")
+    assert result.exit_code == 0, result.output
+    files = {p.name: p.read_text().splitlines() for p in (tmp_path / "csv").iterdir()}
+    assert sorted(files) == ["layers_my_net.csv", "layers_my_net~2.csv", "summary.csv", "sweep.csv"]
+    assert len(files["layers_my_net.csv"]) == 1 + 30 and len(files["layers_my_net~2.csv"]) == 1 + 67
+
+
 def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
     import openpyxl
 
