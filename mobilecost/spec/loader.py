@@ -23,6 +23,9 @@ from .models import ROW_MODELS, BackboneSpec, VariantSpec, parse_size
 
 MAX_DEPTH = 64  # nesting of YAML mappings and lists; a table needs 5
 MAX_DIGITS = 4000  # of a YAML integer (Python refuses to read longer ones; models bound far lower)
+# YAML values (scalars, lists, mappings) of one file: the largest built-in table has about 500. PyYAML
+# takes some 30 us and 1.4 kB per value, so a 16 MiB file of them took 4 minutes and 5.7 GB to refuse.
+MAX_NODES = 50_000
 
 
 class _LineDict(dict):
@@ -37,16 +40,23 @@ class _LineList(list):
 
 class _SafeLineLoader(yaml.SafeLoader):
     """yaml.SafeLoader (no object construction) that remembers the line of every key and item,
-    and refuses nesting deeper than MAX_DEPTH (the composer recurses once per level)."""
+    and refuses nesting deeper than MAX_DEPTH (the composer recurses once per level) and more than
+    MAX_NODES values."""
 
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent, index):
         self.depth += 1
+        self.nodes += 1
         try:
             if self.depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise MobilecostError(f"nested more than {MAX_DEPTH} levels deep", where=f"line {mark.line + 1}")
+            if self.nodes > MAX_NODES:
+                mark = self.peek_event().start_mark
+                raise MobilecostError(f"more than {MAX_NODES:,} YAML values; a table or a device profile has a few "
+                                      "hundred", where=f"line {mark.line + 1}")
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
