@@ -143,6 +143,18 @@ def test_an_efficiency_whose_times_overflow_is_refused(tmp_path):
         f"mobilecost: error: {profile}:19: efficiency.conv: must be at least 1e-06 (got 1e-320)")
 
 
+def test_a_table_of_too_many_layers_is_refused_at_the_row_that_passes_the_bound(tmp_path):
+    # Within every per-row bound, 50 rows of n: 100 bottlenecks (15,000 layers) took 73 s and 1.1 GB to report.
+    row = "  - {input: 7^2x320,   operator: bottleneck,  t: 1, c: 320,  n: 100, s: 1}\n"
+    path = table(tmp_path, "mobilenet_v2", "deep.yaml", (r"^  - \{input: 7\^2x320,", row * 50 + "  - {input: 7^2x320,"))
+    start = time.process_time()
+    assert short_error(run("report", path, "-o", tmp_path / "r.txt")) == (
+        f"mobilecost: error: {path}:34: layers: this row takes the table past 1,000 layers, the most a table may "
+        "build (the largest built-in table builds 246)")
+    assert time.process_time() - start < 10
+    assert not (tmp_path / "r.txt").exists()
+
+
 def test_a_huge_variant_name_is_one_short_line():
     short_error(run("report", "x" * 200_000), "unknown variant", "characters")
 
