@@ -195,6 +195,18 @@ def test_measurements_outside_what_can_be_fitted_are_one_line(tmp_path, row, say
     assert not (tmp_path / "p.yaml").exists()
 
 
+def test_more_measurements_than_a_calibration_fits_in_bounded_time_are_one_line(tmp_path):
+    # Leave-one-out refits once per row: 1,000 rows took 2 minutes, a 16 MiB file would take days.
+    measured = tmp_path / "m.csv"
+    measured.write_text(MEASURED + "mobilenet_v1,1.0,224,30\n" * 100_000)
+    start = time.process_time()
+    assert short_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml")) == (
+        f"mobilecost: error: {measured}:302: more than 300 measurements: leave-one-out fits the profile once per "
+        "row, so the time grows with the square of the rows")
+    assert time.process_time() - start < 10
+    assert not (tmp_path / "p.yaml").exists()
+
+
 def test_a_fit_that_predicts_0_ms_for_a_row_keeps_a_finite_band(tmp_path):
     # One row at 100,000 pixels takes the whole fit: the others are predicted at 0 ms (-100 %), which
     # once divided by zero computing the band, after the profile had been written.
