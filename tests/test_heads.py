@@ -188,6 +188,20 @@ def test_backbone_mistakes(tmp_path):
         load_variant(str(write_head(tmp_path, rows, "{table: tiny_backbone.yaml, reduced_tail: 2}")))
 
 
+def test_a_head_whose_backbone_leads_back_to_itself_is_one_line(tmp_path):
+    rows = "  - {name: x, operator: dwconv 3x3}\n"
+    path = write_head(tmp_path, rows, "{table: bad_head.yaml, until: b2.pw}")
+    assert one_line_error(runner.invoke(app, ["validate", str(path)])) == (
+        f"mobilecost: error: {path}:5: backbone.table: bad_head.yaml is a head table whose backbone leads back to "
+        "this one; name a network table")
+    other = tmp_path / "other_head.yaml"  # bad_head -> other_head -> bad_head
+    other.write_text(path.read_text().replace("name: tiny_head", "name: other_head"))
+    path.write_text(path.read_text().replace("table: bad_head.yaml", "table: other_head.yaml"))
+    assert one_line_error(runner.invoke(app, ["report", str(path)])) == (
+        f"mobilecost: error: {other}:5: backbone.table: bad_head.yaml is a head table whose backbone leads back to "
+        "this one; name a network table")
+
+
 @pytest.fixture(scope="module")
 def torchvision_detection():
     return {int(row["resolution"]): row for row in read_csv(REFERENCE / "torchvision_detection.csv")}

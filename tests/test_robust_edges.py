@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -71,6 +72,18 @@ def test_deeply_nested_yaml_is_one_line(tmp_path):
     short_error(run("report", path), "deep.yaml:2: nested more than 64 levels deep")
 
 
+def test_a_yaml_file_of_too_many_values_is_refused_quickly(tmp_path):
+    # 4 MiB of '- 1' lines once took 2 minutes and 2.9 GB to refuse (16 MiB: 4 minutes, 5.7 GB).
+    path = tmp_path / "many.yaml"
+    path.write_text("name: x\nlayers:\n" + "- 1\n" * 1_000_000)
+    start = time.process_time()
+    for args in (["validate", path], ["latency", "mobilenet_v1", "--device", path]):
+        assert short_error(run(*args)) == (
+            f"mobilecost: error: {path}:49998: more than 50,000 YAML values; a table or a device profile has a few "
+            "hundred")
+    assert time.process_time() - start < 10
+
+
 @pytest.mark.parametrize("source,old,new,says", [
     ("mobilenet_v1", r"^classes: 1000", "classes: " + "9" * 400, ":11: classes: must be at most 1,000,000 (got 999"),
     ("mobilenet_v1", r"^classes: 1000", "classes: " + "9" * 5000, ":11: classes: a number of 5,000 characters"),
@@ -90,17 +103,56 @@ def test_absurd_integers_are_refused_at_their_row_and_key(tmp_path, source, old,
     assert not (tmp_path / "r.txt").exists()
 
 
+def test_a_base_60_float_too_large_for_a_float_is_one_line(tmp_path):
+    path = table(tmp_path, "mobilenet_v1", "sexagesimal.yaml", (r"^classes: 1000", "classes: 1" + ":59" * 200 + ".5"))
+    assert short_error(run("validate", path)) == (
+        f"mobilecost: error: {path}:11: classes: the number 1:59:59:59:59:59:59:59:59:59:59:59:59:59:59:59:59:... "
+        "(603 characters) is too large")
+    path.write_text(path.read_text().replace(":59" * 200 + ".5", ":59" * 1400 + ".5"))
+    assert short_error(run("validate", path)) == f"mobilecost: error: {path}:11: classes: a number of 4,203 characters"
+
+
+def test_a_lone_surrogate_escape_is_refused_at_its_line(tmp_path):
+    path = table(tmp_path, "mobilenet_v1", "surrogate.yaml")
+    path.write_text(path.read_text().replace("title: MobileNetV1", r'title: "Mobile\ud800Net"'))
+    for args in (["validate", path], ["report", path, "-o", tmp_path / "r.txt"]):
+        assert short_error(run(*args)) == (
+            f"mobilecost: error: {path}:7: title: \\ud800 is half of a UTF-16 pair, not a character")
+    assert not (tmp_path / "r.txt").exists()
+
+
 @pytest.mark.parametrize("old,new,says", [
     (r"clock_ghz: [0-9.]+", "clock_ghz: .inf", "peak.clock_ghz: Input should be a finite number"),
     (r"dram_gb_s: [0-9.]+", "dram_gb_s: .nan", "memory.dram_gb_s: Input should be a finite number"),
     (r"cores: [0-9]+", "cores: " + "9" * 400, "peak.cores: must be at most 1,000,000"),
     (r"threads: [0-9]+", "threads: 100000", "threads: must be at most 4,096"),
+    (r"  conv: [0-9.]+", "  conv: 1.0e-320", "efficiency.conv: must be at least 1e-06 (got 1e-320)"),
 ])
 def test_absurd_device_profile_numbers_are_refused(tmp_path, old, new, says):
     text = (TABLES / "devices" / f"{P4}.yaml").read_text(encoding="utf-8")
     profile = tmp_path / "device.yaml"
     profile.write_text(re.sub(old, new, text, count=1))
     short_error(run("latency", "mobilenet_v1", "--device", profile), "device.yaml:", says)
+
+
+def test_an_efficiency_whose_times_overflow_is_refused(tmp_path):
+    # 1.0e-320 is above 0, but a layer's time at it is inf ms: once printed as 'simulated total: inf ms'.
+    profile = tmp_path / "device.yaml"
+    profile.write_text((TABLES / "devices" / "generic_cpu.yaml").read_text().replace("  conv: 0.312", "  conv: 1.0e-320"))
+    assert short_error(run("latency", "mobilenet_v2", "--device", profile)) == (
+        f"mobilecost: error: {profile}:19: efficiency.conv: must be at least 1e-06 (got 1e-320)")
+
+
+def test_a_table_of_too_many_layers_is_refused_at_the_row_that_passes_the_bound(tmp_path):
+    # Within every per-row bound, 50 rows of n: 100 bottlenecks (15,000 layers) took 73 s and 1.1 GB to report.
+    row = "  - {input: 7^2x320,   operator: bottleneck,  t: 1, c: 320,  n: 100, s: 1}\n"
+    path = table(tmp_path, "mobilenet_v2", "deep.yaml", (r"^  - \{input: 7\^2x320,", row * 50 + "  - {input: 7^2x320,"))
+    start = time.process_time()
+    assert short_error(run("report", path, "-o", tmp_path / "r.txt")) == (
+        f"mobilecost: error: {path}:34: layers: this row takes the table past 1,000 layers, the most a table may "
+        "build (the largest built-in table builds 246)")
+    assert time.process_time() - start < 10
+    assert not (tmp_path / "r.txt").exists()
 
 
 def test_a_huge_variant_name_is_one_short_line():
@@ -141,6 +193,31 @@ def test_measurements_outside_what_can_be_fitted_are_one_line(tmp_path, row, say
     measured.write_text(MEASURED + row + "\n")
     short_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml"), says)
     assert not (tmp_path / "p.yaml").exists()
+
+
+def test_more_measurements_than_a_calibration_fits_in_bounded_time_are_one_line(tmp_path):
+    # Leave-one-out refits once per row: 1,000 rows took 2 minutes, a 16 MiB file would take days.
+    measured = tmp_path / "m.csv"
+    measured.write_text(MEASURED + "mobilenet_v1,1.0,224,30\n" * 100_000)
+    start = time.process_time()
+    assert short_error(run("calibrate", measured, "--base", P4, "-o", tmp_path / "p.yaml")) == (
+        f"mobilecost: error: {measured}:302: more than 300 measurements: leave-one-out fits the profile once per "
+        "row, so the time grows with the square of the rows")
+    assert time.process_time() - start < 10
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_a_fit_that_predicts_0_ms_for_a_row_keeps_a_finite_band(tmp_path):
+    # One row at 100,000 pixels takes the whole fit: the others are predicted at 0 ms (-100 %), which
+    # once divided by zero computing the band, after the profile had been written.
+    measured = tmp_path / "m.csv"
+    measured.write_text("variant,alpha,resolution,latency_ms\nmobilenet_v1,1,100000,3\n" + MEASURED.split("\n", 1)[1])
+    result = run("calibrate", measured, "--base", "generic_cpu", "-o", tmp_path / "p.yaml", "--width", 0)
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert ("error band of its predictions: band from the leave-one-out residuals of 4 rows (-99.0 % to "
+            "+200866689.4 %)") in result.stdout
+    again = run("latency", "mobilenet_v1", "--device", tmp_path / "p.yaml", "-f", "json")
+    assert again.exit_code == 0, again.output
 
 
 # -- 1. an output path that is a folder -----------------------------------------------------------
@@ -292,6 +369,17 @@ def test_two_tables_with_one_name_are_refused_naming_both(tmp_path):
 FORMULA = '=HYPERLINK("http://x","y")'
 
 
+def test_two_names_that_make_one_csv_file_name_each_get_a_file(tmp_path):
+    # 'my net' and 'my/net' both make layers_my_net.csv: the second table's layers once replaced the first's.
+    v1 = table(tmp_path, "mobilenet_v1", "a.yaml", (r"^name: .*$", 'name: "my net"'))
+    v2 = table(tmp_path, "mobilenet_v2", "b.yaml", (r"^name: .*$", 'name: "my/net"'))
+    result = run("export", v1, v2, "--csv", tmp_path / "csv")
+    assert result.exit_code == 0, result.output
+    files = {p.name: p.read_text().splitlines() for p in (tmp_path / "csv").iterdir()}
+    assert sorted(files) == ["layers_my_net.csv", "layers_my_net~2.csv", "summary.csv", "sweep.csv"]
+    assert len(files["layers_my_net.csv"]) == 1 + 30 and len(files["layers_my_net~2.csv"]) == 1 + 67
+
+
 def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
     import openpyxl
 
@@ -319,6 +407,15 @@ def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
                     assert cell.data_type == "s", (ws.title, cell.coordinate)
     chart = zipfile.ZipFile(tmp_path / "r.xlsx").read("xl/charts/chart1.xml").decode()
     assert "<c:f>HYPERLINK" not in chart and "<c:f>=" not in chart
+
+
+def test_a_table_name_with_a_control_character_is_refused_at_its_line(tmp_path):
+    # A name ending in NUL once reached `export --xlsx` and ended in xlsxwriter's EmptyChartSeries traceback.
+    path = table(tmp_path, "mobilenet_v1", "nul.yaml", (r"^name: .*$", r'name: "v1\\0"'))
+    assert short_error(run("export", path, "--xlsx", tmp_path / "r.xlsx")) == (
+        f"mobilecost: error: {path}:6: name: a table's name is printable text, without control characters "
+        "(got 'v1\\x00')")
+    assert not (tmp_path / "r.xlsx").exists()
 
 
 def test_csv_text_changes_only_cells_a_spreadsheet_would_run():

@@ -86,7 +86,12 @@ def read_measurements(path: str) -> list[Measurement]:
         if missing:
             raise MobilecostError(f"missing column(s) {', '.join(missing)}; need {', '.join(COLUMNS)}",
                                   where=f"{path}:1", field=missing[0])
-        rows = [_measurement(row, f"{path}:{reader.line_num}") for row in reader]
+        rows = []
+        for row in reader:
+            if len(rows) == MAX_ROWS:
+                raise MobilecostError(f"more than {MAX_ROWS} measurements: leave-one-out fits the profile once per "
+                                      "row, so the time grows with the square of the rows", where=f"{path}:{reader.line_num}")
+            rows.append(_measurement(row, f"{path}:{reader.line_num}"))
     except csv.Error as exc:
         raise MobilecostError(f"malformed CSV: {exc}", where=f"{path}:{reader.line_num}") from None
     finally:
@@ -97,6 +102,7 @@ def read_measurements(path: str) -> list[Measurement]:
 
 
 MAX_FIELD = 256  # characters of a variant name or path, or of a number
+MAX_ROWS = 300  # measurements of one calibration: 300 take about 16 s, 1,000 took 2 minutes
 MAX_ALPHA = 10.0
 MAX_RESOLUTION = 100_000  # pixels (spec.models.MAX_SIDE)
 LATENCY_MS = (1e-3, 1e7)  # one microsecond to almost three hours: beyond, the fit means nothing

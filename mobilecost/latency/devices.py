@@ -30,7 +30,9 @@ MAX_CORES = 1_000_000
 MAX_THREADS = 4096
 MAX_CACHE_BYTES = 2**50  # 1 PiB
 RATE = dict(ge=1e-3, le=1e6)  # GHz, MACs per cycle, GB/s
-EFFICIENCY = dict(gt=0, le=1e6)  # calibration keeps 1 / efficiency >= 1e-6
+# Calibration keeps 1 / efficiency >= 1e-6 and rounds efficiencies to 6 decimals; below 1e-6 (5e-324 is
+# above 0) a layer's time overflows to inf ms.
+EFFICIENCY = dict(ge=1e-6, le=1e6)
 
 
 class Peak(_Strict):
@@ -188,6 +190,7 @@ class DeviceProfile(_Strict):
         cal = self.calibration
         if cal is not None and cal.loo_residuals_pct:
             hi, lo = max(max(cal.loo_residuals_pct), 0.0), min(min(cal.loo_residuals_pct), 0.0)
+            lo = max(lo, -99.0)  # a row predicted at 0 ms (-100 %): the band's top would be infinite
             return Band(1 / (1 + hi / 100), 1 / (1 + lo / 100),
                         f"band from the leave-one-out residuals of {len(cal.loo_residuals_pct)} rows "
                         f"({lo:+.1f} % to {hi:+.1f} %)")

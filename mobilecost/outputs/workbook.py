@@ -462,8 +462,15 @@ def csv_files(review: Review, directory) -> dict:
     """The files `--csv DIRECTORY` writes: path -> the frame written there."""
     folder = Path(directory)
     files = {folder / "summary.csv": review.summary, folder / "sweep.csv": review.sweep}
+    taken = set()  # names that differ only in other characters ('my net', 'my/net') or in case share a stem
     for name, (_, _, _, frame) in review.layers.items():
-        files[folder / f"layers_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.csv"] = frame
+        stem = f"layers_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}"
+        candidate, n = stem, 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{stem}~{n}"
+        taken.add(candidate.lower())
+        files[folder / f"{candidate}.csv"] = frame
     return files
 
 

@@ -121,6 +121,11 @@ class _Builder:
     blocks: int = 0
 
     def add(self, name, op, role, row, width, **kw) -> str:
+        from .models import MAX_LAYERS
+
+        if len(self.layers) >= MAX_LAYERS:
+            raise _row_error(self.spec, row, "layers", f"this row takes the table past {MAX_LAYERS:,} layers, the most "
+                             "a table may build (the largest built-in table builds 246)")
         inputs = kw.pop("inputs", (self.last,))
         block = kw.pop("block", name)
         self.layers.append(Layer(name=name, op=op, role=role, row=row, width=width, inputs=inputs, block=block,

@@ -23,6 +23,9 @@ from .models import ROW_MODELS, BackboneSpec, VariantSpec, parse_size
 
 MAX_DEPTH = 64  # nesting of YAML mappings and lists; a table needs 5
 MAX_DIGITS = 4000  # of a YAML integer (Python refuses to read longer ones; models bound far lower)
+# YAML values (scalars, lists, mappings) of one file: the largest built-in table has about 500. PyYAML
+# takes some 30 us and 1.4 kB per value, so a 16 MiB file of them took 4 minutes and 5.7 GB to refuse.
+MAX_NODES = 50_000
 
 
 class _LineDict(dict):
@@ -37,16 +40,23 @@ class _LineList(list):
 
 class _SafeLineLoader(yaml.SafeLoader):
     """yaml.SafeLoader (no object construction) that remembers the line of every key and item,
-    and refuses nesting deeper than MAX_DEPTH (the composer recurses once per level)."""
+    and refuses nesting deeper than MAX_DEPTH (the composer recurses once per level) and more than
+    MAX_NODES values."""
 
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent, index):
         self.depth += 1
+        self.nodes += 1
         try:
             if self.depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise MobilecostError(f"nested more than {MAX_DEPTH} levels deep", where=f"line {mark.line + 1}")
+            if self.nodes > MAX_NODES:
+                mark = self.peek_event().start_mark
+                raise MobilecostError(f"more than {MAX_NODES:,} YAML values; a table or a device profile has a few "
+                                      "hundred", where=f"line {mark.line + 1}")
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -56,6 +66,27 @@ def _construct_int(loader, node):
     if len(node.value) > MAX_DIGITS:
         raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
     return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _construct_float(loader, node):
+    if len(node.value) > MAX_DIGITS:
+        raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
+    try:
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    except OverflowError:  # a base-60 float (1:30.5) whose whole part no float holds
+        raise MobilecostError(f"the number {brief(node.value)} is too large", where=f"line {node.start_mark.line + 1}") from None
+
+
+def _construct_str(loader, node):
+    value = yaml.SafeLoader.construct_yaml_str(loader, node)
+    surrogate = _SURROGATE.search(value)
+    if surrogate:  # an escape such as "\ud800": no character, and no UTF-8 output can hold it
+        raise MobilecostError(f"\\u{ord(surrogate.group()):04x} is half of a UTF-16 pair, not a character",
+                              where=f"line {node.start_mark.line + 1}")
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _construct_mapping(loader, node):
@@ -89,6 +120,8 @@ def _construct_sequence(loader, node):
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _SafeLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _SafeLineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_SafeLineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 def _line_of(document, loc) -> int | None:
@@ -246,12 +279,23 @@ def _head_header(header: dict, document, path: str) -> dict:
             "input": {**base_input, **given_input}, "backbone_table": base, "line_of_backbone": line or 0}
 
 
+_HEADS_READING: list[Path] = []  # the head tables whose backbones are being read, outermost first
+
+
 def _read_backbone(backbone: BackboneSpec, path: str, line) -> VariantSpec:
     """The backbone table of a head table at `path`, read as its backbone line says."""
     table = backbone.table
     if table.endswith((".yaml", ".yml")) and not os.path.isabs(table):
         table = str(Path(path).parent / table)
-    base = load_variant(table)
+    here = Path(path).resolve()
+    if resolve_table(table).resolve() in (here, *_HEADS_READING):  # else it recursed until Python's limit
+        raise MobilecostError(f"{brief(backbone.table)} is a head table whose backbone leads back to this one; "
+                              "name a network table", where=f"{path}:{line}", field="backbone.table")
+    _HEADS_READING.append(here)
+    try:
+        base = load_variant(table)
+    finally:
+        _HEADS_READING.pop()
     if base.format == "head":
         raise MobilecostError(f"the backbone {base.name} is itself a head table; name a network table",
                               where=f"{path}:{line}", field="backbone.table")
