@@ -187,6 +187,7 @@ def model_figures(profile) -> str:
 
 
 def render_fit(profile, measurements, result, width: int = 80) -> str:
+    from ..latency.devices import HELD_OUT_FOLDS, held_out_rule
     from ..outputs.text import text_table, wrap_lines
 
     loo = result.loo_predicted_ms
@@ -196,14 +197,15 @@ def render_fit(profile, measurements, result, width: int = 80) -> str:
                      f"{result.predicted_ms[i]:.3f}", f"{result.errors_pct[i]:+.1f}",
                      "-" if loo is None else f"{loo[i]:.3f}",
                      "-" if loo is None else f"{result.loo_errors_pct[i]:+.1f}"))
-    right = ("measured ms", "fitted ms", "residual %", "leave-one-out ms", "leave-one-out %")
+    held_out = "leave-one-out" if len(measurements) <= HELD_OUT_FOLDS else "held-out"
+    right = ("measured ms", "fitted ms", "residual %", f"{held_out} ms", f"{held_out} %")
     text = text_table(("variant", "alpha", "resolution", *right), rows, right, width)
     lines = [
         f"calibrated {profile.name} from base {profile.calibration.base} on {len(measurements)} measurements",
         text.rstrip("\n"),
         f"fit: mean |residual| {profile.calibration.fit_mape_pct:.2f} %"
         + ("" if profile.calibration.loo_mape_pct is None
-           else f"; leave-one-out mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
+           else f"; {held_out_rule(len(measurements))} mean |error| {profile.calibration.loo_mape_pct:.2f} %"),
         model_figures(profile),
         f"error band of its predictions: {profile.band().rule}",
     ]
@@ -220,7 +222,7 @@ def calibrate(
                                  "whose peak and bandwidth are the device's own spec figures, not a generic profile)."),
     width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Fit a profile's efficiencies and overhead to measured latencies; print residuals and leave-one-out error."""
+    """Fit a profile's efficiencies and overhead to measured latencies; print residuals and held-out error (leave-one-out up to 50 rows, 50 folds beyond)."""
     from ..latency.calibrate import calibrate as run_calibration, fit_warnings
     from ..latency.devices import dump_device
     from ..outputs.files import write_atomic

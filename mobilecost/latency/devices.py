@@ -112,6 +112,17 @@ class Layout(_Strict):
         return self
 
 
+# Up to this many rows each is predicted by a fit without it (leave-one-out); beyond, the rows are dealt into
+# this many folds (row i into fold i mod HELD_OUT_FOLDS) and each row is predicted by a fit without its fold,
+# so that the held-out fits stay this many whatever the rows.
+HELD_OUT_FOLDS = 50
+
+
+def held_out_rule(rows: int) -> str:
+    """How a calibration of `rows` rows predicted each row without it: 'leave-one-out' or 'N-fold held-out'."""
+    return "leave-one-out" if rows <= HELD_OUT_FOLDS else f"{HELD_OUT_FOLDS}-fold held-out"
+
+
 class Calibration(_Strict):
     base: str = Field(min_length=1)
     data: str = Field(min_length=1)
@@ -120,7 +131,7 @@ class Calibration(_Strict):
     loo_mape_pct: Optional[float] = Field(default=None, ge=0)
     # Relative errors (predicted - measured) / measured in %, one per row, in the order of `rows`:
     residuals_pct: Optional[tuple[float, ...]] = None  # of the fit on all rows
-    loo_residuals_pct: Optional[tuple[float, ...]] = None  # each row predicted by a fit without it
+    loo_residuals_pct: Optional[tuple[float, ...]] = None  # each row predicted by a fit without it (`held_out_rule`)
     # The smallest and the largest MACs of the rows: a prediction outside them extrapolates from the rows.
     macs_span: Optional[tuple[int, int]] = None
 
@@ -182,7 +193,7 @@ class DeviceProfile(_Strict):
         if self.calibration is None:
             return "uncalibrated (no measurements of this device)"
         loo = self.calibration.loo_mape_pct
-        loo_text = f", leave-one-out {loo:.1f} %" if loo is not None else ""
+        loo_text = f", {held_out_rule(len(self.calibration.rows))} {loo:.1f} %" if loo is not None else ""
         return f"calibration fit error {self.calibration.fit_mape_pct:.1f} %{loo_text} on {len(self.calibration.rows)} rows"
 
     def band(self) -> Band:
@@ -192,12 +203,12 @@ class DeviceProfile(_Strict):
             hi, lo = max(max(cal.loo_residuals_pct), 0.0), min(min(cal.loo_residuals_pct), 0.0)
             lo = max(lo, -99.0)  # a row predicted at 0 ms (-100 %): the band's top would be infinite
             return Band(1 / (1 + hi / 100), 1 / (1 + lo / 100),
-                        f"band from the leave-one-out residuals of {len(cal.loo_residuals_pct)} rows "
+                        f"band from the {held_out_rule(len(cal.loo_residuals_pct))} residuals of {len(cal.loo_residuals_pct)} rows "
                         f"({lo:+.1f} % to {hi:+.1f} %)")
         if self.stated_error is not None:
             pct, how = self.stated_error.pct, f"stated by the profile ({self.stated_error.source})"
         elif cal is not None and cal.loo_mape_pct is not None:
-            pct, how = cal.loo_mape_pct, "the stated leave-one-out mean error (no residuals stored)"
+            pct, how = cal.loo_mape_pct, f"the stated {held_out_rule(len(cal.rows))} mean error (no residuals stored)"
         elif cal is not None:
             pct, how = cal.fit_mape_pct, "the fit error (too few rows for leave-one-out)"
         else:
