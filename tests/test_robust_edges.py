@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from pathlib import Path
 
@@ -72,16 +71,14 @@ def test_deeply_nested_yaml_is_one_line(tmp_path):
     short_error(run("report", path), "deep.yaml:2: nested more than 64 levels deep")
 
 
-def test_a_yaml_file_of_too_many_values_is_refused_quickly(tmp_path):
+def test_a_yaml_file_of_too_many_values_is_refused_at_the_value_past_the_bound(tmp_path):
     # 4 MiB of '- 1' lines once took 2 minutes and 2.9 GB to refuse (16 MiB: 4 minutes, 5.7 GB).
     path = tmp_path / "many.yaml"
     path.write_text("name: x\nlayers:\n" + "- 1\n" * 1_000_000)
-    start = time.process_time()
     for args in (["validate", path], ["latency", "mobilenet_v1", "--device", path]):
         assert short_error(run(*args)) == (
             f"mobilecost: error: {path}:49998: more than 50,000 YAML values; a table or a device profile has a few "
             "hundred")
-    assert time.process_time() - start < 10
 
 
 @pytest.mark.parametrize("source,old,new,says", [
@@ -135,6 +132,23 @@ def test_absurd_device_profile_numbers_are_refused(tmp_path, old, new, says):
     short_error(run("latency", "mobilenet_v1", "--device", profile), "device.yaml:", says)
 
 
+@pytest.mark.parametrize("where,old,new,says", [
+    ("devices/generic_cpu.yaml", "  cores: 1", "  cores: yes", ":8: peak: cores: give a number, not true"),
+    ("devices/generic_cpu.yaml", "  conv: 0.312", "  conv: off", ":18: efficiency: conv: give a number, not false"),
+    ("mobilenet_v2.yaml", "n: 1, s: 2, name: conv1", "n: yes, s: 2, name: conv1", ":23: layers[0]: n: give a number, not true"),
+])
+def test_yaml_booleans_are_not_read_as_numbers(tmp_path, where, old, new, says):
+    """YAML reads yes/off as true/false; pydantic once took them as 1 and 0 (one core, efficiency 0 refused
+    elsewhere, one repeat) without a word."""
+    path = tmp_path / Path(where).name
+    text = (TABLES / where).read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    args = ["latency", "mobilenet_v2", "--device", path] if where.startswith("devices") else ["validate", path]
+    assert short_error(run(*args)) == (f"mobilecost: error: {path}{says} (YAML reads yes, no, on, off, true and false "
+                                       "as true or false)")
+
+
 def test_an_efficiency_whose_times_overflow_is_refused(tmp_path):
     # 1.0e-320 is above 0, but a layer's time at it is inf ms: once printed as 'simulated total: inf ms'.
     profile = tmp_path / "device.yaml"
@@ -147,11 +161,9 @@ def test_a_table_of_too_many_layers_is_refused_at_the_row_that_passes_the_bound(
     # Within every per-row bound, 50 rows of n: 100 bottlenecks (15,000 layers) took 73 s and 1.1 GB to report.
     row = "  - {input: 7^2x320,   operator: bottleneck,  t: 1, c: 320,  n: 100, s: 1}\n"
     path = table(tmp_path, "mobilenet_v2", "deep.yaml", (r"^  - \{input: 7\^2x320,", row * 50 + "  - {input: 7^2x320,"))
-    start = time.process_time()
     assert short_error(run("report", path, "-o", tmp_path / "r.txt")) == (
         f"mobilecost: error: {path}:34: layers: this row takes the table past 1,000 layers, the most a table may "
         "build (the largest built-in table builds 246)")
-    assert time.process_time() - start < 10
     assert not (tmp_path / "r.txt").exists()
 
 

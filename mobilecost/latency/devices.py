@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import MobilecostError
 from ..conventions import DTYPE_BYTES as ACTIVATION_BYTES
 from ..spec.loader import first_error, read_located_yaml
+from ..spec.models import NumbersNotBooleans
 from ..spec.files import display_path, read_text_file
 from .figures import Band, EFFICIENCIES, OP_CLASSES, devices_dir, list_devices, resolve_device  # noqa: F401 (named here too)
 
 DTYPE_BYTES = {**ACTIVATION_BYTES, "uint8": 1}  # a profile's precision may also be uint8
 
 
-class _Strict(BaseModel):
+class _Strict(NumbersNotBooleans):
     # Numbers are finite: an `.inf` clock would make every layer free and print wrong latencies.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

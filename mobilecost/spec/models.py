@@ -12,6 +12,7 @@ The row models mirror the papers' own columns:
 from __future__ import annotations
 
 import re
+import typing
 from functools import lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union
 
@@ -48,7 +49,38 @@ Channels = _bounded(MAX_CHANNELS)
 Stride = _bounded(MAX_STRIDE)
 
 
-class _Frozen(BaseModel):
+def _kinds(annotation) -> set:
+    """'number' and 'bool' as a field's type admits them (through Annotated, Optional and unions)."""
+    if annotation is bool:
+        return {"bool"}
+    if annotation in (int, float):
+        return {"number"}
+    return set().union(*(_kinds(arg) for arg in typing.get_args(annotation)))
+
+
+@lru_cache(maxsize=None)
+def _number_keys(model: type) -> frozenset:
+    """The keys (aliases where given) of `model`'s fields that take a number and not a boolean."""
+    return frozenset(field.alias or name for name, field in model.model_fields.items()
+                     if _kinds(field.annotation) == {"number"})
+
+
+class NumbersNotBooleans(BaseModel):
+    """Refuses true/false where a field takes a number: YAML reads yes, no, on, off, true and false as booleans,
+    and pydantic would take them as 1 and 0 (`cores: yes`, one core, said nothing)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans(cls, data):
+        if isinstance(data, dict):
+            for key in _number_keys(cls):
+                if isinstance(data.get(key), bool):
+                    raise ValueError(f"{key}: give a number, not {str(data[key]).lower()} (YAML reads yes, no, on, off, "
+                                     "true and false as true or false)")
+        return data
+
+
+class _Frozen(NumbersNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
