@@ -486,3 +486,20 @@ def test_a_bad_padding_in_a_named_alternative_is_reported_at_its_own_line(tmp_pa
     assert result.exit_code == 2
     assert result.output.strip().endswith("alt.yaml:22: semantics.keras.padding.depthwise: Input should be 'same' or "
                                           "'bottom_right' (got 'bottom_left')")
+
+
+def test_a_sentence_that_quotes_the_value_is_not_followed_by_it_again(tmp_path):
+    path = table(tmp_path, "mobilenet_v2", "operator.yaml", (r"operator: conv2d,      t: -, c: 32",
+                                                             'operator: "conv2d 99999x99999", t: -, c: 32'))
+    assert short_error(run("validate", path)) == (
+        f"mobilecost: error: {path}:23: layers[0].operator: expected one of 'conv2d', 'conv2d 3x3', 'conv2d 1x1', "
+        "'bottleneck', 'avgpool KxK'; got 'conv2d 99999x99999'")
+
+
+def test_a_calibration_row_too_small_for_the_network_names_its_column(tmp_path):
+    measured = tmp_path / "m.csv"
+    measured.write_text("variant,alpha,resolution,latency_ms\nmobilenet_v1,1.0,8,3\nmobilenet_v2,1.0,224,20\n")
+    assert short_error(run("calibrate", measured, "--base", "generic_cpu", "-o", tmp_path / "p.yaml")) == (
+        f"mobilecost: error: {measured}:2: resolution: resolution 8 is too small for mobilenet_v1: its strides divide "
+        "the input side by 32, so the input must be at least 32x32")
+    assert not (tmp_path / "p.yaml").exists()

@@ -174,7 +174,9 @@ def measurement_terms(profile: DeviceProfile, measurements) -> list:
             compiled = compiled_for(as_spec(m.variant))
             check_resolution(compiled.layers, m.resolution, compiled.spec.name)
         except MobilecostError as exc:
-            raise MobilecostError(exc.message, where=m.where or exc.where, field="variant" if exc.field is None else exc.field) from None
+            # The row's columns, not the command-line options the same checks name elsewhere.
+            column = {None: "variant", "--resolution": "resolution", "--alpha": "alpha"}.get(exc.field, exc.field)
+            raise MobilecostError(exc.message, where=m.where or exc.where, field=column) from None
         by_variant.setdefault(m.variant, (compiled, []))[1].append(i)
     out = [None] * len(measurements)
     for compiled, rows in by_variant.values():

@@ -162,8 +162,9 @@ def first_error(exc: ValidationError, document, path: str, prefix: tuple = ()):
         bound = err["ctx"][_BOUNDS[err["type"]][0]]
         msg = f"must be {_BOUNDS[err['type']][1]} {bound:,}" if isinstance(bound, int) else f"must be {_BOUNDS[err['type']][1]} {bound:,g}"
     value = err.get("input")
-    if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)):
-        msg = f"{msg} (got {brief(repr(value))})"
+    got = brief(repr(value))
+    if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, (dict, list)) and got not in msg:
+        msg = f"{msg} (got {got})"  # unless the validator's sentence already quotes the value
     return MobilecostError(msg, where=f"{path}:{line}" if line else path, field=field or None)
 
 
