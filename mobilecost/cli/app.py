@@ -11,7 +11,8 @@ import typer
 from ..errors import MobilecostError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Exact cost calculator for MobileNets V1 to V4 and for networks described by tables like theirs (MnasNet-A1, SSDLite, DeepLabv3 and LR-ASPP heads ship too).")
+                  help="Exact cost calculator for MobileNets V1 to V4 and for networks described by tables like theirs "
+                       "(MnasNet-A1, SSDLite, DeepLabv3 and LR-ASPP heads ship too).")
 
 EXIT_BAD_INPUT = 2
 

@@ -105,7 +105,8 @@ def render_latency(report, fmt: str, width: int = 80) -> str:
         f"SIMULATED latency (a model, not a measurement) of {attrs['variant']} at alpha={attrs['alpha']:g}, "
         f"resolution={shown}",
         f"device profile: {device['name']} -- {device['title']}",
-        f"  peak {device['peak']}; {device['precision']}, {device['threads']} thread{'' if device['threads'] == 1 else 's'}",
+        f"  peak {device['peak']}; {device['precision']}, {device['threads']} "
+        f"thread{'' if device['threads'] == 1 else 's'}",
         f"  source: {device['obtained']}",
         f"  {device['status']}: {device['calibration_error']}",
     ]
@@ -222,7 +223,8 @@ def calibrate(
                                  "whose peak and bandwidth are the device's own spec figures, not a generic profile)."),
     width: Optional[int] = WIDTH_OPT,
 ) -> None:
-    """Fit a profile's efficiencies and overhead to measured latencies; print residuals and held-out error (leave-one-out up to 50 rows, 50 folds beyond)."""
+    """Fit a profile's efficiencies and overhead to measured latencies; print residuals and held-out error
+    (leave-one-out up to 50 rows, 50 folds beyond)."""
     from ..latency.calibrate import calibrate as run_calibration, fit_warnings
     from ..latency.devices import dump_device
     from ..outputs.files import write_atomic

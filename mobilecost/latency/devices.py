@@ -204,7 +204,8 @@ class DeviceProfile(_Strict):
             hi, lo = max(max(cal.loo_residuals_pct), 0.0), min(min(cal.loo_residuals_pct), 0.0)
             lo = max(lo, -99.0)  # a row predicted at 0 ms (-100 %): the band's top would be infinite
             return Band(1 / (1 + hi / 100), 1 / (1 + lo / 100),
-                        f"band from the {held_out_rule(len(cal.loo_residuals_pct))} residuals of {len(cal.loo_residuals_pct)} rows "
+                        f"band from the {held_out_rule(len(cal.loo_residuals_pct))} residuals of "
+                        f"{len(cal.loo_residuals_pct)} rows "
                         f"({lo:+.1f} % to {hi:+.1f} %)")
         if self.stated_error is not None:
             pct, how = self.stated_error.pct, f"stated by the profile ({self.stated_error.source})"

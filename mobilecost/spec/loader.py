@@ -74,7 +74,8 @@ def _construct_float(loader, node):
     try:
         return yaml.SafeLoader.construct_yaml_float(loader, node)
     except OverflowError:  # a base-60 float (1:30.5) whose whole part no float holds
-        raise MobilecostError(f"the number {brief(node.value)} is too large", where=f"line {node.start_mark.line + 1}") from None
+        raise MobilecostError(f"the number {brief(node.value)} is too large",
+                              where=f"line {node.start_mark.line + 1}") from None
 
 
 def _construct_str(loader, node):
