@@ -14,7 +14,7 @@ from the fastest runs, spanning rows); `--statistic median` uses the median that
 reports.
 
     python3 benchmarks/host_latency_report.py [--repeats 50] [--threads 1] [--statistic median|min]
-        [--calibrate-on spanning|full-width] [--measurements CSV] [--out DIR]
+        [--calibrate-on spanning|full-width] [--measurements CSV] [--base PROFILE] [--out DIR]
 
 Writes DIR/measurements.csv, DIR/calibration.csv, DIR/host_profile.yaml, DIR/report.md and prints
 the report (default DIR: mobilecost_host_latency in the temporary folder). About a minute
@@ -132,6 +132,9 @@ def main() -> None:
     parser.add_argument("--calibrate-on", choices=("spanning", "full-width"), default="spanning",
                         help="The four calibration configurations: one per family spanning sizes (default), or "
                              "each family at 1.0/224.")
+    parser.add_argument("--base", default=BASE_PROFILE,
+                        help=f"The profile calibration starts from (default {BASE_PROFILE}; e.g. one calibrated on "
+                             "every row of an earlier run).")
     parser.add_argument("--statistic", choices=("median", "min"), default="min",
                         help="Which run time stands for a configuration: the fastest run (default; least "
                              "disturbed by other processes on a shared machine) or the median.")
@@ -155,7 +158,7 @@ def main() -> None:
     keys = list(zip(frame["variant"], frame["alpha"].round(6), frame["resolution"].astype(int)))
     frame["calibration"] = [k in {(v, round(a, 6), r) for v, a, r in calibration} for k in keys]
     write_atomic(out / "calibration.csv", to_csv(frame[frame["calibration"]].drop(columns="calibration")))
-    profile, _, result = calibrate(str(out / "calibration.csv"), BASE_PROFILE, name="this_host")
+    profile, _, result = calibrate(str(out / "calibration.csv"), args.base, name="this_host")
     write_atomic(out / "host_profile.yaml", dump_device(profile))
 
     frame["macs"] = macs_of(frame)
@@ -167,7 +170,7 @@ def main() -> None:
     header = (f"# Host latency: measured vs predicted\n\n{first['cpu']}, {first['runtime']}, "
               f"{first['threads']} thread(s), batch 1, fp32, {args.statistic} of {first['repeats']} runs after "
               f"{first['warmup']} warm-up; calibrated on {len(calibration)} configurations "
-              f"({', '.join(f'{v} {a:g}/{r}' for v, a, r in calibration)}) from base profile {BASE_PROFILE}; "
+              f"({', '.join(f'{v} {a:g}/{r}' for v, a, r in calibration)}) from base profile {args.base}; "
               f"measuring took {measured_s:.0f} s.")
     text = render(frame, held, header)
     write_atomic(out / "report.md", text)
