@@ -120,8 +120,21 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         rho = (shapes[0][0] if shapes is not None else resolutions[0]) / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
         step(f"{name}: layers")
-    summary = _published_columns(pd.concat(summaries, ignore_index=True))
-    return Review(summary, pd.concat(sweeps, ignore_index=True), layers, convention, semantics, device)
+    summary = _published_columns(_concat(summaries))
+    return Review(summary, _concat(sweeps), layers, convention, semantics, device)
+
+
+def _concat(frames) -> pd.DataFrame:
+    """The sweeps of several tables as one frame. A sweep has ``attn_macs`` only for a network with attention:
+    the others' count is 0 (their column once came out blank in the CSV and workbook, null in the JSON, and
+    the attention network's counts as floats)."""
+    if any("attn_macs" in frame.columns for frame in frames):
+        frames = [frame if "attn_macs" in frame.columns else
+                  frame.assign(attn_macs=np.zeros(len(frame), dtype=np.int64))[
+                      [*frame.columns[:frame.columns.get_loc("macs") + 1], "attn_macs",
+                       *frame.columns[frame.columns.get_loc("macs") + 1:]]]
+                  for frame in frames]
+    return pd.concat(frames, ignore_index=True)
 
 
 # -- xlsx ----------------------------------------------------------------------------------------
