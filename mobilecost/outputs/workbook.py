@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from ..errors import MobilecostError
-from ..api import input_shapes, layer_columns, spec_for_shapes, sweep
+from ..api import input_shapes, layer_columns, spec_for_shapes, square_inputs, sweep
 from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from ..spec.loader import unique_tables
@@ -108,8 +108,10 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         name = costs.spec.name
         if name in layers:  # the same table named twice
             continue
-        if shapes is not None:  # the table, re-based on the first input when no rho reaches it
-            variant = spec_for_shapes(costs.spec, shapes, "exact", semantics)
+        # A side on a rectangular table names a square input, as in report (api.square_inputs).
+        own = square_inputs(resolutions) if shapes is None and costs.spec.input.width is not None else shapes
+        if own is not None:  # the table, re-based on the first input when no rho reaches it
+            variant = spec_for_shapes(costs.spec, own, "exact", semantics)
             costs = costs_for(variant, "exact", semantics)
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
