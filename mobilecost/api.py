@@ -165,6 +165,8 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
     if resolutions is not None and rhos is not None:
         raise MobilecostError("give either rhos or resolutions, not both", field="--rho/--resolution")
     shapes = input_shapes(resolutions)
+    if shapes is None and resolutions is not None and spec.input.width is not None:
+        shapes = square_inputs(resolutions)
     if shapes is not None:  # inputs named by height and width
         spec = spec_for_shapes(spec, shapes, mode, semantics)
         compiled = compiled_for(spec, mode, semantics)
@@ -217,6 +219,17 @@ def input_shapes(resolutions) -> list[tuple[int, int]] | None:
     if not any(isinstance(r, (str, tuple, list)) for r in resolutions):
         return None
     return [parse_shape(r) or parse_shape(f"{r}x{r}") for r in resolutions]
+
+
+def square_inputs(resolutions) -> list[tuple[int, int]]:
+    """Input sides as square (height, width) inputs: what a side names on a rectangular table, in a sweep as in
+    report, latency, memory and check (`points.resolve_point`). A sweep once took it as the height, the width
+    following the table's aspect, and wrote the counts of 97x139 under 'resolution 97' where report counted 97x97."""
+    sides = _axis(resolutions, "--resolution")
+    if np.any(sides != np.round(sides)) or np.any(sides <= 0) or np.any(sides >= 2**53):
+        raise MobilecostError("resolutions are positive whole numbers of pixels below 2**53, got "
+                              f"{brief(sides.tolist())}", field="--resolution")
+    return [(int(side), int(side)) for side in sides]
 
 
 def spec_for_shapes(spec, shapes, mode="exact", semantics=None):

@@ -175,3 +175,31 @@ def test_table_input_height_and_size_must_agree(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "size or height" in result.output
     assert len(result.output.strip().splitlines()) <= 2 and "Traceback" not in result.output
+
+
+def test_a_side_on_a_rectangular_table_is_a_square_input_in_sweep_and_export_as_in_report(tmp_path):
+    """`-r 97` on a table whose input is 224x320 names a 97x97 input in report, latency, memory and check.
+    sweep and export once read it as a height, counted 97x139 and wrote it as 'resolution 97': the workbook
+    and CSV disagreed with report for the same words. Expected: Keras Applications' MobileNetV2 at alpha 0.35,
+    97x97 and 33x33 (tests/reference/keras_applications.csv)."""
+    want = {(float(a), int(r)): int(m) for v, a, r, m in
+            (line.split(",")[:3] + [line.split(",")[5]] for line in
+             (REFERENCE / "keras_applications.csv").read_text().splitlines()[1:]) if v == "mobilenet_v2"}
+    assert (want[(0.35, 97)], want[(0.35, 33)]) == (15426096, 3882480)
+    path = tmp_path / "v2_224x320.yaml"
+    path.write_text((TABLES / "mobilenet_v2.yaml").read_text().replace(
+        "input: {size: 224, channels: 3}", "input: {height: 224, width: 320, channels: 3}"))
+    frame = sweep(str(path), [0.35], resolutions=[97, 33])
+    assert "height" not in frame.columns and list(frame["resolution"]) == [97, 33]
+    assert list(frame["macs"]) == [want[(0.35, 97)], want[(0.35, 33)]]
+    assert evaluate(str(path), 0.35, resolution=97).attrs["totals"]["macs"] == want[(0.35, 97)]
+    result = CliRunner().invoke(app, ["export", str(path), "-a", "0.35", "-r", "97,33", "--csv", str(tmp_path / "csv"),
+                                      "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "csv" / "summary.csv").read_text().splitlines()
+    assert rows[0].startswith("variant,alpha,rho,resolution,macs,")
+    assert [row.split(",")[3:5] for row in rows[1:]] == [["97", "15426096"], ["33", "3882480"]]
+    layers = json.loads((tmp_path / "r.json").read_text())["layers"]["mobilenet_v2"]["layers"]
+    assert (layers[0]["in_side"], "in_width" in layers[0]) == (97, False)
+    # A rho keeps the table's aspect: both sides named.
+    assert list(sweep(str(path), [0.35], rhos=[0.5])[["height", "width"]].iloc[0]) == [112, 160]

@@ -1,6 +1,7 @@
 """Bad input at the edges gets one line and exit 2: never a traceback, a wrong number, or an output
 file half-written, replaced by mistake or written when another output of the same command failed."""
 
+import csv
 import os
 import re
 import subprocess
@@ -450,6 +451,18 @@ def test_table_text_is_written_as_text_in_every_csv_and_the_workbook(tmp_path):
                     assert cell.data_type == "s", (ws.title, cell.coordinate)
     chart = zipfile.ZipFile(tmp_path / "r.xlsx").read("xl/charts/chart1.xml").decode()
     assert "<c:f>HYPERLINK" not in chart and "<c:f>=" not in chart
+
+
+def test_a_quoted_piece_of_a_csv_comment_stays_text():
+    # A name with '"=2+3"' between commas: the latency CSV's '# name alpha=...' line split at its commas gave
+    # the piece '"=2+3"', which a CSV reader unquotes to =2+3, and LibreOffice computed 5 in that cell (as it
+    # does for ' "=2+3"'; ' =1' it reads as text).
+    from mobilecost.outputs.files import csv_comment
+
+    assert csv_comment('# a,"=2+3",b,"-4+5" alpha=1') == '# a,\'"=2+3",b,\'"-4+5" alpha=1'
+    assert csv_comment('# x, "=1", =1,=1,"plain"') == '# x,\' "=1", =1,\'=1,\'"plain"'
+    pieces = next(csv.reader([csv_comment('# a,"=2+3",b,"@SUM(A1)" alpha=1')]))
+    assert pieces == ["# a", "'\"=2+3\"", "b", "'\"@SUM(A1)\" alpha=1"]
 
 
 def test_a_table_name_with_a_control_character_is_refused_at_its_line(tmp_path):

@@ -381,3 +381,34 @@ def test_the_summary_notes_configurations_outside_the_calibration_rows_sizes(tmp
     cells = [str(c.value) for row in openpyxl.load_workbook(path)["Summary"].iter_rows(max_col=1) for c in row]
     assert ("note: outside the 56,510,400 to 568,740,352 MACs of the rows this profile was calibrated on: 1 of 2 "
             "configurations; the band comes from those rows and may understate the error there") in cells
+
+
+def test_a_network_without_attention_beside_one_with_it_has_zero_attention_macs(tmp_path):
+    """Exported together, MobileNetV2 (no attention) and MobileNetV4-Hybrid-M: V2's attention MACs are 0, not a
+    blank cell or null, and the hybrid's stay whole numbers. Only some sweeps have the column; the concatenated
+    frame once held NaN for V2, which made the column float (2129920.0 in the JSON)."""
+    import csv
+    import json
+
+    rows = list(csv.DictReader((Path(__file__).parent / "reference" / "timm_mobilenet_v4.csv").open()))
+    ref = next(r for r in rows if r["timm_model"] == "mobilenetv4_hybrid_medium" and r["resolution"] == "224")
+    attention = int(ref["attn_qk"]) + int(ref["attn_av"])  # timm's two matrix products, 24,586,240
+    export_review(["mobilenet_v2", "mobilenet_v4_hybrid_medium"], alphas=[1.0], resolutions=[224],
+                  csv_dir=tmp_path / "csv", json_path=tmp_path / "r.json", xlsx=tmp_path / "r.xlsx")
+    summary = json.loads((tmp_path / "r.json").read_text())["summary"]
+    assert [(r["variant"], r["attn_macs"]) for r in summary] == [("mobilenet_v2", 0),
+                                                                  ("mobilenet_v4_hybrid_medium", attention)]
+    assert all(type(r["attn_macs"]) is int for r in summary)
+    with open(tmp_path / "csv" / "summary.csv", encoding="utf-8") as handle:
+        assert [(r["variant"], r["attn_macs"]) for r in csv.DictReader(handle)] == [
+            ("mobilenet_v2", "0"), ("mobilenet_v4_hybrid_medium", str(attention))]
+    with open(tmp_path / "csv" / "sweep.csv", encoding="utf-8") as handle:
+        sweep = list(csv.DictReader(handle))
+    assert {r["attn_macs"] for r in sweep if r["variant"] == "mobilenet_v2"} == {"0"}
+    assert all(r["attn_macs"].isdigit() for r in sweep)
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"]
+    header = next(row for row in ws.iter_rows() if row[0].value == "variant")
+    col = [c.value for c in header].index(header_of("attn_macs"))
+    first = header[0].row + 1
+    values = [(row[0].value, row[col].value) for row in ws.iter_rows(min_row=first, max_row=first + 1)]
+    assert values == [("mobilenet_v2", 0), ("mobilenet_v4_hybrid_medium", attention)]

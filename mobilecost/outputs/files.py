@@ -62,9 +62,13 @@ def csv_text(frame, buffer=None, **to_csv) -> str | None:
 
 
 def csv_comment(text: str) -> str:
-    """A ``# ...`` line above a CSV table: one line, and no comma-separated piece read as a formula."""
+    """A ``# ...`` line above a CSV table: one line, and no comma-separated piece read as a formula.
+
+    A piece that opens with a double quote, after spaces or not, is a quoted field to a CSV reader, which
+    strips the quotes (LibreOffice reads ``"=2+3"`` and `` "=2+3"`` as ``=2+3``, a formula): it too is
+    put behind a single quote, which keeps it unquoted text."""
     text = " ".join(str(text).splitlines())
-    return ",".join(csv_cell(piece) for piece in text.split(","))
+    return ",".join("'" + piece if piece.lstrip().startswith('"') else csv_cell(piece) for piece in text.split(","))
 
 
 def _umask() -> int:

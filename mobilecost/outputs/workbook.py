@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from ..errors import MobilecostError
-from ..api import input_shapes, layer_columns, spec_for_shapes, sweep
+from ..api import input_shapes, layer_columns, spec_for_shapes, square_inputs, sweep
 from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from ..spec.loader import unique_tables
@@ -108,8 +108,10 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         name = costs.spec.name
         if name in layers:  # the same table named twice
             continue
-        if shapes is not None:  # the table, re-based on the first input when no rho reaches it
-            variant = spec_for_shapes(costs.spec, shapes, "exact", semantics)
+        # A side on a rectangular table names a square input, as in report (api.square_inputs).
+        own = square_inputs(resolutions) if shapes is None and costs.spec.input.width is not None else shapes
+        if own is not None:  # the table, re-based on the first input when no rho reaches it
+            variant = spec_for_shapes(costs.spec, own, "exact", semantics)
             costs = costs_for(variant, "exact", semantics)
         summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
@@ -120,8 +122,21 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         rho = (shapes[0][0] if shapes is not None else resolutions[0]) / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
         step(f"{name}: layers")
-    summary = _published_columns(pd.concat(summaries, ignore_index=True))
-    return Review(summary, pd.concat(sweeps, ignore_index=True), layers, convention, semantics, device)
+    summary = _published_columns(_concat(summaries))
+    return Review(summary, _concat(sweeps), layers, convention, semantics, device)
+
+
+def _concat(frames) -> pd.DataFrame:
+    """The sweeps of several tables as one frame. A sweep has ``attn_macs`` only for a network with attention:
+    the others' count is 0 (their column once came out blank in the CSV and workbook, null in the JSON, and
+    the attention network's counts as floats)."""
+    if any("attn_macs" in frame.columns for frame in frames):
+        frames = [frame if "attn_macs" in frame.columns else
+                  frame.assign(attn_macs=np.zeros(len(frame), dtype=np.int64))[
+                      [*frame.columns[:frame.columns.get_loc("macs") + 1], "attn_macs",
+                       *frame.columns[frame.columns.get_loc("macs") + 1:]]]
+                  for frame in frames]
+    return pd.concat(frames, ignore_index=True)
 
 
 # -- xlsx ----------------------------------------------------------------------------------------
