@@ -221,6 +221,12 @@ def input_shapes(resolutions) -> list[tuple[int, int]] | None:
     return [parse_shape(r) or parse_shape(f"{r}x{r}") for r in resolutions]
 
 
+def default_sides(spec) -> list:
+    """The inputs `sweep` and `export` take when none is given: 224 on a square table, a rectangular table's own
+    input (HxW), so that a rectangular table's default counts are report's."""
+    return [224] if spec.input.width is None else [f"{spec.input.size}x{spec.input.width}"]
+
+
 def square_inputs(resolutions) -> list[tuple[int, int]]:
     """Input sides as square (height, width) inputs: what a side names on a rectangular table, in a sweep as in
     report, latency, memory and check (`points.resolve_point`). A sweep once took it as the height, the width

@@ -203,3 +203,28 @@ def test_a_side_on_a_rectangular_table_is_a_square_input_in_sweep_and_export_as_
     assert (layers[0]["in_side"], "in_width" in layers[0]) == (97, False)
     # A rho keeps the table's aspect: both sides named.
     assert list(sweep(str(path), [0.35], rhos=[0.5])[["height", "width"]].iloc[0]) == [112, 160]
+
+
+def test_without_a_side_sweep_and_export_count_a_rectangular_table_at_its_own_input(tmp_path):
+    """Given no -r, report counts a table's own input; so do sweep and export on a rectangular table (on a square
+    one they take 224, as ever). Expected: torchvision's MobileNetV2 at 240x320 (torchvision_rectangular.csv)."""
+    want = {(h, w): m for v, a, h, w, _, m in REFERENCE_ROWS if v == "mobilenet_v2" and a == 1.0}[(240, 320)]
+    assert want == 467729920
+    text = (TABLES / "mobilenet_v2.yaml").read_text()
+    text = text.replace("input: {size: 224, channels: 3}", "input: {height: 240, width: 320, channels: 3}")
+    for old, new in (("224^2", "240^2"), ("112^2", "120^2"), ("56^2", "60^2"), ("28^2", "30^2"), ("14^2", "15^2"),
+                     ("7^2", "8^2")):
+        text = text.replace(f"input: {old}", f"input: {new}")
+    path = tmp_path / "v2_240x320.yaml"
+    path.write_text(text)
+    runner = CliRunner()
+    swept = runner.invoke(app, ["sweep", str(path), "-a", "1.0", "-f", "csv"])
+    assert swept.exit_code == 0, swept.output
+    rows = list(csv.DictReader(swept.stdout.splitlines()))
+    assert [(r["height"], r["width"], r["macs"]) for r in rows] == [("240", "320", str(want))]
+    exported = runner.invoke(app, ["export", str(path), "--csv", str(tmp_path / "csv")])
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader((tmp_path / "csv" / "summary.csv").read_text().splitlines()))
+    assert [(r["height"], r["width"], r["macs"]) for r in rows] == [("240", "320", str(want))]
+    square = runner.invoke(app, ["sweep", "ssdlite320_mobilenet_v3_large", "-a", "1.0", "-f", "csv"])
+    assert [r["resolution"] for r in csv.DictReader(square.stdout.splitlines())] == ["224"]

@@ -121,7 +121,9 @@ def sweep(
         resolutions = parse_grid(resolution, "--resolution", integer=True, max_points=max_points) if resolution else None
         rhos = parse_grid(rho, "--rho", max_points=max_points) if rho else None
         if resolutions is None and rhos is None:
-            resolutions = [224]
+            from ..api import as_spec, default_sides
+
+            resolutions = default_sides(as_spec(variant))
         columns = len(resolutions) if resolutions is not None else len(rhos)
         large = alphas.size * columns > (SWEEP_LARGE_WITH_DEVICE if device is not None else SWEEP_LARGE)
         blocks = SWEEP_BLOCKS if large and fmt == SweepFormat.csv else 1

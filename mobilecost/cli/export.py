@@ -29,7 +29,7 @@ def export(
     alpha: Optional[str] = typer.Option(
         None, "--alpha", "-a", help="Width multipliers: list (0.5,1.0) or START:STOP:STEP [default: 1.0]; the page opens at the first."),
     resolution: Optional[str] = typer.Option(
-        None, "--resolution", "-r", help="Input sides: list or range, or HxW inputs of one aspect ratio (240x320,480x640) [default: 224]; the page opens at the first (else each table's own side)."),
+        None, "--resolution", "-r", help="Input sides: list or range, or HxW inputs of one aspect ratio (240x320,480x640) [default: 224, a rectangular table's own input]; the page opens at the first (else each table's own side)."),
     semantics: Optional[str] = SEM_OPT,
     convention: Convention = CONV_OPT,
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
@@ -40,7 +40,8 @@ def export(
 
     try:
         alphas = parse_grid("1.0" if alpha is None else alpha, "--alpha")
-        resolutions = parse_grid("224" if resolution is None else resolution, "--resolution", integer=True)
+        # None: 224 on a square table, a rectangular table's own input (workbook.default_sides)
+        resolutions = None if resolution is None else parse_grid(resolution, "--resolution", integer=True)
         if not (xlsx or csv_dir or json_path or html):
             raise MobilecostError("nothing to write: give --xlsx, --csv, --json or --html", field="--xlsx")
         page = None

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..conventions import CONVENTION_TEXT, CONVENTIONS, PARAM_PARTS, header_line, params_of
 from ..errors import MobilecostError
-from ..api import input_shapes, layer_columns, spec_for_shapes, square_inputs, sweep
+from ..api import default_sides, input_shapes, layer_columns, spec_for_shapes, square_inputs, sweep
 from ..numeric.checked import costs_for
 from ..spec.layers import COST_FIELDS, FIELDS, WIDTH_FIELDS
 from ..spec.loader import unique_tables
@@ -90,17 +90,16 @@ def _layer_frame(costs, alpha: float, rho: float, convention: str) -> pd.DataFra
     return frame
 
 
-def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, convention="paper",
+def build_review(variants, alphas=(1.0,), resolutions=None, semantics=None, convention="paper",
                  device=None, on_step=None) -> Review:
     """Summary (variants x configurations), sweep, and per-layer tables at the first configuration.
+    `resolutions`: sides or HxW inputs for every table; None: each table's `default_sides`.
 
     `on_step(text)`, when given, is called after each of the three steps per variant (progress)."""
     step = on_step or (lambda text: None)
     if not variants:
         raise MobilecostError("name at least one variant", field="VARIANT")
     alphas = [float(a) for a in alphas]
-    shapes = input_shapes(resolutions)  # inputs named by height and width (HxW), or None
-    resolutions = shapes if shapes is not None else [int(r) for r in resolutions]
     summaries, sweeps, layers = [], [], {}
     tables = [(variant, costs_for(variant, "exact", semantics)) for variant in variants]
     unique_tables([costs.spec for _, costs in tables])  # two files with one name: refused, not one dropped
@@ -108,18 +107,21 @@ def build_review(variants, alphas=(1.0,), resolutions=(224,), semantics=None, co
         name = costs.spec.name
         if name in layers:  # the same table named twice
             continue
+        wanted = default_sides(costs.spec) if resolutions is None else resolutions
+        shapes = input_shapes(wanted)  # inputs named by height and width (HxW), or None
+        sides = shapes if shapes is not None else [int(r) for r in wanted]
         # A side on a rectangular table names a square input, as in report (api.square_inputs).
-        own = square_inputs(resolutions) if shapes is None and costs.spec.input.width is not None else shapes
+        own = square_inputs(sides) if shapes is None and costs.spec.input.width is not None else shapes
         if own is not None:  # the table, re-based on the first input when no rho reaches it
             variant = spec_for_shapes(costs.spec, own, "exact", semantics)
             costs = costs_for(variant, "exact", semantics)
-        summaries.append(sweep(variant, alphas, resolutions, semantics=semantics, convention=convention, device=device))
+        summaries.append(sweep(variant, alphas, sides, semantics=semantics, convention=convention, device=device))
         step(f"{name}: summary")
-        grid = sweep(variant, sweep_alphas(alphas), resolutions, semantics=semantics, convention=convention, device=device)
+        grid = sweep(variant, sweep_alphas(alphas), sides, semantics=semantics, convention=convention, device=device)
         side = "resolution" if "resolution" in grid.columns else "height"
         sweeps.append(grid.sort_values([side, "alpha"], kind="stable"))  # one run of rows per chart series
         step(f"{name}: sweep")
-        rho = (shapes[0][0] if shapes is not None else resolutions[0]) / costs.spec.input.size
+        rho = (shapes[0][0] if shapes is not None else sides[0]) / costs.spec.input.size
         layers[name] = (costs, alphas[0], rho, _layer_frame(costs, alphas[0], rho, convention))
         step(f"{name}: layers")
     summary = _published_columns(_concat(summaries))
@@ -543,7 +545,7 @@ def export_steps(variants, xlsx=None, csv_dir=None, json_path=None) -> int:
     return 3 * len(dict.fromkeys(variants)) + sum(1 for out in (xlsx, csv_dir, json_path) if out)
 
 
-def export_review(variants, alphas=(1.0,), resolutions=(224,), xlsx=None, csv_dir=None, json_path=None,
+def export_review(variants, alphas=(1.0,), resolutions=None, xlsx=None, csv_dir=None, json_path=None,
                   semantics=None, convention="paper", device=None, on_step=None) -> Review:
     """Build the review once and write whichever outputs are asked for: all of them or none.
 
