@@ -73,9 +73,8 @@ def test_square_pair_is_the_square_side():
     assert pair["totals"] == square["totals"] and "width" not in pair
 
 
-def test_a_rectangular_table_scales_both_sides_with_rho(tmp_path):
-    """A table stating input {height: 240, width: 320}: rho 1 is torchvision's 240x320, and rho 2
-    doubles both sides (the rows' input column states each map's height as its side)."""
+def v2_240x320(tmp_path) -> Path:
+    """MobileNetV2's table stating input {height: 240, width: 320}, its rows' sides the heights."""
     text = (TABLES / "mobilenet_v2.yaml").read_text()
     text = text.replace("input: {size: 224, channels: 3}", "input: {height: 240, width: 320, channels: 3}")
     for old, new in (("224^2", "240^2"), ("112^2", "120^2"), ("56^2", "60^2"), ("28^2", "30^2"), ("14^2", "15^2"),
@@ -83,6 +82,13 @@ def test_a_rectangular_table_scales_both_sides_with_rho(tmp_path):
         text = text.replace(f"input: {old}", f"input: {new}")
     path = tmp_path / "v2_240x320.yaml"
     path.write_text(text)
+    return path
+
+
+def test_a_rectangular_table_scales_both_sides_with_rho(tmp_path):
+    """A table stating input {height: 240, width: 320}: rho 1 is torchvision's 240x320, and rho 2
+    doubles both sides (the rows' input column states each map's height as its side)."""
+    path = v2_240x320(tmp_path)
     want = {(h, w): m for v, a, h, w, _, m in REFERENCE_ROWS if v == "mobilenet_v2" and a == 1.0}
     at_one = evaluate(str(path)).attrs
     assert (at_one["height"], at_one["width"], at_one["totals"]["macs"]) == (240, 320, want[(240, 320)])
@@ -210,13 +216,7 @@ def test_without_a_side_sweep_and_export_count_a_rectangular_table_at_its_own_in
     one they take 224, as ever). Expected: torchvision's MobileNetV2 at 240x320 (torchvision_rectangular.csv)."""
     want = {(h, w): m for v, a, h, w, _, m in REFERENCE_ROWS if v == "mobilenet_v2" and a == 1.0}[(240, 320)]
     assert want == 467729920
-    text = (TABLES / "mobilenet_v2.yaml").read_text()
-    text = text.replace("input: {size: 224, channels: 3}", "input: {height: 240, width: 320, channels: 3}")
-    for old, new in (("224^2", "240^2"), ("112^2", "120^2"), ("56^2", "60^2"), ("28^2", "30^2"), ("14^2", "15^2"),
-                     ("7^2", "8^2")):
-        text = text.replace(f"input: {old}", f"input: {new}")
-    path = tmp_path / "v2_240x320.yaml"
-    path.write_text(text)
+    path = v2_240x320(tmp_path)
     runner = CliRunner()
     swept = runner.invoke(app, ["sweep", str(path), "-a", "1.0", "-f", "csv"])
     assert swept.exit_code == 0, swept.output
