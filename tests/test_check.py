@@ -135,3 +135,8 @@ def test_a_latency_budget_prints_as_written_and_a_verdict_never_shows_equal_figu
     code, lines = run("mobilenet_v1", "--max-latency-ms", "77.29", "--device", "generic_cpu")
     assert code == 1 and lines[0].endswith("generic_cpu 77.291 ms exceeds the budget 77.29 ms")
 
+
+def test_a_device_without_a_latency_budget_is_refused():
+    # Otherwise an unknown or mistyped device passes unnoticed with exit 0.
+    assert run("mobilenet_v1", "--max-macs", "1G", "--device", "no_such_device") == (
+        2, ["mobilecost: error: --device: a device is used for the latency budget only; give --max-latency-ms too"])

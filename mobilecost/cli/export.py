@@ -113,6 +113,9 @@ def check(
         if max_peak_memory:
             limits.append(Limit("act_peak_bytes", f"peak activation memory ({dtype})",
                                 parse_quantity(max_peak_memory, "bytes", "--max-peak-memory"), "bytes"))
+        if device and not max_latency_ms:  # else an unknown or mistyped device would pass unnoticed
+            raise MobilecostError("a device is used for the latency budget only; give --max-latency-ms too",
+                                  field="--device")
         if max_latency_ms:
             if not device:
                 raise MobilecostError("a latency budget needs --device", field="--max-latency-ms")
