@@ -121,3 +121,10 @@ def test_report_shows_the_peak():
     result = runner.invoke(app, ["report", "mobilenet_v2", "--format", "markdown"])
     assert result.exit_code == 0
     assert "Peak live activations: 6,021,120 bytes (fp32) at b2.dw" in result.output  # 1,505,280 x 4
+
+
+def test_slices_without_the_sliced_schedule_is_refused():
+    # The sequential schedule slices nothing: a slice count there would be silently ignored.
+    result = runner.invoke(app, ["memory", "mobilenet_v2", "--slices", "4"])
+    assert result.exit_code == 2
+    assert result.stderr == "mobilecost: error: --slices: a slice count applies to --schedule v2-sliced only\n"
