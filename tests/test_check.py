@@ -118,6 +118,8 @@ def test_a_limit_is_read_exactly_and_a_fractional_count_is_refused():
     # as the float product 568.740352 * 1e6 it could land a hair below it and fail the check.
     assert run("mobilenet_v1", "--max-macs", "568.740352M")[0] == 0
     assert run("mobilenet_v1", "--max-macs", "568740351")[0] == 1
+    # 1.001 * 1e6 is 1000999.9999999999 in floats: a network of 1,001,000 would have been over '1.001M'.
+    assert parse_quantity("1.001M", "count", "--max-params") == 1_001_000
     # Between two counts there is no count: refused, not rounded ("568,740,352 exceeds the budget 568,740,352").
     assert run("mobilenet_v1", "--max-macs", "568740351.5") == (
         2, ["mobilecost: error: --max-macs: a count is a whole number, got '568740351.5'"])
