@@ -224,6 +224,13 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
     from ..outputs import plots, plots_layers
 
     metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
+    if kind is not PlotKind.tradeoff:  # options only the trade-off plane reads: refused, not silently ignored
+        if metric != "macs":
+            raise MobilecostError(f"the metric is the trade-off plot's; '{kind.value}' has no --metric",
+                                  field="--metric")
+        if mode != "exact":
+            raise MobilecostError(f"--mode ideal is the trade-off plot's; '{kind.value}' counts exactly",
+                                  field="--mode")
     if kind is PlotKind.tradeoff:
         if not variants:
             raise MobilecostError("name at least one variant", field="VARIANT")
