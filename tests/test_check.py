@@ -111,3 +111,34 @@ def test_a_latency_verdict_outside_the_calibration_rows_sizes_says_so_after_the_
             "configuration's 56,510,400 MACs") in " ".join(" ".join(lines[1:]).split())
     code, lines = run("mobilenet_v2", "--max-latency-ms", "100000", "--device", device)
     assert code == 0 and not any("outside" in line for line in lines)
+
+
+def test_a_limit_is_read_exactly_and_a_fractional_count_is_refused():
+    # MobileNetV1 1.0-224: 568,740,352 MACs (Keras Applications). '568.740352M' is that count exactly;
+    # as the float product 568.740352 * 1e6 it could land a hair below it and fail the check.
+    assert run("mobilenet_v1", "--max-macs", "568.740352M")[0] == 0
+    assert run("mobilenet_v1", "--max-macs", "568740351")[0] == 1
+    # 1.001 * 1e6 is 1000999.9999999999 in floats: a network of 1,001,000 would have been over '1.001M'.
+    assert parse_quantity("1.001M", "count", "--max-params") == 1_001_000
+    # Between two counts there is no count: refused, not rounded ("568,740,352 exceeds the budget 568,740,352").
+    assert run("mobilenet_v1", "--max-macs", "568740351.5") == (
+        2, ["mobilecost: error: --max-macs: a count is a whole number, got '568740351.5'"])
+    assert run("mobilenet_v1", "--max-peak-memory", "1.5KiB")[0] == 1  # 1.5 KiB = 1,536 bytes: whole, accepted
+    assert run("mobilenet_v1", "--max-peak-memory", "1.5B") == (
+        2, ["mobilecost: error: --max-peak-memory: a number of bytes is a whole number, got '1.5B' = 1.5"])
+    assert run("mobilenet_v1", "--max-macs", "1e400") == (
+        2, ["mobilecost: error: --max-macs: a limit has at most 40 digits and an exponent from -30 to 30, got '1e400'"])
+
+
+def test_a_latency_budget_prints_as_written_and_a_verdict_never_shows_equal_figures():
+    code, lines = run("mobilenet_v1", "--max-latency-ms", "0.001", "--device", "generic_cpu")
+    assert code == 1 and lines[0].endswith("exceeds the budget 0.001 ms")
+    # generic_cpu puts MobileNetV1 1.0-224 at 77.29... ms: a budget of 77.29 is over by less than 0.005 ms.
+    code, lines = run("mobilenet_v1", "--max-latency-ms", "77.29", "--device", "generic_cpu")
+    assert code == 1 and lines[0].endswith("generic_cpu 77.291 ms exceeds the budget 77.29 ms")
+
+
+def test_a_device_without_a_latency_budget_is_refused():
+    # Otherwise an unknown or mistyped device passes unnoticed with exit 0.
+    assert run("mobilenet_v1", "--max-macs", "1G", "--device", "no_such_device") == (
+        2, ["mobilecost: error: --device: a device is used for the latency budget only; give --max-latency-ms too"])

@@ -166,3 +166,35 @@ def test_run_scatter_takes_out_each_runs_level():
     spread, largest = run_scatter([a, b])
     assert spread == pytest.approx(0.005 ** 0.5) and largest == pytest.approx(0.1)
     assert run_scatter([a, a.assign(latency_min_ms=[3.0, 3.0, 3.0])]) == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+@pytest.mark.parametrize("args,line", [
+    # 1,901 alphas (0.1 to 2.0 by 0.001) x 417 sides (96 to 512): refused before one model is built.
+    (["--alpha", "0.1:2.0:0.001", "--resolution", "96:512:1"],
+     "mobilecost: error: --alpha/--resolution: 1 variants x 1,901 alphas x 417 resolutions make 792,717 "
+     "configurations; measure times at most 5,000 (as many as a calibration reads)"),
+    (["--repeats", "10001"], "mobilecost: error: --repeats: repeats must be at most 10,000, got 10,001"),
+    (["--warmup", "1000000000"], "mobilecost: error: --warmup: warmup must be at most 10,000, got 1,000,000,000"),
+    (["--threads", "100000"], None),  # the bound is this machine's CPUs: checked below without its figure
+    # 4 alphas x 105 sides (96 to 512 by 4) x 2 variants = 840 configurations, x 3,000 repeats.
+    (["--alpha", "0.25:1.0:0.25", "--resolution", "96:512:4", "--repeats", "3000", "mobilenet_v2"],
+     "mobilecost: error: --repeats: 840 configurations x 3,000 repeats make 2,520,000 timed runs; measure makes "
+     "at most 1,000,000"),
+])
+def test_unbounded_requests_are_refused_before_anything_is_built(tmp_path, monkeypatch, args, line):
+    import mobilecost.measure.timing as measure_module
+
+    def never(*a, **k):
+        raise AssertionError("a model was built")
+
+    monkeypatch.setattr(measure_module, "build_model", never)
+    out = tmp_path / "m.csv"
+    result = runner.invoke(app, ["measure", "mobilenet_v1", *args, "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    if line is None:
+        assert result.stderr.startswith("mobilecost: error: --threads: threads must be at most ")
+        assert result.stderr.endswith(" (the CPUs this process may use), got 100,000\n")
+        assert len(result.stderr.splitlines()) == 1
+    else:
+        assert result.stderr == line + "\n"
+    assert list(tmp_path.iterdir()) == []

@@ -121,3 +121,49 @@ def test_report_shows_the_peak():
     result = runner.invoke(app, ["report", "mobilenet_v2", "--format", "markdown"])
     assert result.exit_code == 0
     assert "Peak live activations: 6,021,120 bytes (fp32) at b2.dw" in result.output  # 1,505,280 x 4
+
+
+def test_slices_without_the_sliced_schedule_is_refused():
+    # The sequential schedule slices nothing: a slice count there would be silently ignored.
+    result = runner.invoke(app, ["memory", "mobilenet_v2", "--slices", "4"])
+    assert result.exit_code == 2
+    assert result.stderr == "mobilecost: error: --slices: a slice count applies to --schedule v2-sliced only\n"
+
+
+BIG_TABLE = """\
+name: bignet
+title: BigNet
+source: "test_memory: counts past 2**53"
+format: v1
+input: {size: 224, channels: 3}
+classes: 10
+activation: relu6
+width: {rounding: truncate, min_channels: 8}
+padding: same
+layers:
+  - {type: conv,     s: 1, filter: 3x3x3x999999,  input: 224x224x3,      name: conv1}
+  - {type: conv dw,  s: 1, filter: 3x3x999999,    input: 224x224x999999}
+  - {type: avg pool, s: 1, filter: 224x224,       input: 224x224x999999}
+  - {type: fc,       s: 1, filter: 999999x10,     input: 1x1x999999}
+"""
+
+
+def test_memory_prints_counts_past_2_53_exactly(tmp_path):
+    # At 99999x99999, stride 1, 'same': each of conv1 and the depthwise outputs 99999 * 99999 * 999999
+    # = 9,999,790,001,199,999 elements; the peak is both at once: 19,999,580,002,399,998 elements,
+    # x 4 bytes = 79,998,320,009,599,992. As floats they printed 9,999,790,001,200,000.0, the peak
+    # 1.99995800024e+16, and a bogus "None slices: -2 per slice" from the rounding of a difference.
+    import json
+
+    (tmp_path / "big.yaml").write_text(BIG_TABLE)
+    result = runner.invoke(app, ["memory", str(tmp_path / "big.yaml"), "-r", "99999", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["peak_elements"] == 19_999_580_002_399_998 and data["peak_bytes"] == 79_998_320_009_599_992
+    assert [(x["tensor"], x["elements"]) for x in data["peak_live"]] == [
+        ("conv1", 9_999_790_001_199_999), ("b1.dw", 9_999_790_001_199_999)]
+    assert all(step["scratch_elements"] == 0 for step in data["steps"])
+    text = runner.invoke(app, ["memory", str(tmp_path / "big.yaml"), "-r", "99999", "--width", "0"]).stdout
+    assert "peak live activations: 19,999,580,002,399,998 elements = 79,998,320,009,599,992 bytes" in text
+    assert "bytes (79,998,320,009,600.0 KB) at step b1.dw" in text  # 79,998,320,009,599.992 KB
+    assert "slices" not in text and "999.0" not in text and "000.0 " not in text

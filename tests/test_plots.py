@@ -312,3 +312,19 @@ def test_latency_tradeoff_hatches_the_configurations_outside_the_calibration_row
                         resolutions=SMALL_RES)
     assert not [c for c in fig.axes[0].collections if any(getattr(c, "hatches", None) or ())]
     assert "calibration rows" not in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+
+
+@pytest.mark.parametrize("args,line", [
+    (["roofline", "mobilenet_v1", "--device", "generic_cpu", "-m", "latency_ms"],
+     "mobilecost: error: --metric: the metric is the trade-off plot's; 'roofline' has no --metric"),
+    (["accuracy", "mobilenet_v1", "-m", "params"],
+     "mobilecost: error: --metric: the metric is the trade-off plot's; 'accuracy' has no --metric"),
+    (["accuracy", "mobilenet_v1", "--mode", "ideal"],
+     "mobilecost: error: --mode: --mode ideal is the trade-off plot's; 'accuracy' counts exactly"),
+])
+def test_options_only_the_tradeoff_plot_reads_are_refused_elsewhere(tmp_path, args, line):
+    # They were ignored: `plot roofline -m latency_ms` drew the same figure as without it, exit 0.
+    out = tmp_path / "f.png"
+    result = CliRunner().invoke(app, ["plot", *args, "-o", str(out)])
+    assert result.exit_code == 2 and result.stderr == line + "\n"
+    assert not out.exists()

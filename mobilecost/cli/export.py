@@ -113,6 +113,9 @@ def check(
         if max_peak_memory:
             limits.append(Limit("act_peak_bytes", f"peak activation memory ({dtype})",
                                 parse_quantity(max_peak_memory, "bytes", "--max-peak-memory"), "bytes"))
+        if device and not max_latency_ms:  # else an unknown or mistyped device would pass unnoticed
+            raise MobilecostError("a device is used for the latency budget only; give --max-latency-ms too",
+                                  field="--device")
         if max_latency_ms:
             if not device:
                 raise MobilecostError("a latency budget needs --device", field="--max-latency-ms")
@@ -221,6 +224,13 @@ def _figure(kind, variants, metric, alpha, rho, resolution, device, semantics, c
     from ..outputs import plots, plots_layers
 
     metric = {"memory": "act_peak_bytes", "latency": "latency_ms", "peak_memory": "act_peak_bytes"}.get(metric, metric)
+    if kind is not PlotKind.tradeoff:  # options only the trade-off plane reads: refused, not silently ignored
+        if metric != "macs":
+            raise MobilecostError(f"the metric is the trade-off plot's; '{kind.value}' has no --metric",
+                                  field="--metric")
+        if mode != "exact":
+            raise MobilecostError(f"--mode ideal is the trade-off plot's; '{kind.value}' counts exactly",
+                                  field="--mode")
     if kind is PlotKind.tradeoff:
         if not variants:
             raise MobilecostError("name at least one variant", field="VARIANT")

@@ -56,6 +56,8 @@ def memory(
     try:
         check_output(output)
         columns = text_width(width)
+        if slices is not None and schedule is not Schedule.v2_sliced:
+            raise MobilecostError("a slice count applies to --schedule v2-sliced only", field="--slices")
         table = snapshot_for(variant, resolution, mode.value, semantics)
         point, values = configuration(table, alpha, rho, resolution)
         ls = live_sets(table, values, schedule.value, slices, dtype.value)

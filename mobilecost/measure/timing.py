@@ -22,7 +22,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,21 @@ COLUMNS = ("variant", "alpha", "resolution", "latency_ms", "latency_p25_ms", "la
 CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB for MobileNets)
 VISIT_WARMUP = 2  # untimed runs at the start of each visit, after the other configurations' runs
 VISIT_TIMED = 3  # timed runs per visit, back to back
+# Bounds, refused before anything is built: a measure run ends in hours at most, not days.
+MAX_CONFIGURATIONS = 5_000  # rows of one CSV: as many as one calibration reads (latency.calibrate.MAX_ROWS)
+MAX_REPEATS = 10_000  # timed runs of one configuration
+MAX_WARMUP = 10_000  # untimed runs when a configuration is loaded
+MAX_TIMED_RUNS = 1_000_000  # configurations x repeats: about 3 hours at 10 ms a run
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS says, else the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def require_onnxruntime():
@@ -86,6 +101,13 @@ class Settings:
             if getattr(self, name) < low:
                 raise MobilecostError(f"{name} must be at least {low}, got {getattr(self, name)}",
                                       field=f"--{name}")
+        # More threads than CPUs only contend (100,000 hung onnxruntime's session set-up); runs past the
+        # bounds would take days.
+        for name, high, what in (("threads", available_cpus(), "the CPUs this process may use"),
+                                 ("repeats", MAX_REPEATS, None), ("warmup", MAX_WARMUP, None)):
+            if getattr(self, name) > high:
+                raise MobilecostError(f"{name} must be at most {high:,}{f' ({what})' if what else ''}, "
+                                      f"got {getattr(self, name):,}", field=f"--{name}")
         return self
 
 
@@ -120,9 +142,16 @@ def summarise(times_ms: np.ndarray) -> dict:
             "latency_min_ms": float(times_ms.min()), "latency_max_ms": float(times_ms.max())}
 
 
-def configurations(variants: Iterable[str], alphas: Iterable[float], resolutions: Iterable[int]):
+def configurations(variants, alphas, resolutions):
+    """Every (variant, alpha, resolution) of the grid; more than MAX_CONFIGURATIONS are refused before any is listed."""
+    variants, alphas, resolutions = list(variants), list(alphas), list(resolutions)
     if any(isinstance(r, tuple) for r in resolutions):
         raise MobilecostError("measure builds square inputs only (a side in pixels, not HxW)", field="--resolution")
+    count = len(variants) * len(alphas) * len(resolutions)
+    if count > MAX_CONFIGURATIONS:
+        raise MobilecostError(f"{len(variants):,} variants x {len(alphas):,} alphas x {len(resolutions):,} resolutions "
+                              f"make {count:,} configurations; measure times at most {MAX_CONFIGURATIONS:,} "
+                              f"(as many as a calibration reads)", field="--alpha/--resolution")
     return [(v, float(a), int(r)) for v in variants for a in alphas for r in resolutions]
 
 
@@ -135,6 +164,10 @@ def check_configurations(configs, settings: Settings) -> None:
     from .onnx_graph import check_model_size, require_onnx
 
     settings.check()
+    if len(configs) * settings.repeats > MAX_TIMED_RUNS:
+        raise MobilecostError(f"{len(configs):,} configurations x {settings.repeats:,} repeats make "
+                              f"{len(configs) * settings.repeats:,} timed runs; measure makes at most "
+                              f"{MAX_TIMED_RUNS:,}", field="--repeats")
     require_onnx()
     require_onnxruntime()
     for variant, alpha, resolution in configs:

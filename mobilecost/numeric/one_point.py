@@ -130,17 +130,18 @@ class LiveSet:
     dtype: str
     step_live: list  # elements per step, slices included
     tensor_elems: dict  # tensor -> elements
-    all_members: tuple  # per step: (tensor, 1.0) for every tensor live then
+    all_members: tuple  # per step: (tensor, 1) for every tensor live then (1: whole, so counts stay integers)
     peak_step: int  # the first step where the live set is largest
 
     @property
     def members(self) -> tuple:
-        """Per step, the live tensors that have elements: (tensor, 1.0)."""
+        """Per step, the live tensors that have elements: (tensor, 1)."""
         return tuple(tuple((t, w) for t, w in step if self.tensor_elems[t] != 0) for step in self.all_members)
 
     @property
-    def peak_elems(self) -> float:
-        return float(self.step_live[self.peak_step])
+    def peak_elems(self):
+        """Elements of the peak live set: an integer in exact mode (exact at any size), a float in ideal mode."""
+        return self.step_live[self.peak_step]
 
     @property
     def bytes_per_element(self) -> int:
@@ -168,7 +169,7 @@ def live_sets(table, values: dict, schedule: str = "sequential", slices=None, dt
         live.append(elements)
     peak = max(range(len(live)), key=live.__getitem__)
     tensors = {t: size[t] for t in size if any(t in here for here in members) or size[t] == 0}
-    return LiveSet(plan, dtype, live, tensors, tuple(tuple((t, 1.0) for t in here) for here in members), peak)
+    return LiveSet(plan, dtype, live, tensors, tuple(tuple((t, 1) for t in here) for here in members), peak)
 
 
 def share_by_type(types, macs, params) -> list[dict]:

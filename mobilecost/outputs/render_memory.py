@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..analysis.explain import Explanation, Walk
+from ..numeric.one_point import exact_sum
 from .report import commas
 from .text import dropped_message, natural_width, pack, text_table, wrap_lines
 
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
 
 
 def _kb(nbytes) -> str:
+    if isinstance(nbytes, int):  # exact mode: tenths of a kilobyte, rounded half up in integers
+        tenths = (nbytes + 50) // 100
+        return f"{tenths // 10:,}.{tenths % 10} KB"
     return f"{float(nbytes) / 1000:,.1f} KB"
 
 
@@ -21,11 +25,13 @@ def render_memory(ls: LiveSet, title: str, outputs_sum: float, fmt: str = "table
     plan, b = ls.plan, ls.bytes_per_element
     steps = []
     for i, step in enumerate(plan.steps):
+        # Counts stay Python integers in exact mode: floats past 2**53 printed 9,999,790,001,200,000.0 for
+        # 9,999,790,001,200,001 and a bogus slice pair from the rounding of the difference.
         live = [(t, w * ls.tensor_elems[t]) for t, w in ls.members[i]]
         steps.append({"step": step.name, "layers": list(step.layers), "slices": step.slices,
                       "live": [{"tensor": t, "elements": e, "bytes": e * b} for t, e in live],
-                      "scratch_elements": float(ls.step_live[i]) - sum(e for _, e in live),
-                      "live_elements": float(ls.step_live[i]), "live_bytes": float(ls.step_live[i]) * b})
+                      "scratch_elements": ls.step_live[i] - exact_sum(e for _, e in live),
+                      "live_elements": ls.step_live[i], "live_bytes": ls.step_live[i] * b})
     peak = steps[ls.peak_step]
     if fmt == "json":
         return json.dumps({"title": title, "schedule": plan.schedule, "dtype": ls.dtype,
