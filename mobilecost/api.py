@@ -179,10 +179,7 @@ def sweep(variant, alphas, resolutions=None, rhos=None, mode="exact", semantics=
         widths = np.array([w for _, w in shapes], dtype=np.int64)
         rho = res / size
     elif resolutions is not None:
-        res = _axis(resolutions, "--resolution")
-        if np.any(res != np.round(res)) or np.any(res <= 0) or np.any(res >= 2**53):
-            raise MobilecostError("resolutions are positive whole numbers of pixels below 2**53, got "
-                                  f"{brief(res.tolist())}", field="--resolution")
+        res = checked_sides(resolutions)
         given = np.atleast_1d(np.asarray(resolutions))
         res = given if given.dtype.kind in "iuf" else res.astype(np.int64)
         rho = res / size
@@ -231,11 +228,16 @@ def square_inputs(resolutions) -> list[tuple[int, int]]:
     """Input sides as square (height, width) inputs: what a side names on a rectangular table, in a sweep as in
     report, latency, memory and check (`points.resolve_point`). A sweep once took it as the height, the width
     following the table's aspect, and wrote the counts of 97x139 under 'resolution 97' where report counted 97x97."""
+    return [(int(side), int(side)) for side in checked_sides(resolutions)]
+
+
+def checked_sides(resolutions) -> np.ndarray:
+    """Input sides as an array, refused unless every one is a positive whole number of pixels below 2**53."""
     sides = _axis(resolutions, "--resolution")
     if np.any(sides != np.round(sides)) or np.any(sides <= 0) or np.any(sides >= 2**53):
         raise MobilecostError("resolutions are positive whole numbers of pixels below 2**53, got "
                               f"{brief(sides.tolist())}", field="--resolution")
-    return [(int(side), int(side)) for side in sides]
+    return sides
 
 
 def spec_for_shapes(spec, shapes, mode="exact", semantics=None):

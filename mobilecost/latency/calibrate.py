@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .devices import HELD_OUT_FOLDS, Calibration, DeviceProfile, held_out_rule, load_device
+from .devices import HELD_OUT_FOLDS, Calibration, DeviceProfile, load_device
 from ..errors import MobilecostError
 from ..spec.files import brief, is_file, read_text_file
 from .model import PARAMS, Parameters, Terms, features, layer_terms, layer_times, theta_of

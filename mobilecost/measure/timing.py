@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MobilecostError
+from ..latency.calibrate import MAX_ROWS
 from ..outputs.files import csv_text
 from .onnx_graph import INSTALL_HINT, build_model
 
@@ -37,7 +38,7 @@ CHUNK = 32  # sessions open at once while their runs are interleaved (about 1 GB
 VISIT_WARMUP = 2  # untimed runs at the start of each visit, after the other configurations' runs
 VISIT_TIMED = 3  # timed runs per visit, back to back
 # Bounds, refused before anything is built: a measure run ends in hours at most, not days.
-MAX_CONFIGURATIONS = 5_000  # rows of one CSV: as many as one calibration reads (latency.calibrate.MAX_ROWS)
+MAX_CONFIGURATIONS = MAX_ROWS  # rows of one CSV: as many as one calibration reads
 MAX_REPEATS = 10_000  # timed runs of one configuration
 MAX_WARMUP = 10_000  # untimed runs when a configuration is loaded
 MAX_TIMED_RUNS = 1_000_000  # configurations x repeats: about 3 hours at 10 ms a run
