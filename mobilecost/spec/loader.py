@@ -62,15 +62,19 @@ class _SafeLineLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def _construct_int(loader, node):
+def _refuse_long_number(node) -> None:
+    """Python refuses to read integers of more than some 4,300 digits; no table needs more than a few."""
     if len(node.value) > MAX_DIGITS:
         raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
+
+
+def _construct_int(loader, node):
+    _refuse_long_number(node)
     return yaml.SafeLoader.construct_yaml_int(loader, node)
 
 
 def _construct_float(loader, node):
-    if len(node.value) > MAX_DIGITS:
-        raise MobilecostError(f"a number of {len(node.value):,} characters", where=f"line {node.start_mark.line + 1}")
+    _refuse_long_number(node)
     try:
         return yaml.SafeLoader.construct_yaml_float(loader, node)
     except OverflowError:  # a base-60 float (1:30.5) whose whole part no float holds
